@@ -1,1 +1,8 @@
-//! (under construction)
+//! End-to-end tests of the real server over HTTP, each run against SQLite and PostgreSQL.
+
+mod helpers;
+
+mod admin;
+mod auth;
+mod security;
+mod system;

@@ -1,1 +1,62 @@
-//! (under construction)
+//! The HTTP API: poem-openapi handlers only. Each file is one area of the REST contract —
+//! `auth.rs` (`/auth/*`), `admin.rs` (`/api/admin/users`, `/api/admin/audit`), `system.rs`
+//! (`/health`, `/`). Handlers parse, authorize, call a domain function and map its error.
+
+pub mod admin;
+pub mod auth;
+pub mod body_limit;
+pub mod cors;
+pub mod error;
+pub mod models;
+pub mod system;
+
+use crate::state::AppState;
+use poem::{
+    Endpoint, EndpointExt, Route,
+    middleware::{CatchPanic, Tracing},
+};
+use poem_openapi::OpenApiService;
+use std::sync::Arc;
+
+/// Largest request body accepted by JSON and form endpoints.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+/// Largest plugin upload (a compiled WASM component).
+pub const MAX_UPLOAD_BYTES: usize = 20 * 1024 * 1024;
+
+type Apis = (system::SystemApi, auth::AuthApi, admin::AdminApi);
+
+/// The OpenAPI service; also used by tests to walk every operation.
+pub fn openapi_service() -> OpenApiService<Apis, ()> {
+    OpenApiService::new(
+        (system::SystemApi, auth::AuthApi, admin::AdminApi),
+        "NAS Music Downloader",
+        env!("CARGO_PKG_VERSION"),
+    )
+    .description(
+        "Self-hosted music downloader. Sign in with `POST /auth/login` (OAuth2 password form) \
+         and send the token as `Authorization: Bearer …`. Errors are JSON `{\"detail\": \"…\"}`.",
+    )
+}
+
+/// The whole HTTP application: API, docs, spec, CORS, limits and JSON errors.
+pub fn app(state: Arc<AppState>) -> impl Endpoint + 'static {
+    let api = openapi_service();
+    let spec = api.spec_endpoint();
+    let docs = api.swagger_ui();
+    let origins = Arc::new(state.config.cors_origins.iter().cloned().collect());
+    Route::new()
+        .at("/openapi.json", spec)
+        .nest("/docs", docs)
+        .nest("/", api)
+        .with(body_limit::BodyLimit { default_bytes: MAX_BODY_BYTES, large: ("/api/admin/plugins", MAX_UPLOAD_BYTES) })
+        .catch_all_error(error::json_error_catcher)
+        .with(CatchPanic::new().with_handler(|_| {
+            use poem::IntoResponse;
+            poem::web::Json(serde_json::json!({ "detail": "Internal server error" }))
+                .with_status(poem::http::StatusCode::INTERNAL_SERVER_ERROR)
+                .into_response()
+        }))
+        .with(cors::AllowedOrigins(origins))
+        .with(Tracing)
+        .data(state)
+}

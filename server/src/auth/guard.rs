@@ -1,0 +1,104 @@
+//! The bearer-token guard: turns `Authorization: Bearer …` into a `CurrentUser`, and a
+//! `CurrentUser` into an `Admin` when the account is one. Declared in OpenAPI as the OAuth2
+//! password flow on `/auth/login`, so Swagger UI's Authorize button works.
+//!
+//! Every request re-reads the user, so disabling an account or demoting an admin takes effect
+//! on the next request (SEC-12); logged-out tokens are refused by their id (SEC-11).
+
+use crate::{
+    api::error::unauthorized,
+    audit::Actor,
+    error::{AppError, AppResult},
+    state::AppState,
+    store::User,
+};
+use super::tokens::Claims;
+use poem::{Request, web::RemoteAddr};
+use poem_openapi::{SecurityScheme, auth::Bearer};
+use std::{net::IpAddr, sync::Arc};
+
+/// The signed-in user making this request.
+#[derive(Debug, Clone)]
+pub struct CurrentUser {
+    pub user: User,
+    pub claims: Claims,
+    pub actor: Actor,
+}
+
+/// Proof that the current user is an active admin; admin operations take one.
+#[derive(Debug, Clone)]
+pub struct Admin(pub CurrentUser);
+
+impl CurrentUser {
+    pub fn require_admin(&self) -> AppResult<Admin> {
+        if self.user.is_admin {
+            Ok(Admin(self.clone()))
+        } else {
+            Err(AppError::Forbidden("Admin privileges required".into()))
+        }
+    }
+}
+
+/// OAuth2 password flow: obtain a token from `/auth/login`, send it as a bearer token.
+#[derive(SecurityScheme)]
+#[oai(
+    ty = "oauth2",
+    flows(password(token_url = "/auth/login")),
+    checker = "authenticate"
+)]
+pub struct BearerAuth(pub CurrentUser);
+
+async fn authenticate(req: &Request, bearer: Bearer) -> poem::Result<CurrentUser> {
+    let state = req
+        .data::<Arc<AppState>>()
+        .expect("AppState is attached to every request");
+    let claims = state
+        .tokens
+        .verify(&bearer.token)
+        .map_err(|_| unauthorized("Could not validate credentials"))?;
+    let revoked = state.store.is_token_blacklisted(&claims.jti).await.map_err(|err| {
+        tracing::error!(error = ?err, "token blacklist lookup failed");
+        poem::Error::from(crate::api::error::ApiError::from(AppError::from(err)))
+    })?;
+    if revoked {
+        return Err(unauthorized("Token has been revoked"));
+    }
+    let user_id = claims.user_id().unwrap_or_default();
+    let user = state.store.user_by_id(user_id).await.map_err(|err| {
+        tracing::error!(error = ?err, "user lookup failed");
+        poem::Error::from(crate::api::error::ApiError::from(AppError::from(err)))
+    })?;
+    let Some(user) = user else {
+        return Err(unauthorized("Could not validate credentials"));
+    };
+    if !user.is_active {
+        return Err(unauthorized("Account is disabled"));
+    }
+    if user.session_generation != claims.generation {
+        return Err(unauthorized("Session has been revoked"));
+    }
+    let actor = actor_from_request(req, Some(&user));
+    Ok(CurrentUser { user, claims, actor })
+}
+
+/// The client's address as seen by this server (no proxy headers are trusted).
+pub fn client_ip(req: &Request) -> Option<IpAddr> {
+    match req.data::<RemoteAddr>().map(|a| &a.0).or(Some(req.remote_addr())) {
+        Some(poem::Addr::SocketAddr(addr)) => Some(addr.ip()),
+        _ => None,
+    }
+}
+
+/// Who is acting, for the audit log.
+pub fn actor_from_request(req: &Request, user: Option<&User>) -> Actor {
+    Actor {
+        user_id: user.map(|u| u.id),
+        username: user.map(|u| u.username.clone()),
+        ip_address: client_ip(req).map(|ip| ip.to_string()),
+        user_agent: req
+            .headers()
+            .get(poem::http::header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| v.chars().take(512).collect()),
+    }
+}

@@ -1,0 +1,47 @@
+//! SQLite backend: the zero-setup default. WAL, a busy timeout, foreign keys, and every write
+//! transaction opened with `BEGIN IMMEDIATE` so concurrent writers queue on the busy timeout
+//! instead of failing with "database is locked" on lock upgrade (SEC-33).
+
+use super::{StoreError, StoreResult, queries::impl_store};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use std::{str::FromStr, time::Duration};
+
+pub struct SqliteStore {
+    pub(crate) pool: SqlitePool,
+}
+
+impl SqliteStore {
+    pub async fn connect(url: &str) -> StoreResult<Self> {
+        let options = SqliteConnectOptions::from_str(url)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(15));
+        if let Some(parent) = options.get_filename().parent() {
+            if !parent.as_os_str().is_empty() {
+                std::fs::create_dir_all(parent).map_err(|e| StoreError::Database(e.into()))?;
+            }
+        }
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_with(options)
+            .await?;
+        sqlx::migrate!("../migrations/sqlite")
+            .run(&pool)
+            .await
+            .map_err(StoreError::Migration)?;
+        Ok(Self { pool })
+    }
+
+    async fn begin_write(&self) -> StoreResult<sqlx::Transaction<'static, sqlx::Sqlite>> {
+        Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
+    }
+
+    /// `BEGIN IMMEDIATE` already holds the database's single write lock.
+    async fn lock_users(_tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>) -> StoreResult<()> {
+        Ok(())
+    }
+}
+
+impl_store!(SqliteStore, sqlx::Sqlite);
