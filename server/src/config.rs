@@ -87,6 +87,8 @@ pub struct Config {
     pub max_download_attempts: i32,
     /// How long a running job may go without a heartbeat before another worker reclaims it.
     pub job_stale_after: Duration,
+    /// Names this server among instances sharing a database (worker ids start with it).
+    pub instance_id: String,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -194,6 +196,7 @@ impl Config {
         if !(1..=4096).contains(&plugin_memory_mib) {
             return Err(ConfigError::invalid("PLUGIN_MEMORY_LIMIT_MIB", "must be between 1 and 4096"));
         }
+        let data_directory_for_id = data_directory.clone();
         let default_ytdlp = if Path::new(".venv/bin/yt-dlp").exists() {
             ".venv/bin/yt-dlp"
         } else {
@@ -231,7 +234,12 @@ impl Config {
             plugin_memory_limit_bytes: plugin_memory_mib * 1024 * 1024,
             watch_plugins: parse_bool(&get, "WATCH_PLUGINS", true)?,
             max_download_attempts: parse(&get, "MAX_DOWNLOAD_ATTEMPTS", 3)?,
-            job_stale_after: Duration::from_secs(parse(&get, "JOB_STALE_AFTER_SECONDS", 60)?),
+            job_stale_after: Duration::from_secs_f64(parse(&get, "JOB_STALE_AFTER_SECONDS", 60.0f64)?.max(0.5)),
+            instance_id: match get("INSTANCE_ID") {
+                Some(id) if !id.is_empty() && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') => id,
+                Some(_) => return Err(ConfigError::invalid("INSTANCE_ID", "letters, digits and '-' only")),
+                None => load_or_create_instance_id(&data_directory_for_id)?,
+            },
         })
     }
 
@@ -265,6 +273,23 @@ fn parse_bool(
         Some(v) if matches!(v.as_str(), "0" | "false" | "no" | "off") => Ok(false),
         Some(v) => Err(ConfigError::invalid(key, format!("{v:?} is not true or false"))),
     }
+}
+
+/// A stable id for this server, kept in DATA_DIRECTORY, so that after a crash it recognises
+/// the jobs it was running (SEC-30).
+fn load_or_create_instance_id(data_directory: &Path) -> Result<String, ConfigError> {
+    let path = data_directory.join("instance_id");
+    if let Ok(id) = std::fs::read_to_string(&path) {
+        let id = id.trim();
+        if !id.is_empty() && id.chars().all(|c| c.is_ascii_hexdigit()) {
+            return Ok(id.to_owned());
+        }
+    }
+    let fail = |e: std::io::Error| ConfigError::invalid("DATA_DIRECTORY", format!("cannot write {}: {e}", path.display()));
+    std::fs::create_dir_all(data_directory).map_err(fail)?;
+    let id = hex::encode(rand::random::<[u8; 8]>());
+    std::fs::write(&path, &id).map_err(fail)?;
+    Ok(id)
 }
 
 /// Reads the generated key from DATA_DIRECTORY, creating it (32 random bytes, hex, mode 0600)

@@ -8,9 +8,11 @@ pub mod api;
 pub mod audit;
 pub mod auth;
 pub mod config;
+pub mod downloads;
 pub mod error;
 pub mod jobs;
 pub mod net;
+pub mod plugin_admin;
 pub mod plugins;
 pub mod state;
 pub mod store;
@@ -41,16 +43,44 @@ pub async fn run(
     let store = store::connect(&config.database_url)
         .await
         .context("cannot open the database (DATABASE_URL)")?;
+    let stop = CancellationToken::new();
+    let plugins = plugins::PluginRegistry::start(plugin_host_config(&config), stop.clone())
+        .await
+        .context("cannot start the plugin host")?;
+    let executor = executor_config(&config);
+    let tools = preflight(&config, &executor).await;
+    let events = jobs::events::EventHub::start(store.clone(), stop.clone())
+        .await
+        .context("cannot subscribe to download events")?;
+    let runner = jobs::worker::JobRunner::new(
+        store.clone(),
+        plugins.clone(),
+        events.clone(),
+        jobs::worker::RunnerSettings {
+            executor,
+            max_concurrent: config.max_concurrent_downloads,
+            max_attempts: config.max_download_attempts,
+            stale_after: config.job_stale_after,
+            instance_id: config.instance_id.clone(),
+            // A SQLite database has one server: whatever it shows running died with us.
+            dead_worker_prefix: if config.is_sqlite() { String::new() } else { format!("{}:", config.instance_id) },
+        },
+    );
     let state = Arc::new(AppState {
         tokens: auth::TokenService::from_config(&config),
         throttle: auth::LoginThrottle::new(),
         store,
         config: config.clone(),
+        plugins,
+        events,
+        runner: runner.clone(),
+        tools,
+        shutdown: stop.clone(),
     });
     tokio::spawn(auth::passwords::warm_up());
 
-    let stop = CancellationToken::new();
     let purger = tokio::spawn(purge_expired_tokens(state.clone(), stop.clone()));
+    let workers = tokio::spawn(runner.run(stop.clone()));
 
     let address = listener.local_addr()?;
     tracing::info!(%address, database = if config.is_sqlite() { "sqlite" } else { "postgres" }, "listening");
@@ -68,9 +98,55 @@ pub async fn run(
         )
         .await?;
     stop.cancel();
+    let _ = workers.await;
     let _ = purger.await;
     tracing::info!("stopped");
     Ok(())
+}
+
+fn plugin_host_config(config: &Config) -> plugins::PluginHostConfig {
+    plugins::PluginHostConfig {
+        plugin_directory: config.plugin_directory.clone(),
+        data_directory: config.data_directory.clone(),
+        call_timeout: config.plugin_call_timeout,
+        memory_limit_bytes: config.plugin_memory_limit_bytes,
+        address_policy: config.address_policy,
+        watch: config.watch_plugins,
+        max_upload_bytes: api::MAX_UPLOAD_BYTES,
+        ..plugins::PluginHostConfig::default()
+    }
+}
+
+fn executor_config(config: &Config) -> jobs::ExecutorConfig {
+    jobs::ExecutorConfig {
+        ytdlp_path: config.ytdlp_path.clone(),
+        ffmpeg_path: config.ffmpeg_path.clone(),
+        output_directory: config.output_directory.clone(),
+        output_template: config.output_template.clone(),
+        address_policy: config.address_policy,
+        cancel_grace: Duration::from_secs(5),
+        max_direct_bytes: 4 << 30,
+    }
+}
+
+/// Checks the tools and folders downloads need and says what is missing, once, at start.
+async fn preflight(config: &Config, executor: &jobs::ExecutorConfig) -> jobs::ToolReport {
+    let report = jobs::probe_tools(executor).await;
+    match &report.ytdlp_version {
+        Some(v) => tracing::info!(version = %v, path = %config.ytdlp_path.display(), "yt-dlp found"),
+        None => tracing::warn!(path = %config.ytdlp_path.display(), "yt-dlp not found: only direct media links will download (run scripts/setup-ytdlp.sh or set YTDLP_PATH)"),
+    }
+    match &report.ffmpeg_version {
+        Some(v) => tracing::info!(version = %v, "ffmpeg found"),
+        None => tracing::warn!(path = %config.ffmpeg_path.display(), "ffmpeg not found: format conversion will fail (install ffmpeg or set FFMPEG_PATH)"),
+    }
+    if !report.output_writable {
+        tracing::error!(dir = %config.output_directory.display(), "OUTPUT_DIRECTORY is not writable");
+    }
+    if let Some(free) = report.free_bytes {
+        tracing::info!(free_mib = free >> 20, dir = %config.output_directory.display(), "output folder");
+    }
+    report
 }
 
 /// Resolves on SIGINT or SIGTERM.

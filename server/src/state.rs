@@ -4,6 +4,8 @@
 use crate::{
     auth::{LoginThrottle, TokenService},
     config::Config,
+    jobs::{events::EventHub, worker::JobRunner},
+    plugins::PluginRegistry,
     store::Store,
 };
 use std::sync::Arc;
@@ -13,4 +15,11 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     pub tokens: TokenService,
     pub throttle: LoginThrottle,
+    pub plugins: Arc<PluginRegistry>,
+    pub events: Arc<EventHub>,
+    pub runner: Arc<JobRunner>,
+    /// yt-dlp, ffmpeg and output folder facts from the start-up preflight.
+    pub tools: crate::jobs::ToolReport,
+    /// Cancelled when the server shuts down (ends event streams).
+    pub shutdown: tokio_util::sync::CancellationToken,
 }

@@ -19,6 +19,12 @@ pub enum Backend {
 
 pub const PASSWORD: &str = "correct-horse-battery";
 
+/// The project's pinned yt-dlp (scripts/setup-ytdlp.sh), unless YTDLP_PATH says otherwise.
+pub fn ytdlp_path() -> String {
+    std::env::var("YTDLP_PATH")
+        .unwrap_or_else(|_| format!("{}/../.venv/bin/yt-dlp", env!("CARGO_MANIFEST_DIR")))
+}
+
 pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
@@ -100,6 +106,8 @@ pub async fn spawn_app_with(backend: Backend, extra: &[(&str, &str)]) -> Option<
         ("ALLOW_PRIVATE_URLS".into(), "true".into()),
         ("WATCH_PLUGINS".into(), "false".into()),
         ("CORS_ORIGINS".into(), "http://allowed.example".into()),
+        ("YTDLP_PATH".into(), ytdlp_path()),
+        ("JOB_STALE_AFTER_SECONDS".into(), "3".into()),
     ]);
     for (k, v) in extra {
         vars.insert(k.to_string(), v.to_string());
@@ -276,4 +284,56 @@ macro_rules! both_backends {
             }
         }
     };
+}
+
+impl TestApp {
+    /// Submits a URL for download; returns the response.
+    pub async fn submit(&self, token: &str, url: &str, format: Option<&str>) -> Response {
+        let mut body = json!({ "url": url });
+        if let Some(f) = format {
+            body["format"] = json!(f);
+        }
+        self.post_json("/api/download", &body, Some(token)).await
+    }
+
+    /// Submits and expects 202; returns the download.
+    pub async fn submit_ok(&self, token: &str, url: &str, format: Option<&str>) -> Value {
+        let r = self.submit(token, url, format).await;
+        let status = r.status();
+        let body: Value = r.json().await.unwrap();
+        assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+        assert_eq!(body["status"], "pending");
+        body
+    }
+
+    /// Polls a download until its status is one of `wanted`, or panics after `secs`.
+    pub async fn wait_for(&self, token: &str, id: &Value, wanted: &[&str], secs: u64) -> Value {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+        loop {
+            let d: Value = self.get(&format!("/api/downloads/{id}"), Some(token)).await.json().await.unwrap();
+            if wanted.contains(&d["status"].as_str().unwrap_or("")) {
+                return d;
+            }
+            assert!(std::time::Instant::now() < deadline, "download {id} stuck: {d}");
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+
+    /// The names of the files under the output folder, relative, ignoring temp folders.
+    pub fn output_files(&self) -> Vec<String> {
+        fn walk(root: &std::path::Path, dir: &std::path::Path, out: &mut Vec<String>) {
+            for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    walk(root, &path, out);
+                } else {
+                    out.push(path.strip_prefix(root).unwrap().to_string_lossy().into_owned());
+                }
+            }
+        }
+        let mut out = Vec::new();
+        walk(self.output_dir.path(), self.output_dir.path(), &mut out);
+        out.sort();
+        out
+    }
 }

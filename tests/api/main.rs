@@ -1,8 +1,11 @@
 //! End-to-end tests of the real server over HTTP, each run against SQLite and PostgreSQL.
 
 mod helpers;
+#[path = "../support/media_server.rs"]
+mod media_server;
 
 mod admin;
 mod auth;
+mod downloads;
 mod security;
 mod system;

@@ -1,13 +1,16 @@
 //! The HTTP API: poem-openapi handlers only. Each file is one area of the REST contract —
-//! `auth.rs` (`/auth/*`), `admin.rs` (`/api/admin/users`, `/api/admin/audit`), `system.rs`
-//! (`/health`, `/`). Handlers parse, authorize, call a domain function and map its error.
+//! `auth.rs` (`/auth/*`), `downloads.rs` (`/api/download`, `/api/downloads/*`), `plugins.rs`
+//! (`/api/plugins`, `/api/admin/plugins/*`), `admin.rs` (`/api/admin/users`,
+//! `/api/admin/audit`), `system.rs` (`/health`, `/`). Handlers parse, authorize, call a domain function and map its error.
 
 pub mod admin;
 pub mod auth;
 pub mod body_limit;
 pub mod cors;
+pub mod downloads;
 pub mod error;
 pub mod models;
+pub mod plugins;
 pub mod system;
 
 use crate::state::AppState;
@@ -23,12 +26,24 @@ pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 /// Largest plugin upload (a compiled WASM component).
 pub const MAX_UPLOAD_BYTES: usize = 20 * 1024 * 1024;
 
-type Apis = (system::SystemApi, auth::AuthApi, admin::AdminApi);
+type Apis = (
+    system::SystemApi,
+    auth::AuthApi,
+    downloads::DownloadsApi,
+    plugins::PluginsApi,
+    admin::AdminApi,
+);
 
 /// The OpenAPI service; also used by tests to walk every operation.
 pub fn openapi_service() -> OpenApiService<Apis, ()> {
     OpenApiService::new(
-        (system::SystemApi, auth::AuthApi, admin::AdminApi),
+        (
+            system::SystemApi,
+            auth::AuthApi,
+            downloads::DownloadsApi,
+            plugins::PluginsApi,
+            admin::AdminApi,
+        ),
         "NAS Music Downloader",
         env!("CARGO_PKG_VERSION"),
     )

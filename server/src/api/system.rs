@@ -20,6 +20,15 @@ pub struct Health {
     pub database: String,
     /// `sqlite` or `postgres`.
     pub database_backend: String,
+    /// yt-dlp's version, or null when it was not found at start-up.
+    pub ytdlp: Option<String>,
+    /// ffmpeg's version, or null when it was not found at start-up.
+    pub ffmpeg: Option<String>,
+    pub output_writable: bool,
+    /// Free space in the output folder, in bytes.
+    pub output_free_bytes: Option<u64>,
+    /// Number of extractor plugins loaded.
+    pub plugins: usize,
 }
 
 #[derive(Debug, Object)]
@@ -54,7 +63,8 @@ pub struct SystemApi;
 impl SystemApi {
     /// Health check
     ///
-    /// Checks the database; 503 when it is unreachable.
+    /// Checks the database (503 when it is unreachable) and reports the start-up preflight:
+    /// yt-dlp and ffmpeg versions, whether the output folder is writable, free space.
     #[oai(path = "/health", method = "get")]
     async fn health(&self, state: Data<&Arc<AppState>>) -> HealthResponse {
         let database_ok = matches!(
@@ -66,6 +76,11 @@ impl SystemApi {
             version: env!("CARGO_PKG_VERSION").into(),
             database: if database_ok { "ok" } else { "unreachable" }.into(),
             database_backend: if state.config.is_sqlite() { "sqlite" } else { "postgres" }.into(),
+            ytdlp: state.tools.ytdlp_version.clone(),
+            ffmpeg: state.tools.ffmpeg_version.clone(),
+            output_writable: state.tools.output_writable,
+            output_free_bytes: state.tools.free_bytes,
+            plugins: state.plugins.list().len(),
         };
         if database_ok {
             HealthResponse::Healthy(Json(health))

@@ -1,12 +1,14 @@
-//! Persistence: one `Store` trait, one implementation per backend, picked from the
-//! `DATABASE_URL` scheme. The queries are shared (`queries.rs`); each backend supplies only
-//! what differs — how to connect, how to open a write transaction, and row locking.
+//! Persistence: one `Store` trait (accounts + downloads), one implementation per backend,
+//! picked from the `DATABASE_URL` scheme. The queries are shared (`account_queries.rs`,
+//! `download_queries.rs`); each backend supplies only what differs — how to connect, how to
+//! open a write transaction, row locking for the job queue, and cross-instance events.
 //!
 //! The store knows nothing of HTTP. Every method that changes state and has an audit entry
 //! takes it as an argument and writes it in the same transaction.
 
+mod account_queries;
+mod download_queries;
 mod postgres;
-mod queries;
 mod sqlite;
 pub mod models;
 
@@ -49,8 +51,12 @@ impl From<sqlx::Error> for StoreError {
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
+/// Everything the server persists.
+pub trait Store: AccountStore + DownloadStore {}
+impl<T: AccountStore + DownloadStore> Store for T {}
+
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait AccountStore: Send + Sync + 'static {
     /// Cheap round trip for `/health`.
     async fn ping(&self) -> StoreResult<()>;
 
@@ -89,6 +95,62 @@ pub trait Store: Send + Sync + 'static {
     async fn list_audit(&self, filter: AuditFilter, page: PageRequest) -> StoreResult<Page<AuditRow>>;
 }
 
+#[async_trait]
+pub trait DownloadStore: Send + Sync + 'static {
+    /// Inserts a download, unless the same user already has the same URL and format active:
+    /// then that one is returned with `false`. The audit entry is written only on insert.
+    async fn create_download(&self, new: NewDownload, audit: AuditEvent) -> StoreResult<(DownloadRow, bool)>;
+    /// Turns a resolved playlist into children and completes the parent, in one transaction.
+    async fn expand_playlist(
+        &self,
+        parent_id: i64,
+        worker_id: &str,
+        parent: ResolvedMetadata,
+        children: Vec<NewDownload>,
+    ) -> StoreResult<Vec<DownloadRow>>;
+    async fn download_for_user(&self, id: i64, user_id: i64) -> StoreResult<Option<DownloadRow>>;
+    async fn list_downloads(
+        &self,
+        user_id: i64,
+        filter: DownloadFilter,
+        page: PageRequest,
+    ) -> StoreResult<Page<DownloadRow>>;
+    /// Claims the oldest runnable pending job for `worker_id` (SEC-32, SEC-33).
+    async fn claim_next_job(&self, worker_id: &str, now: DateTime<Utc>) -> StoreResult<Option<DownloadRow>>;
+    async fn heartbeat(&self, id: i64, worker_id: &str, progress: Option<serde_json::Value>) -> StoreResult<Heartbeat>;
+    async fn save_resolution(&self, id: i64, worker_id: &str, meta: ResolvedMetadata) -> StoreResult<Option<DownloadRow>>;
+    /// Records the finished file; the file's own tags win over the plugin's guesses.
+    async fn complete_job(&self, id: i64, worker_id: &str, file: CompletedFile) -> StoreResult<Option<DownloadRow>>;
+    /// Fails a job, or puts it back to `pending` until `retry_at` when given.
+    async fn fail_job(
+        &self,
+        id: i64,
+        worker_id: &str,
+        error: &str,
+        retry_at: Option<DateTime<Utc>>,
+    ) -> StoreResult<Option<DownloadRow>>;
+    async fn cancel_job(&self, id: i64, worker_id: &str) -> StoreResult<Option<DownloadRow>>;
+    /// Puts a job this worker was running back to `pending` without counting the attempt (SEC-31).
+    async fn release_job(&self, id: i64, worker_id: &str) -> StoreResult<Option<DownloadRow>>;
+    /// Jobs whose heartbeat is older than `stale_before`, or whose worker id starts with
+    /// `dead_worker_prefix` (this instance before a restart), go back to `pending`, or fail
+    /// once `max_attempts` are spent (SEC-30). Returns the rows changed.
+    async fn recover_stale_jobs(
+        &self,
+        stale_before: DateTime<Utc>,
+        max_attempts: i32,
+        dead_worker_prefix: Option<&str>,
+    ) -> StoreResult<Vec<DownloadRow>>;
+    async fn request_cancel(&self, id: i64, user_id: i64, audit: AuditEvent) -> StoreResult<Transition>;
+    async fn retry_download(&self, id: i64, user_id: i64, audit: AuditEvent) -> StoreResult<Transition>;
+    async fn delete_download(&self, id: i64, user_id: i64, audit: AuditEvent) -> StoreResult<Option<DownloadRow>>;
+    /// Publishes an event to every instance (PostgreSQL NOTIFY). `false` when the backend has
+    /// no cross-instance channel (SQLite): the caller delivers locally.
+    async fn publish_event(&self, payload: &str) -> StoreResult<bool>;
+    /// A stream of events published by any instance, when the backend has one.
+    async fn subscribe_events(&self) -> StoreResult<Option<futures_util::stream::BoxStream<'static, String>>>;
+}
+
 /// Connects to the database named by the URL's scheme and runs its migrations.
 pub async fn connect(database_url: &str) -> StoreResult<Arc<dyn Store>> {
     if database_url.starts_with("sqlite:") {
@@ -96,4 +158,15 @@ pub async fn connect(database_url: &str) -> StoreResult<Arc<dyn Store>> {
     } else {
         Ok(Arc::new(PostgresStore::connect(database_url).await?))
     }
+}
+
+/// A `LIKE` pattern matching `query` anywhere, case-insensitively, with `%`, `_` and `\`
+/// in the query taken literally.
+pub fn like_pattern(query: &str) -> String {
+    let escaped = query
+        .to_lowercase()
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    format!("%{escaped}%")
 }

@@ -72,3 +72,108 @@ pub struct Page<T> {
     pub items: Vec<T>,
     pub total: i64,
 }
+
+/// A download job's row: what was asked, what the plugin resolved, and the queue state.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct DownloadRow {
+    pub id: i64,
+    pub user_id: i64,
+    pub parent_id: Option<i64>,
+    pub url: String,
+    pub format: String,
+    pub plugin: Option<String>,
+    pub title: Option<String>,
+    pub artist: Option<String>,
+    pub album: Option<String>,
+    pub duration: Option<f64>,
+    pub cover_url: Option<String>,
+    /// How to fetch, once resolved (playlist children are created with theirs).
+    pub action: Option<sqlx::types::Json<Value>>,
+    pub status: String,
+    pub progress: Option<sqlx::types::Json<Value>>,
+    pub file_path: Option<String>,
+    pub file_size: Option<i64>,
+    pub error: Option<String>,
+    pub attempts: i32,
+    pub run_after: DateTime<Utc>,
+    pub worker_id: Option<String>,
+    pub heartbeat_at: Option<DateTime<Utc>>,
+    pub cancel_requested: bool,
+    pub created_at: DateTime<Utc>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub completed_at: Option<DateTime<Utc>>,
+}
+
+/// The statuses a download moves through.
+pub mod status {
+    pub const PENDING: &str = "pending";
+    pub const DOWNLOADING: &str = "downloading";
+    pub const COMPLETED: &str = "completed";
+    pub const FAILED: &str = "failed";
+    pub const CANCELLED: &str = "cancelled";
+    pub const ALL: [&str; 5] = [PENDING, DOWNLOADING, COMPLETED, FAILED, CANCELLED];
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct NewDownload {
+    pub user_id: i64,
+    pub parent_id: Option<i64>,
+    pub url: String,
+    pub format: String,
+    pub plugin: Option<String>,
+    pub title: Option<String>,
+    pub artist: Option<String>,
+    pub album: Option<String>,
+    pub duration: Option<f64>,
+    pub cover_url: Option<String>,
+    pub action: Option<Value>,
+}
+
+/// Metadata a plugin resolved for a job.
+#[derive(Debug, Clone, Default)]
+pub struct ResolvedMetadata {
+    pub title: Option<String>,
+    pub artist: Option<String>,
+    pub album: Option<String>,
+    pub duration: Option<f64>,
+    pub cover_url: Option<String>,
+    pub action: Option<Value>,
+}
+
+/// A finished job's file.
+#[derive(Debug, Clone)]
+pub struct CompletedFile {
+    pub file_path: String,
+    pub file_size: i64,
+    pub duration: Option<f64>,
+    pub title: Option<String>,
+    pub artist: Option<String>,
+    pub album: Option<String>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct DownloadFilter {
+    pub status: Option<String>,
+    /// Case-insensitive substring of title, artist or URL.
+    pub query: Option<String>,
+}
+
+/// What a worker learns from its heartbeat.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Heartbeat {
+    /// Still ours; keep going.
+    Running,
+    /// The owner asked to cancel.
+    CancelRequested,
+    /// The row is gone or was reclaimed: stop without writing.
+    Lost,
+}
+
+/// Outcome of a user's cancel/retry request.
+#[derive(Debug, Clone)]
+pub enum Transition {
+    Done(DownloadRow),
+    /// The download is not in a state that allows it; carries its current status.
+    NotAllowed(String),
+    NotFound,
+}

@@ -1,8 +1,11 @@
 //! PostgreSQL backend: for several instances sharing one database (scale-out).
 
-use super::{StoreError, StoreResult, queries::impl_store};
+use super::{StoreError, StoreResult, account_queries::impl_account_store, download_queries::impl_download_store};
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use std::time::Duration;
+
+/// The NOTIFY channel download events travel on between instances.
+pub const EVENTS_CHANNEL: &str = "nmd_download_events";
 
 pub struct PostgresStore {
     pub(crate) pool: PgPool,
@@ -26,6 +29,33 @@ impl PostgresStore {
         Ok(self.pool.begin().await?)
     }
 
+    /// `SKIP LOCKED`: concurrent workers on any instance each take a different job (SEC-32).
+    const CLAIM_SQL: &'static str = "UPDATE download_history SET status = 'downloading', worker_id = $1, \
+        heartbeat_at = $2, started_at = $2, attempts = attempts + 1, progress = NULL \
+        WHERE id = (SELECT id FROM download_history WHERE status = 'pending' AND run_after <= $2 \
+        ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING *";
+
+    /// Sends an event to every instance listening on [`EVENTS_CHANNEL`].
+    async fn publish(&self, payload: &str) -> StoreResult<bool> {
+        sqlx::query("SELECT pg_notify($1, $2)")
+            .bind(EVENTS_CHANNEL)
+            .bind(payload)
+            .execute(&self.pool)
+            .await?;
+        Ok(true)
+    }
+
+    /// Listens on [`EVENTS_CHANNEL`]; the listener reconnects by itself if the connection drops.
+    async fn subscribe(&self) -> StoreResult<Option<futures_util::stream::BoxStream<'static, String>>> {
+        use futures_util::StreamExt;
+        let mut listener = sqlx::postgres::PgListener::connect_with(&self.pool).await?;
+        listener.listen(EVENTS_CHANNEL).await?;
+        let stream = listener
+            .into_stream()
+            .filter_map(|n| async move { n.ok().map(|n| n.payload().to_owned()) });
+        Ok(Some(stream.boxed()))
+    }
+
     /// Serialises account changes that read-then-write the users table ("first user becomes
     /// admin", "never leave zero admins") without blocking readers.
     async fn lock_users(tx: &mut sqlx::Transaction<'static, sqlx::Postgres>) -> StoreResult<()> {
@@ -36,4 +66,5 @@ impl PostgresStore {
     }
 }
 
-impl_store!(PostgresStore, sqlx::Postgres);
+impl_account_store!(PostgresStore, sqlx::Postgres);
+impl_download_store!(PostgresStore, sqlx::Postgres);

@@ -2,7 +2,7 @@
 //! transaction opened with `BEGIN IMMEDIATE` so concurrent writers queue on the busy timeout
 //! instead of failing with "database is locked" on lock upgrade (SEC-33).
 
-use super::{StoreError, StoreResult, queries::impl_store};
+use super::{StoreError, StoreResult, account_queries::impl_account_store, download_queries::impl_download_store};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 use std::{str::FromStr, time::Duration};
 
@@ -38,10 +38,27 @@ impl SqliteStore {
         Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
     }
 
+    /// Inside a `BEGIN IMMEDIATE` transaction no other writer runs, so a plain subquery
+    /// picks a job nobody else can claim at the same time.
+    const CLAIM_SQL: &'static str = "UPDATE download_history SET status = 'downloading', worker_id = $1, \
+        heartbeat_at = $2, started_at = $2, attempts = attempts + 1, progress = NULL \
+        WHERE id = (SELECT id FROM download_history WHERE status = 'pending' AND run_after <= $2 \
+        ORDER BY id LIMIT 1) RETURNING *";
+
+    /// SQLite has one process writing it (no scale-out): events are delivered locally.
+    async fn publish(&self, _payload: &str) -> StoreResult<bool> {
+        Ok(false)
+    }
+
+    async fn subscribe(&self) -> StoreResult<Option<futures_util::stream::BoxStream<'static, String>>> {
+        Ok(None)
+    }
+
     /// `BEGIN IMMEDIATE` already holds the database's single write lock.
     async fn lock_users(_tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>) -> StoreResult<()> {
         Ok(())
     }
 }
 
-impl_store!(SqliteStore, sqlx::Sqlite);
+impl_account_store!(SqliteStore, sqlx::Sqlite);
+impl_download_store!(SqliteStore, sqlx::Sqlite);

@@ -1,11 +1,11 @@
-//! The queries both backends share. SQLite and PostgreSQL accept the same SQL for all of
-//! them (`$n` placeholders, `RETURNING`), so the `Store` implementation is written once, as
-//! a macro expanded for each backend's concrete pool type. What differs lives in each
+//! Account, session and audit queries, shared by both backends. SQLite and PostgreSQL accept
+//! the same SQL for all of them (`$n` placeholders, `RETURNING`), so the `AccountStore`
+//! implementation is written once, as a macro expanded for each backend's concrete pool type. What differs lives in each
 //! backend's inherent methods: `begin_write` (SQLite: `BEGIN IMMEDIATE`, SEC-33) and
 //! `lock_users` (PostgreSQL: a table lock so "first user becomes admin" and "keep one admin"
 //! hold under concurrency; SQLite's write transaction already serialises).
 
-macro_rules! impl_store {
+macro_rules! impl_account_store {
     ($store:ty, $db:ty) => {
         impl $store {
             async fn insert_audit(
@@ -30,7 +30,7 @@ macro_rules! impl_store {
         }
 
         #[async_trait::async_trait]
-        impl $crate::store::Store for $store {
+        impl $crate::store::AccountStore for $store {
             #[tracing::instrument(skip_all)]
             async fn ping(&self) -> $crate::store::StoreResult<()> {
                 sqlx::query("SELECT 1").execute(&self.pool).await?;
@@ -253,4 +253,4 @@ macro_rules! impl_store {
     };
 }
 
-pub(crate) use impl_store;
+pub(crate) use impl_account_store;

@@ -1,0 +1,529 @@
+//! The job runner: claims jobs from the database queue, resolves them through their plugin,
+//! runs the executor, keeps a heartbeat, publishes progress, and records the outcome.
+//!
+//! Up to `MAX_CONCURRENT_DOWNLOADS` jobs run at once per instance. A job that fails with a
+//! transient error goes back to the queue with capped exponential backoff and jitter. On
+//! shutdown (SEC-31) claiming stops, running jobs are stopped (SEC-7) and put back to
+//! `pending` without counting the attempt.
+
+use super::{
+    AudioFormat, ErrorClass, ExecutionError, ExecutionRequest, ExecutorConfig, FetchAction,
+    Finished, Phase, Progress, TrackMetadataHint, events::DownloadEvent, execute,
+    remove_job_temp,
+};
+use crate::{
+    downloads::{DownloadView, ProgressView},
+    jobs::events::EventHub,
+    plugins::{PluginRegistry, ResolutionKind},
+    store::{CompletedFile, DownloadRow, Heartbeat, NewDownload, ResolvedMetadata, Store},
+};
+use serde::{Deserialize, Serialize};
+use std::{
+    collections::HashMap,
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicBool, Ordering},
+    },
+    time::Duration,
+};
+use tokio::sync::{Notify, Semaphore, watch};
+use tokio_util::sync::CancellationToken;
+
+/// How often an idle worker looks for jobs queued by other instances.
+const IDLE_POLL: Duration = Duration::from_secs(1);
+/// At most this many progress events per second per download.
+const PROGRESS_EVENT_INTERVAL: Duration = Duration::from_millis(250);
+const BACKOFF_BASE: Duration = Duration::from_secs(5);
+const BACKOFF_CAP: Duration = Duration::from_secs(300);
+
+/// How a job's fetch action is stored in the database.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum StoredAction {
+    YtDlp { url: String, options: Vec<String> },
+    Direct { url: String },
+}
+
+impl From<&FetchAction> for StoredAction {
+    fn from(a: &FetchAction) -> Self {
+        match a {
+            FetchAction::YtDlp { url, options } => Self::YtDlp { url: url.clone(), options: options.clone() },
+            FetchAction::Direct { url } => Self::Direct { url: url.clone() },
+        }
+    }
+}
+
+impl From<StoredAction> for FetchAction {
+    fn from(a: StoredAction) -> Self {
+        match a {
+            StoredAction::YtDlp { url, options } => FetchAction::YtDlp { url, options },
+            StoredAction::Direct { url } => FetchAction::Direct { url },
+        }
+    }
+}
+
+pub struct RunnerSettings {
+    pub executor: ExecutorConfig,
+    pub max_concurrent: usize,
+    pub max_attempts: i32,
+    pub stale_after: Duration,
+    /// This instance's id; worker ids start with it.
+    pub instance_id: String,
+    /// Jobs held by worker ids with this prefix are dead at start-up (SQLite: all of them;
+    /// PostgreSQL: this instance's, from before a restart).
+    pub dead_worker_prefix: String,
+}
+
+/// A running job that can be stopped from this instance.
+struct RunningJob {
+    cancel: CancellationToken,
+    user_cancelled: Arc<AtomicBool>,
+}
+
+pub struct JobRunner {
+    store: Arc<dyn Store>,
+    plugins: Arc<PluginRegistry>,
+    events: Arc<EventHub>,
+    settings: RunnerSettings,
+    worker_id: String,
+    wake: Notify,
+    running: Mutex<HashMap<i64, RunningJob>>,
+}
+
+enum Outcome {
+    File(Finished),
+    /// A playlist became child jobs.
+    Expanded,
+}
+
+impl JobRunner {
+    pub fn new(
+        store: Arc<dyn Store>,
+        plugins: Arc<PluginRegistry>,
+        events: Arc<EventHub>,
+        settings: RunnerSettings,
+    ) -> Arc<Self> {
+        let boot: [u8; 6] = rand::random();
+        let worker_id = format!("{}:{}", settings.instance_id, hex::encode(boot));
+        Arc::new(Self {
+            store,
+            plugins,
+            events,
+            settings,
+            worker_id,
+            wake: Notify::new(),
+            running: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// Tells an idle worker that a job is waiting.
+    pub fn wake(&self) {
+        self.wake.notify_one();
+    }
+
+    /// Stops a job running on this instance at once (other instances see the request on
+    /// their next heartbeat).
+    pub fn cancel_local(&self, id: i64) {
+        if let Some(job) = self.running.lock().unwrap_or_else(|e| e.into_inner()).get(&id) {
+            job.user_cancelled.store(true, Ordering::SeqCst);
+            job.cancel.cancel();
+        }
+    }
+
+    /// Runs until `stop` is cancelled, then stops and requeues what is running.
+    pub async fn run(self: Arc<Self>, stop: CancellationToken) {
+        self.recover(Some(&self.settings.dead_worker_prefix)).await;
+        let recovery = tokio::spawn(self.clone().recover_periodically(stop.clone()));
+        let slots = Arc::new(Semaphore::new(self.settings.max_concurrent));
+        let mut tasks = tokio::task::JoinSet::new();
+        loop {
+            while tasks.try_join_next().is_some() {}
+            let permit = tokio::select! {
+                _ = stop.cancelled() => break,
+                permit = slots.clone().acquire_owned() => permit.expect("semaphore never closes"),
+            };
+            match self.store.claim_next_job(&self.worker_id, chrono::Utc::now()).await {
+                Ok(Some(job)) => {
+                    let runner = self.clone();
+                    let stop = stop.clone();
+                    tasks.spawn(async move {
+                        runner.run_job(job, stop).await;
+                        drop(permit);
+                    });
+                }
+                Ok(None) => {
+                    drop(permit);
+                    tokio::select! {
+                        _ = stop.cancelled() => break,
+                        _ = self.wake.notified() => {}
+                        _ = tokio::time::sleep(IDLE_POLL) => {}
+                    }
+                }
+                Err(err) => {
+                    drop(permit);
+                    tracing::warn!(error = ?err, "claiming a job failed");
+                    tokio::select! {
+                        _ = stop.cancelled() => break,
+                        _ = tokio::time::sleep(IDLE_POLL) => {}
+                    }
+                }
+            }
+        }
+        // Running jobs see `stop` through their heartbeat task and release themselves.
+        while tasks.join_next().await.is_some() {}
+        recovery.abort();
+        tracing::info!("job runner stopped");
+    }
+
+    async fn recover_periodically(self: Arc<Self>, stop: CancellationToken) {
+        let every = (self.settings.stale_after / 2).max(Duration::from_millis(500));
+        loop {
+            tokio::select! {
+                _ = stop.cancelled() => return,
+                _ = tokio::time::sleep(every) => self.recover(None).await,
+            }
+        }
+    }
+
+    /// Returns stale jobs to the queue (or fails them) and removes their temp folders (SEC-30).
+    async fn recover(&self, dead_prefix: Option<&str>) {
+        let stale_before = chrono::Utc::now()
+            - chrono::Duration::from_std(self.settings.stale_after).unwrap_or_default();
+        match self
+            .store
+            .recover_stale_jobs(stale_before, self.settings.max_attempts, dead_prefix)
+            .await
+        {
+            Ok(rows) => {
+                for row in rows {
+                    tracing::warn!(job = row.id, status = %row.status, "recovered an interrupted job");
+                    let _ = remove_job_temp(&self.settings.executor, job_uuid(row.id)).await;
+                    self.publish(&row, None).await;
+                }
+                self.wake();
+            }
+            Err(err) => tracing::warn!(error = ?err, "job recovery failed"),
+        }
+    }
+
+    async fn run_job(self: Arc<Self>, job: DownloadRow, stop: CancellationToken) {
+        let id = job.id;
+        tracing::info!(job = id, url = %job.url, attempt = job.attempts, "job started");
+        let cancel = CancellationToken::new();
+        let user_cancelled = Arc::new(AtomicBool::new(false));
+        self.running.lock().unwrap_or_else(|e| e.into_inner()).insert(
+            id,
+            RunningJob { cancel: cancel.clone(), user_cancelled: user_cancelled.clone() },
+        );
+        let view = Arc::new(Mutex::new(DownloadView::from(job.clone())));
+        let (progress_tx, progress_rx) = watch::channel(Progress::phase(Phase::Resolving));
+        self.publish(&job, Some(&Progress::phase(Phase::Resolving))).await;
+        let keeper = tokio::spawn(self.clone().keep_alive(
+            id,
+            job.user_id,
+            view.clone(),
+            progress_rx,
+            cancel.clone(),
+            user_cancelled.clone(),
+            stop.clone(),
+        ));
+
+        let outcome = self.attempt(&job, &view, progress_tx, cancel.clone()).await;
+        keeper.abort();
+        self.running.lock().unwrap_or_else(|e| e.into_inner()).remove(&id);
+
+        let worker = self.worker_id.as_str();
+        let saved = match outcome {
+            Ok(Outcome::Expanded) => return,
+            Ok(Outcome::File(finished)) => {
+                let file = CompletedFile {
+                    file_path: finished.relative_path.to_string_lossy().into_owned(),
+                    file_size: i64::try_from(finished.size_bytes).unwrap_or(i64::MAX),
+                    duration: finished.duration_seconds,
+                    title: finished.title,
+                    artist: finished.artist,
+                    album: finished.album,
+                };
+                self.store.complete_job(id, worker, file).await
+            }
+            Err(err) if err.class == ErrorClass::Cancelled => {
+                if user_cancelled.load(Ordering::SeqCst) {
+                    self.store.cancel_job(id, worker).await
+                } else if stop.is_cancelled() {
+                    tracing::info!(job = id, "job put back to the queue for the next start");
+                    self.store.release_job(id, worker).await
+                } else {
+                    // The row was deleted or reclaimed: nothing to record.
+                    Ok(None)
+                }
+            }
+            Err(err) => {
+                let retry = err.class == ErrorClass::Transient && job.attempts < self.settings.max_attempts;
+                let retry_at = retry.then(|| chrono::Utc::now() + backoff(job.attempts));
+                let message = if retry {
+                    format!("{} (will retry)", err.message)
+                } else {
+                    err.message.clone()
+                };
+                self.store.fail_job(id, worker, &message, retry_at).await
+            }
+        };
+        match saved {
+            Ok(Some(row)) => {
+                tracing::info!(job = id, status = %row.status, "job finished");
+                self.publish(&row, None).await;
+                if row.status == crate::store::status::PENDING {
+                    self.wake();
+                }
+            }
+            Ok(None) => tracing::info!(job = id, "job no longer ours; outcome dropped"),
+            Err(err) => tracing::error!(job = id, error = ?err, "recording a job's outcome failed"),
+        }
+    }
+
+    /// Resolves (unless the job already carries its action) and executes one attempt.
+    async fn attempt(
+        &self,
+        job: &DownloadRow,
+        view: &Mutex<DownloadView>,
+        progress: watch::Sender<Progress>,
+        cancel: CancellationToken,
+    ) -> Result<Outcome, ExecutionError> {
+        let format = AudioFormat::parse(&job.format).unwrap_or_default();
+        let (action, hint) = match job.action.as_ref().and_then(|a| serde_json::from_value::<StoredAction>(a.0.clone()).ok()) {
+            Some(stored) => (FetchAction::from(stored), hint_from_row(job)),
+            None => match self.resolve(job, format, &cancel).await? {
+                Some(resolved) => {
+                    *view.lock().unwrap_or_else(|e| e.into_inner()) = DownloadView::from(resolved.0.clone());
+                    resolved.1
+                }
+                None => return Ok(Outcome::Expanded),
+            },
+        };
+        let user = match self.store.user_by_id(job.user_id).await {
+            Ok(Some(u)) => u.username,
+            _ => "unknown".into(),
+        };
+        let request = ExecutionRequest { job_id: job_uuid(job.id), action, metadata: hint, format, user };
+        execute(&self.settings.executor, request, progress, cancel).await.map(Outcome::File)
+    }
+
+    /// Calls the job's plugin. Returns the updated row with the single entry's action, or
+    /// `None` when a playlist was expanded into child jobs.
+    async fn resolve(
+        &self,
+        job: &DownloadRow,
+        format: AudioFormat,
+        cancel: &CancellationToken,
+    ) -> Result<Option<(DownloadRow, (FetchAction, TrackMetadataHint))>, ExecutionError> {
+        let plugin = match &job.plugin {
+            Some(p) => p.clone(),
+            None => url::Url::parse(&job.url)
+                .ok()
+                .and_then(|u| self.plugins.route(&u))
+                .ok_or_else(|| ExecutionError::permanent("No extractor plugin handles this URL"))?,
+        };
+        let resolution = tokio::select! {
+            _ = cancel.cancelled() => return Err(ExecutionError::cancelled()),
+            r = self.plugins.resolve(&plugin, &job.url) => r,
+        };
+        let resolution = resolution.map_err(|e| {
+            let message = e.user_message();
+            if e.is_transient() {
+                ExecutionError::transient(message)
+            } else {
+                ExecutionError::permanent(message)
+            }
+        })?;
+        let top = &resolution.metadata;
+        if resolution.kind != ResolutionKind::Single || resolution.entries.len() > 1 {
+            let children = resolution
+                .entries
+                .iter()
+                .map(|entry| {
+                    let m = &entry.metadata;
+                    NewDownload {
+                        user_id: job.user_id,
+                        parent_id: Some(job.id),
+                        url: action_url(&entry.action).to_owned(),
+                        format: format.as_str().into(),
+                        plugin: Some(plugin.clone()),
+                        title: m.title.clone(),
+                        artist: m.artist.clone().or_else(|| top.artist.clone()),
+                        album: m.album.clone().or_else(|| top.album.clone()),
+                        duration: m.duration_seconds,
+                        cover_url: m.cover_url.clone().or_else(|| top.cover_url.clone()),
+                        action: serde_json::to_value(StoredAction::from(&entry.action)).ok(),
+                    }
+                })
+                .collect::<Vec<_>>();
+            let parent = ResolvedMetadata {
+                title: top.title.clone(),
+                artist: top.artist.clone(),
+                album: top.album.clone(),
+                duration: None,
+                cover_url: top.cover_url.clone(),
+                action: None,
+            };
+            let rows = self
+                .store
+                .expand_playlist(job.id, &self.worker_id, parent, children)
+                .await
+                .map_err(|e| {
+                    tracing::error!(error = ?e, "expanding a playlist failed");
+                    ExecutionError::transient("Could not save the playlist's tracks")
+                })?;
+            if let Ok(Some(parent_row)) = self.store.download_for_user(job.id, job.user_id).await {
+                self.publish(&parent_row, None).await;
+            }
+            for row in &rows {
+                self.publish(row, None).await;
+            }
+            self.wake();
+            return Ok(None);
+        }
+        let entry = resolution
+            .entries
+            .first()
+            .ok_or_else(|| ExecutionError::permanent("The plugin found nothing to download at this URL"))?;
+        let m = &entry.metadata;
+        let meta = ResolvedMetadata {
+            title: m.title.clone().or_else(|| top.title.clone()),
+            artist: m.artist.clone().or_else(|| top.artist.clone()),
+            album: m.album.clone().or_else(|| top.album.clone()),
+            duration: m.duration_seconds.or(top.duration_seconds),
+            cover_url: m.cover_url.clone().or_else(|| top.cover_url.clone()),
+            action: serde_json::to_value(StoredAction::from(&entry.action)).ok(),
+        };
+        let row = self
+            .store
+            .save_resolution(job.id, &self.worker_id, meta)
+            .await
+            .map_err(|e| {
+                tracing::error!(error = ?e, "saving a resolution failed");
+                ExecutionError::transient("Could not save the track's details")
+            })?
+            .ok_or_else(ExecutionError::cancelled)?;
+        let hint = hint_from_row(&row);
+        self.publish(&row, Some(&Progress::phase(Phase::Resolving))).await;
+        Ok(Some((row, (entry.action.clone(), hint))))
+    }
+
+    /// While a job runs: heartbeat (and learn of cancel requests), publish throttled
+    /// progress, and stop the job when the server shuts down.
+    async fn keep_alive(
+        self: Arc<Self>,
+        id: i64,
+        user_id: i64,
+        view: Arc<Mutex<DownloadView>>,
+        mut progress: watch::Receiver<Progress>,
+        cancel: CancellationToken,
+        user_cancelled: Arc<AtomicBool>,
+        stop: CancellationToken,
+    ) {
+        let every = (self.settings.stale_after / 6).clamp(Duration::from_millis(200), Duration::from_secs(10));
+        let mut heartbeat = tokio::time::interval(every);
+        heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut last_event = tokio::time::Instant::now();
+        loop {
+            tokio::select! {
+                _ = stop.cancelled() => { cancel.cancel(); return; }
+                _ = cancel.cancelled() => return,
+                changed = progress.changed() => {
+                    if changed.is_err() { return; }
+                    let wait = PROGRESS_EVENT_INTERVAL.saturating_sub(last_event.elapsed());
+                    if !wait.is_zero() {
+                        tokio::time::sleep(wait).await;
+                    }
+                    last_event = tokio::time::Instant::now();
+                    let snapshot = progress.borrow_and_update().clone();
+                    let download = view.lock().unwrap_or_else(|e| e.into_inner()).clone();
+                    self.publish_view(user_id, download, Some(&snapshot)).await;
+                }
+                _ = heartbeat.tick() => {
+                    let snapshot = serde_json::to_value(progress_view(&progress.borrow())).ok();
+                    match self.store.heartbeat(id, &self.worker_id, snapshot).await {
+                        Ok(Heartbeat::Running) => {}
+                        Ok(Heartbeat::CancelRequested) => {
+                            user_cancelled.store(true, Ordering::SeqCst);
+                            cancel.cancel();
+                            return;
+                        }
+                        Ok(Heartbeat::Lost) => { cancel.cancel(); return; }
+                        Err(err) => tracing::warn!(job = id, error = ?err, "heartbeat failed"),
+                    }
+                }
+            }
+        }
+    }
+
+    async fn publish(&self, row: &DownloadRow, progress: Option<&Progress>) {
+        self.publish_view(row.user_id, DownloadView::from(row.clone()), progress).await;
+    }
+
+    async fn publish_view(&self, user_id: i64, mut download: DownloadView, progress: Option<&Progress>) {
+        if let Some(p) = progress {
+            download.status = crate::store::status::DOWNLOADING.into();
+            download.progress = Some(progress_view(p));
+        }
+        self.events.publish(DownloadEvent { user_id, download }).await;
+    }
+}
+
+fn progress_view(p: &Progress) -> ProgressView {
+    ProgressView {
+        downloaded_bytes: p.downloaded_bytes,
+        total_bytes: p.total_bytes,
+        percent: p.percent,
+        speed: p.speed_bps,
+        eta: p.eta_seconds,
+        phase: p.phase.as_str().into(),
+    }
+}
+
+fn hint_from_row(row: &DownloadRow) -> TrackMetadataHint {
+    TrackMetadataHint { title: row.title.clone(), artist: row.artist.clone(), album: row.album.clone() }
+}
+
+fn action_url(action: &FetchAction) -> &str {
+    match action {
+        FetchAction::YtDlp { url, .. } | FetchAction::Direct { url } => url,
+    }
+}
+
+/// Names a job's temp folder.
+pub fn job_uuid(id: i64) -> uuid::Uuid {
+    uuid::Uuid::from_u64_pair(0, id as u64)
+}
+
+/// Capped exponential backoff with ±20 % jitter, so retries from many jobs spread out.
+fn backoff(attempts: i32) -> chrono::Duration {
+    let exp = BACKOFF_BASE.saturating_mul(2u32.saturating_pow(attempts.saturating_sub(1).clamp(0, 16) as u32));
+    let capped = exp.min(BACKOFF_CAP).as_secs_f64();
+    let jitter = 0.8 + rand::random::<f64>() * 0.4;
+    chrono::Duration::milliseconds((capped * jitter * 1000.0) as i64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_and_is_capped() {
+        let first = backoff(1).num_milliseconds();
+        assert!((4_000..=6_000).contains(&first), "{first}");
+        let third = backoff(3).num_milliseconds();
+        assert!((16_000..=24_000).contains(&third), "{third}");
+        let late = backoff(30).num_milliseconds();
+        assert!(late <= 360_000, "{late}");
+    }
+
+    #[test]
+    fn stored_actions_round_trip() {
+        let a = FetchAction::YtDlp { url: "https://x".into(), options: vec!["-x".into()] };
+        let json = serde_json::to_value(StoredAction::from(&a)).unwrap();
+        assert_eq!(json["type"], "yt_dlp");
+        let back: FetchAction = serde_json::from_value::<StoredAction>(json).unwrap().into();
+        assert_eq!(back, a);
+    }
+}
