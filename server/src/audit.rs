@@ -88,7 +88,11 @@ pub struct AuditEvent {
 
 impl AuditEvent {
     pub fn new(action: AuditAction, actor: &Actor, details: Value) -> Self {
-        Self { action, actor: actor.clone(), details }
+        Self {
+            action,
+            actor: actor.clone(),
+            details,
+        }
     }
 }
 

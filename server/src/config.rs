@@ -100,7 +100,10 @@ pub struct ConfigError {
 
 impl ConfigError {
     fn invalid(variable: &'static str, message: impl Into<String>) -> Self {
-        Self { variable, message: message.into() }
+        Self {
+            variable,
+            message: message.into(),
+        }
     }
 }
 
@@ -117,14 +120,18 @@ impl Config {
 
     /// Builds the configuration from any key lookup (tests pass a map).
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let data_directory = PathBuf::from(get("DATA_DIRECTORY").unwrap_or_else(|| "./data".into()));
+        let data_directory =
+            PathBuf::from(get("DATA_DIRECTORY").unwrap_or_else(|| "./data".into()));
         let output_directory =
             PathBuf::from(get("OUTPUT_DIRECTORY").unwrap_or_else(|| "./downloads".into()));
         let plugin_directory = get("PLUGIN_DIRECTORY")
             .map(PathBuf::from)
             .unwrap_or_else(|| data_directory.join("plugins"));
         let database_url = get("DATABASE_URL").unwrap_or_else(|| {
-            format!("sqlite://{}", data_directory.join("nas-music-downloader.db").display())
+            format!(
+                "sqlite://{}",
+                data_directory.join("nas-music-downloader.db").display()
+            )
         });
         if !(database_url.starts_with("sqlite:")
             || database_url.starts_with("postgres://")
@@ -174,8 +181,7 @@ impl Config {
             .filter(|o| !o.is_empty())
             .collect::<Vec<_>>();
         for origin in &cors_origins {
-            if !(origin.starts_with("http://") || origin.starts_with("https://")) || origin == "*"
-            {
+            if !(origin.starts_with("http://") || origin.starts_with("https://")) || origin == "*" {
                 return Err(ConfigError::invalid(
                     "CORS_ORIGINS",
                     format!("{origin:?} is not an http(s) origin (wildcards are not allowed)"),
@@ -184,17 +190,26 @@ impl Config {
         }
         let max_concurrent_downloads: usize = parse(&get, "MAX_CONCURRENT_DOWNLOADS", 2)?;
         if !(1..=32).contains(&max_concurrent_downloads) {
-            return Err(ConfigError::invalid("MAX_CONCURRENT_DOWNLOADS", "must be between 1 and 32"));
+            return Err(ConfigError::invalid(
+                "MAX_CONCURRENT_DOWNLOADS",
+                "must be between 1 and 32",
+            ));
         }
         let output_template =
             get("OUTPUT_TEMPLATE").unwrap_or_else(|| "{artist}/{title}.{ext}".into());
         if !output_template.ends_with(".{ext}") {
-            return Err(ConfigError::invalid("OUTPUT_TEMPLATE", "must end with .{ext}"));
+            return Err(ConfigError::invalid(
+                "OUTPUT_TEMPLATE",
+                "must end with .{ext}",
+            ));
         }
         let plugin_timeout_ms: u64 = parse(&get, "PLUGIN_CALL_TIMEOUT_MS", 15_000)?;
         let plugin_memory_mib: usize = parse(&get, "PLUGIN_MEMORY_LIMIT_MIB", 64)?;
         if !(1..=4096).contains(&plugin_memory_mib) {
-            return Err(ConfigError::invalid("PLUGIN_MEMORY_LIMIT_MIB", "must be between 1 and 4096"));
+            return Err(ConfigError::invalid(
+                "PLUGIN_MEMORY_LIMIT_MIB",
+                "must be between 1 and 4096",
+            ));
         }
         let data_directory_for_id = data_directory.clone();
         let default_ytdlp = if Path::new(".venv/bin/yt-dlp").exists() {
@@ -234,10 +249,22 @@ impl Config {
             plugin_memory_limit_bytes: plugin_memory_mib * 1024 * 1024,
             watch_plugins: parse_bool(&get, "WATCH_PLUGINS", true)?,
             max_download_attempts: parse(&get, "MAX_DOWNLOAD_ATTEMPTS", 3)?,
-            job_stale_after: Duration::from_secs_f64(parse(&get, "JOB_STALE_AFTER_SECONDS", 60.0f64)?.max(0.5)),
+            job_stale_after: Duration::from_secs_f64(
+                parse(&get, "JOB_STALE_AFTER_SECONDS", 60.0f64)?.max(0.5),
+            ),
             instance_id: match get("INSTANCE_ID") {
-                Some(id) if !id.is_empty() && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') => id,
-                Some(_) => return Err(ConfigError::invalid("INSTANCE_ID", "letters, digits and '-' only")),
+                Some(id)
+                    if !id.is_empty()
+                        && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') =>
+                {
+                    id
+                }
+                Some(_) => {
+                    return Err(ConfigError::invalid(
+                        "INSTANCE_ID",
+                        "letters, digits and '-' only",
+                    ));
+                }
                 None => load_or_create_instance_id(&data_directory_for_id)?,
             },
         })
@@ -271,7 +298,10 @@ fn parse_bool(
         None => Ok(default),
         Some(v) if matches!(v.as_str(), "1" | "true" | "yes" | "on") => Ok(true),
         Some(v) if matches!(v.as_str(), "0" | "false" | "no" | "off") => Ok(false),
-        Some(v) => Err(ConfigError::invalid(key, format!("{v:?} is not true or false"))),
+        Some(v) => Err(ConfigError::invalid(
+            key,
+            format!("{v:?} is not true or false"),
+        )),
     }
 }
 
@@ -285,7 +315,12 @@ fn load_or_create_instance_id(data_directory: &Path) -> Result<String, ConfigErr
             return Ok(id.to_owned());
         }
     }
-    let fail = |e: std::io::Error| ConfigError::invalid("DATA_DIRECTORY", format!("cannot write {}: {e}", path.display()));
+    let fail = |e: std::io::Error| {
+        ConfigError::invalid(
+            "DATA_DIRECTORY",
+            format!("cannot write {}: {e}", path.display()),
+        )
+    };
     std::fs::create_dir_all(data_directory).map_err(fail)?;
     let id = hex::encode(rand::random::<[u8; 8]>());
     std::fs::write(&path, &id).map_err(fail)?;
@@ -300,7 +335,10 @@ fn load_or_generate_key(data_directory: &Path) -> Result<SecretKey, ConfigError>
     let fail = |e: std::io::Error| {
         ConfigError::invalid(
             "SECRET_KEY",
-            format!("not set, and the generated key at {} cannot be used: {e}", path.display()),
+            format!(
+                "not set, and the generated key at {} cannot be used: {e}",
+                path.display()
+            ),
         )
     };
     if let Ok(existing) = std::fs::read_to_string(&path) {
@@ -332,8 +370,10 @@ mod tests {
     use std::collections::HashMap;
 
     fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let map: HashMap<String, String> =
-            vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         Config::from_lookup(|k| map.get(k).cloned())
     }
 
@@ -371,7 +411,10 @@ mod tests {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(dir.join(GENERATED_KEY_FILE)).unwrap().permissions().mode();
+            let mode = std::fs::metadata(dir.join(GENERATED_KEY_FILE))
+                .unwrap()
+                .permissions()
+                .mode();
             assert_eq!(mode & 0o777, 0o600);
         }
         assert_eq!(format!("{:?}", first.secret_key), "SecretKey(<redacted>)");

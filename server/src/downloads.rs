@@ -107,13 +107,15 @@ pub async fn submit(
     raw_url: &str,
     format: AudioFormat,
 ) -> AppResult<Submitted> {
-    let url = check_url_syntax(raw_url.trim()).map_err(|e| AppError::Validation(capitalise(&e.to_string())))?;
+    let url = check_url_syntax(raw_url.trim())
+        .map_err(|e| AppError::Validation(capitalise(&e.to_string())))?;
     check_destination(&url, state.config.address_policy)
         .await
         .map_err(|e| AppError::Validation(capitalise(&e.to_string())))?;
-    let plugin = state.plugins.route(&url).ok_or_else(|| {
-        AppError::Validation("No extractor plugin handles this URL".into())
-    })?;
+    let plugin = state
+        .plugins
+        .route(&url)
+        .ok_or_else(|| AppError::Validation("No extractor plugin handles this URL".into()))?;
     let audit = AuditEvent::new(
         AuditAction::DownloadRequested,
         &user.actor,
@@ -148,16 +150,22 @@ pub async fn list(
     filter: DownloadFilter,
     page: PageRequest,
 ) -> AppResult<Page<DownloadView>> {
-    if let Some(s) = &filter.status {
-        if !status::ALL.contains(&s.as_str()) {
-            return Err(AppError::Validation(format!(
-                "Unknown status {s:?}; use one of {}",
-                status::ALL.join(", ")
-            )));
-        }
+    if let Some(s) = &filter.status
+        && !status::ALL.contains(&s.as_str())
+    {
+        return Err(AppError::Validation(format!(
+            "Unknown status {s:?}; use one of {}",
+            status::ALL.join(", ")
+        )));
     }
-    let page = state.store.list_downloads(user.user.id, filter, page).await?;
-    Ok(Page { items: page.items.into_iter().map(Into::into).collect(), total: page.total })
+    let page = state
+        .store
+        .list_downloads(user.user.id, filter, page)
+        .await?;
+    Ok(Page {
+        items: page.items.into_iter().map(Into::into).collect(),
+        total: page.total,
+    })
 }
 
 pub async fn get(state: &AppState, user: &CurrentUser, id: i64) -> AppResult<DownloadView> {
@@ -171,16 +179,30 @@ pub async fn get(state: &AppState, user: &CurrentUser, id: i64) -> AppResult<Dow
 
 /// Cancels a pending download at once; a running one is stopped by its worker (SEC-7).
 pub async fn cancel(state: &AppState, user: &CurrentUser, id: i64) -> AppResult<DownloadView> {
-    let audit = AuditEvent::new(AuditAction::DownloadCancelled, &user.actor, json!({ "download_id": id }));
-    let row = transition(state.store.request_cancel(id, user.user.id, audit).await?, "cancelled")?;
+    let audit = AuditEvent::new(
+        AuditAction::DownloadCancelled,
+        &user.actor,
+        json!({ "download_id": id }),
+    );
+    let row = transition(
+        state.store.request_cancel(id, user.user.id, audit).await?,
+        "cancelled",
+    )?;
     let view = DownloadView::from(row);
     publish(state, user.user.id, view.clone()).await;
     Ok(view)
 }
 
 pub async fn retry(state: &AppState, user: &CurrentUser, id: i64) -> AppResult<DownloadView> {
-    let audit = AuditEvent::new(AuditAction::DownloadRetried, &user.actor, json!({ "download_id": id }));
-    let row = transition(state.store.retry_download(id, user.user.id, audit).await?, "retried")?;
+    let audit = AuditEvent::new(
+        AuditAction::DownloadRetried,
+        &user.actor,
+        json!({ "download_id": id }),
+    );
+    let row = transition(
+        state.store.retry_download(id, user.user.id, audit).await?,
+        "retried",
+    )?;
     let view = DownloadView::from(row);
     publish(state, user.user.id, view.clone()).await;
     state.runner.wake();
@@ -190,8 +212,17 @@ pub async fn retry(state: &AppState, user: &CurrentUser, id: i64) -> AppResult<D
 /// Deletes a download from the history; with `delete_file`, also its file, which must lie
 /// inside OUTPUT_DIRECTORY (SEC-5). A running download is stopped by its worker, which
 /// finds its row gone.
-pub async fn delete(state: &AppState, user: &CurrentUser, id: i64, delete_file: bool) -> AppResult<()> {
-    let existing = state.store.download_for_user(id, user.user.id).await?.ok_or_else(not_found)?;
+pub async fn delete(
+    state: &AppState,
+    user: &CurrentUser,
+    id: i64,
+    delete_file: bool,
+) -> AppResult<()> {
+    let existing = state
+        .store
+        .download_for_user(id, user.user.id)
+        .await?
+        .ok_or_else(not_found)?;
     let file = match (&existing.file_path, delete_file) {
         (Some(relative), true) => Some(file_inside(&state.config.output_directory, relative)?),
         _ => None,
@@ -201,7 +232,11 @@ pub async fn delete(state: &AppState, user: &CurrentUser, id: i64, delete_file: 
         &user.actor,
         json!({ "download_id": id, "url": existing.url, "file_deleted": file.is_some() }),
     );
-    let row = state.store.delete_download(id, user.user.id, audit).await?.ok_or_else(not_found)?;
+    let row = state
+        .store
+        .delete_download(id, user.user.id, audit)
+        .await?
+        .ok_or_else(not_found)?;
     if let Some(path) = file {
         match tokio::fs::remove_file(&path).await {
             Ok(()) => {}
@@ -209,7 +244,8 @@ pub async fn delete(state: &AppState, user: &CurrentUser, id: i64, delete_file: 
             Err(e) => {
                 tracing::warn!(error = %e, "could not remove a deleted download's file");
                 return Err(AppError::Conflict(
-                    "The download was removed from your history, but its file could not be deleted".into(),
+                    "The download was removed from your history, but its file could not be deleted"
+                        .into(),
                 ));
             }
         }
@@ -221,14 +257,22 @@ pub async fn delete(state: &AppState, user: &CurrentUser, id: i64, delete_file: 
 }
 
 pub async fn publish(state: &AppState, user_id: i64, download: DownloadView) {
-    state.events.publish(DownloadEvent { user_id, download }).await;
+    state
+        .events
+        .publish(DownloadEvent { user_id, download })
+        .await;
 }
 
 /// Resolves a stored relative path inside the output folder, component-wise (SEC-5).
 fn file_inside(output_directory: &Path, relative: &str) -> AppResult<PathBuf> {
     let relative = Path::new(relative);
-    if relative.components().any(|c| !matches!(c, Component::Normal(_))) {
-        return Err(AppError::Conflict("The file's path is not inside the output folder".into()));
+    if relative
+        .components()
+        .any(|c| !matches!(c, Component::Normal(_)))
+    {
+        return Err(AppError::Conflict(
+            "The file's path is not inside the output folder".into(),
+        ));
     }
     let root = output_directory
         .canonicalize()
@@ -236,7 +280,9 @@ fn file_inside(output_directory: &Path, relative: &str) -> AppResult<PathBuf> {
     let path = root.join(relative);
     match path.canonicalize() {
         Ok(real) if real.starts_with(&root) => Ok(real),
-        Ok(_) => Err(AppError::Conflict("The file's path is not inside the output folder".into())),
+        Ok(_) => Err(AppError::Conflict(
+            "The file's path is not inside the output folder".into(),
+        )),
         // Already gone: nothing to delete, but the path is still checked lexically above.
         Err(_) => Ok(path),
     }
@@ -244,7 +290,7 @@ fn file_inside(output_directory: &Path, relative: &str) -> AppResult<PathBuf> {
 
 fn transition(t: Transition, verb: &str) -> AppResult<DownloadRow> {
     match t {
-        Transition::Done(row) => Ok(row),
+        Transition::Done(row) => Ok(*row),
         Transition::NotFound => Err(not_found()),
         Transition::NotAllowed(current) => Err(AppError::Conflict(format!(
             "A {current} download cannot be {verb}"

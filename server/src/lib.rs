@@ -38,7 +38,10 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     let config = Arc::new(config);
     std::fs::create_dir_all(&config.output_directory).with_context(|| {
-        format!("cannot create OUTPUT_DIRECTORY {}", config.output_directory.display())
+        format!(
+            "cannot create OUTPUT_DIRECTORY {}",
+            config.output_directory.display()
+        )
     })?;
     let store = store::connect(&config.database_url)
         .await
@@ -63,7 +66,11 @@ pub async fn run(
             stale_after: config.job_stale_after,
             instance_id: config.instance_id.clone(),
             // A SQLite database has one server: whatever it shows running died with us.
-            dead_worker_prefix: if config.is_sqlite() { String::new() } else { format!("{}:", config.instance_id) },
+            dead_worker_prefix: if config.is_sqlite() {
+                String::new()
+            } else {
+                format!("{}:", config.instance_id)
+            },
         },
     );
     let state = Arc::new(AppState {
@@ -133,12 +140,18 @@ fn executor_config(config: &Config) -> jobs::ExecutorConfig {
 async fn preflight(config: &Config, executor: &jobs::ExecutorConfig) -> jobs::ToolReport {
     let report = jobs::probe_tools(executor).await;
     match &report.ytdlp_version {
-        Some(v) => tracing::info!(version = %v, path = %config.ytdlp_path.display(), "yt-dlp found"),
-        None => tracing::warn!(path = %config.ytdlp_path.display(), "yt-dlp not found: only direct media links will download (run scripts/setup-ytdlp.sh or set YTDLP_PATH)"),
+        Some(v) => {
+            tracing::info!(version = %v, path = %config.ytdlp_path.display(), "yt-dlp found")
+        }
+        None => {
+            tracing::warn!(path = %config.ytdlp_path.display(), "yt-dlp not found: only direct media links will download (run scripts/setup-ytdlp.sh or set YTDLP_PATH)")
+        }
     }
     match &report.ffmpeg_version {
         Some(v) => tracing::info!(version = %v, "ffmpeg found"),
-        None => tracing::warn!(path = %config.ffmpeg_path.display(), "ffmpeg not found: format conversion will fail (install ffmpeg or set FFMPEG_PATH)"),
+        None => {
+            tracing::warn!(path = %config.ffmpeg_path.display(), "ffmpeg not found: format conversion will fail (install ffmpeg or set FFMPEG_PATH)")
+        }
     }
     if !report.output_writable {
         tracing::error!(dir = %config.output_directory.display(), "OUTPUT_DIRECTORY is not writable");

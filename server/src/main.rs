@@ -16,6 +16,8 @@ async fn main() -> anyhow::Result<()> {
     telemetry::init(&config);
     let listener = tokio::net::TcpListener::bind((config.host.as_str(), config.port))
         .await
-        .map_err(|err| anyhow::anyhow!("cannot listen on {}:{}: {err}", config.host, config.port))?;
+        .map_err(|err| {
+            anyhow::anyhow!("cannot listen on {}:{}: {err}", config.host, config.port)
+        })?;
     run(config, listener, shutdown_signal()).await
 }

@@ -12,13 +12,30 @@ use crate::{
 use serde_json::json;
 
 pub async fn upload(state: &AppState, admin: &Admin, bytes: Vec<u8>) -> AppResult<PluginSummary> {
-    let change = state.plugins.install_upload(bytes).await.map_err(admin_error)?;
+    let change = state
+        .plugins
+        .install_upload(bytes)
+        .await
+        .map_err(admin_error)?;
     audit(state, admin, AuditAction::PluginUploaded, &change).await
 }
 
-pub async fn set_enabled(state: &AppState, admin: &Admin, name: &str, enabled: bool) -> AppResult<PluginSummary> {
-    let change = state.plugins.set_enabled(name, enabled).await.map_err(admin_error)?;
-    let action = if enabled { AuditAction::PluginEnabled } else { AuditAction::PluginDisabled };
+pub async fn set_enabled(
+    state: &AppState,
+    admin: &Admin,
+    name: &str,
+    enabled: bool,
+) -> AppResult<PluginSummary> {
+    let change = state
+        .plugins
+        .set_enabled(name, enabled)
+        .await
+        .map_err(admin_error)?;
+    let action = if enabled {
+        AuditAction::PluginEnabled
+    } else {
+        AuditAction::PluginDisabled
+    };
     audit(state, admin, action, &change).await
 }
 
@@ -27,7 +44,12 @@ pub async fn remove(state: &AppState, admin: &Admin, name: &str) -> AppResult<Pl
     audit(state, admin, AuditAction::PluginRemoved, &change).await
 }
 
-async fn audit(state: &AppState, admin: &Admin, action: AuditAction, change: &PluginChange) -> AppResult<PluginSummary> {
+async fn audit(
+    state: &AppState,
+    admin: &Admin,
+    action: AuditAction,
+    change: &PluginChange,
+) -> AppResult<PluginSummary> {
     let s = &change.summary;
     state
         .store

@@ -38,7 +38,10 @@ both_backends!(
 
 both_backends!(
     async fn a_taken_username_or_email_is_409_with_detail(app: TestApp) {
-        assert_eq!(app.register("alice", PASSWORD).await.status(), StatusCode::CREATED);
+        assert_eq!(
+            app.register("alice", PASSWORD).await.status(),
+            StatusCode::CREATED
+        );
         let r = app
             .post_json(
                 "/auth/register",
@@ -110,7 +113,14 @@ both_backends!(
         let me: Value = app.get("/auth/me", Some(token)).await.json().await.unwrap();
         assert_eq!(me["username"], "alice");
         assert!(me["last_login"].is_string());
-        for field in ["id", "email", "full_name", "is_admin", "is_active", "created_at"] {
+        for field in [
+            "id",
+            "email",
+            "full_name",
+            "is_admin",
+            "is_active",
+            "created_at",
+        ] {
             assert!(me.get(field).is_some(), "{field} missing");
         }
     }
@@ -122,12 +132,23 @@ both_backends!(
         let r = app
             .client
             .post(app.url("/auth/login"))
-            .form(&[("grant_type", "password"), ("username", "alice"), ("password", PASSWORD), ("scope", "")])
+            .form(&[
+                ("grant_type", "password"),
+                ("username", "alice"),
+                ("password", PASSWORD),
+                ("scope", ""),
+            ])
             .send()
             .await
             .unwrap();
         assert_eq!(r.status(), StatusCode::OK);
-        let missing = app.client.post(app.url("/auth/login")).form(&[("username", "alice")]).send().await.unwrap();
+        let missing = app
+            .client
+            .post(app.url("/auth/login"))
+            .form(&[("username", "alice")])
+            .send()
+            .await
+            .unwrap();
         assert_error(missing, StatusCode::UNPROCESSABLE_ENTITY).await;
     }
 );
@@ -138,12 +159,20 @@ both_backends!(
         let victim: Value = app.register("victim", PASSWORD).await.json().await.unwrap();
         app.register("alice", PASSWORD).await;
         let r = app
-            .patch_json(&format!("/api/admin/users/{}", victim["id"]), &json!({"is_active": false}), Some(&admin))
+            .patch_json(
+                &format!("/api/admin/users/{}", victim["id"]),
+                &json!({"is_active": false}),
+                Some(&admin),
+            )
             .await;
         assert_eq!(r.status(), StatusCode::OK);
 
         let mut answers = Vec::new();
-        for (user, password) in [("nobody", PASSWORD), ("alice", "wrong-password"), ("victim", PASSWORD)] {
+        for (user, password) in [
+            ("nobody", PASSWORD),
+            ("alice", "wrong-password"),
+            ("victim", PASSWORD),
+        ] {
             let started = std::time::Instant::now();
             let r = app.login(user, password).await;
             let elapsed = started.elapsed();
@@ -158,20 +187,32 @@ both_backends!(
         // Unknown users are checked against a dummy hash, so they are not answered much faster.
         let unknown = answers[0].2.as_secs_f64();
         let wrong = answers[1].2.as_secs_f64();
-        assert!(unknown > wrong * 0.3, "unknown user {unknown:.3}s vs wrong password {wrong:.3}s");
+        assert!(
+            unknown > wrong * 0.3,
+            "unknown user {unknown:.3}s vs wrong password {wrong:.3}s"
+        );
     }
 );
 
 both_backends!(
-    async fn repeated_failures_are_throttled_with_429_and_retry_after_and_audited_sec_15(app: TestApp) {
+    async fn repeated_failures_are_throttled_with_429_and_retry_after_and_audited_sec_15(
+        app: TestApp,
+    ) {
         let admin = app.user_token("admin").await;
         app.register("alice", PASSWORD).await;
         for _ in 0..5 {
-            assert_eq!(app.login("alice", "wrong-password").await.status(), StatusCode::UNAUTHORIZED);
+            assert_eq!(
+                app.login("alice", "wrong-password").await.status(),
+                StatusCode::UNAUTHORIZED
+            );
         }
         let r = app.login("alice", PASSWORD).await;
         assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
-        let retry: u64 = r.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+        let retry: u64 = r.headers()["retry-after"]
+            .to_str()
+            .unwrap()
+            .parse()
+            .unwrap();
         assert!((1..=30).contains(&retry), "{retry}");
         assert!(r.json::<Value>().await.unwrap()["detail"].is_string());
         // Another account from the same address is not locked.
@@ -200,14 +241,31 @@ both_backends!(
 both_backends!(
     async fn a_logged_out_token_is_refused_afterwards_sec_11(app: TestApp) {
         let token = app.user_token("alice").await;
-        assert_eq!(app.get("/auth/me", Some(&token)).await.status(), StatusCode::OK);
-        let r = app.post_json("/auth/logout", &json!({}), Some(&token)).await;
+        assert_eq!(
+            app.get("/auth/me", Some(&token)).await.status(),
+            StatusCode::OK
+        );
+        let r = app
+            .post_json("/auth/logout", &json!({}), Some(&token))
+            .await;
         assert_eq!(r.status(), StatusCode::OK);
-        assert_error(app.get("/auth/me", Some(&token)).await, StatusCode::UNAUTHORIZED).await;
-        assert_error(app.post_json("/auth/logout", &json!({}), Some(&token)).await, StatusCode::UNAUTHORIZED).await;
+        assert_error(
+            app.get("/auth/me", Some(&token)).await,
+            StatusCode::UNAUTHORIZED,
+        )
+        .await;
+        assert_error(
+            app.post_json("/auth/logout", &json!({}), Some(&token))
+                .await,
+            StatusCode::UNAUTHORIZED,
+        )
+        .await;
         // A new login works.
         let fresh = app.user_token("alice").await;
-        assert_eq!(app.get("/auth/me", Some(&fresh)).await.status(), StatusCode::OK);
+        assert_eq!(
+            app.get("/auth/me", Some(&fresh)).await.status(),
+            StatusCode::OK
+        );
     }
 );
 
@@ -223,12 +281,32 @@ both_backends!(
             )
             .await;
         assert_eq!(r.status(), StatusCode::OK);
-        let new_token = r.json::<Value>().await.unwrap()["access_token"].as_str().unwrap().to_owned();
-        assert_error(app.get("/auth/me", Some(&phone)).await, StatusCode::UNAUTHORIZED).await;
-        assert_error(app.get("/auth/me", Some(&laptop)).await, StatusCode::UNAUTHORIZED).await;
-        assert_eq!(app.get("/auth/me", Some(&new_token)).await.status(), StatusCode::OK);
-        assert_eq!(app.login("alice", PASSWORD).await.status(), StatusCode::UNAUTHORIZED);
-        assert_eq!(app.login("alice", "a-brand-new-password").await.status(), StatusCode::OK);
+        let new_token = r.json::<Value>().await.unwrap()["access_token"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        assert_error(
+            app.get("/auth/me", Some(&phone)).await,
+            StatusCode::UNAUTHORIZED,
+        )
+        .await;
+        assert_error(
+            app.get("/auth/me", Some(&laptop)).await,
+            StatusCode::UNAUTHORIZED,
+        )
+        .await;
+        assert_eq!(
+            app.get("/auth/me", Some(&new_token)).await.status(),
+            StatusCode::OK
+        );
+        assert_eq!(
+            app.login("alice", PASSWORD).await.status(),
+            StatusCode::UNAUTHORIZED
+        );
+        assert_eq!(
+            app.login("alice", "a-brand-new-password").await.status(),
+            StatusCode::OK
+        );
         // A wrong current password changes nothing.
         let r = app
             .post_json(

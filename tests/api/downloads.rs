@@ -13,19 +13,28 @@ both_backends!(
         let token = app.user_token("alice").await;
         let d = app.submit_ok(&token, &media.url("/tagged.mp3"), None).await;
         assert_eq!(d["plugin"], "direct-media");
-        let done = app.wait_for(&token, &d["id"], &["completed", "failed"], 30).await;
+        let done = app
+            .wait_for(&token, &d["id"], &["completed", "failed"], 30)
+            .await;
         assert_eq!(done["status"], "completed", "{done}");
         assert_eq!(done["title"], media_server::TITLE);
         assert_eq!(done["artist"], media_server::ARTIST);
         assert_eq!(done["album"], media_server::ALBUM);
         let path = done["file_path"].as_str().unwrap();
-        assert_eq!(path, format!("{}/{}.mp3", media_server::ARTIST, media_server::TITLE));
+        assert_eq!(
+            path,
+            format!("{}/{}.mp3", media_server::ARTIST, media_server::TITLE)
+        );
         let written = std::fs::read(app.output_dir.path().join(path)).unwrap();
         let original = std::fs::read(&media_server::fixtures().tagged_mp3).unwrap();
         assert_eq!(written, original, "bytes differ");
         assert_eq!(done["file_size"], written.len() as u64);
         assert!(done["completed_at"].is_string());
-        assert_eq!(app.output_files(), vec![path.to_owned()], "no temp files left behind");
+        assert_eq!(
+            app.output_files(),
+            vec![path.to_owned()],
+            "no temp files left behind"
+        );
     }
 );
 
@@ -35,7 +44,9 @@ both_backends!(
         let token = app.user_token("alice").await;
         let d = app.submit_ok(&token, &media.url("/page.html"), None).await;
         assert_eq!(d["plugin"], "generic");
-        let done = app.wait_for(&token, &d["id"], &["completed", "failed"], 60).await;
+        let done = app
+            .wait_for(&token, &d["id"], &["completed", "failed"], 60)
+            .await;
         assert_eq!(done["status"], "completed", "{done}");
         let path = done["file_path"].as_str().unwrap();
         assert!(app.output_dir.path().join(path).is_file());
@@ -48,8 +59,12 @@ async fn asking_for_mp3_converts_with_ffmpeg() {
     let app = spawn_app(Backend::Sqlite).await.unwrap();
     let media = MediaServer::start().await;
     let token = app.user_token("alice").await;
-    let d = app.submit_ok(&token, &media.url("/song.flac"), Some("mp3")).await;
-    let done = app.wait_for(&token, &d["id"], &["completed", "failed"], 60).await;
+    let d = app
+        .submit_ok(&token, &media.url("/song.flac"), Some("mp3"))
+        .await;
+    let done = app
+        .wait_for(&token, &d["id"], &["completed", "failed"], 60)
+        .await;
     assert_eq!(done["status"], "completed", "{done}");
     assert_eq!(done["format"], "mp3");
     let path = done["file_path"].as_str().unwrap();
@@ -62,21 +77,43 @@ both_backends!(
     async fn a_404_fails_with_a_classified_message_and_can_be_retried(app: TestApp) {
         let media = MediaServer::start().await;
         let token = app.user_token("alice").await;
-        let d = app.submit_ok(&token, &media.url("/missing.mp3"), None).await;
-        let failed = app.wait_for(&token, &d["id"], &["failed", "completed"], 30).await;
+        let d = app
+            .submit_ok(&token, &media.url("/missing.mp3"), None)
+            .await;
+        let failed = app
+            .wait_for(&token, &d["id"], &["failed", "completed"], 30)
+            .await;
         assert_eq!(failed["status"], "failed");
         let error = failed["error"].as_str().unwrap();
-        assert!(error.contains("404") || error.to_lowercase().contains("not found"), "{error}");
-        assert!(!error.contains("Traceback") && !error.contains("/tmp"), "raw output leaked: {error}");
+        assert!(
+            error.contains("404") || error.to_lowercase().contains("not found"),
+            "{error}"
+        );
+        assert!(
+            !error.contains("Traceback") && !error.contains("/tmp"),
+            "raw output leaked: {error}"
+        );
         // Retry puts it back in the queue (it fails again: the file still is not there).
-        let r = app.post_json(&format!("/api/downloads/{}/retry", d["id"]), &json!({}), Some(&token)).await;
+        let r = app
+            .post_json(
+                &format!("/api/downloads/{}/retry", d["id"]),
+                &json!({}),
+                Some(&token),
+            )
+            .await;
         assert_eq!(r.status(), StatusCode::OK);
         let again = app.wait_for(&token, &d["id"], &["failed"], 30).await;
         assert_eq!(again["attempts"], 1);
         // A completed or pending download cannot be retried.
         let ok = app.submit_ok(&token, &media.url("/tagged.mp3"), None).await;
         app.wait_for(&token, &ok["id"], &["completed"], 30).await;
-        let r = app.post_json(&format!("/api/downloads/{}/retry", ok["id"]), &json!({}), Some(&token)).await;
+        let r = app
+            .post_json(
+                &format!("/api/downloads/{}/retry", ok["id"]),
+                &json!({}),
+                Some(&token),
+            )
+            .await;
         assert_error(r, StatusCode::CONFLICT).await;
     }
 );
@@ -89,7 +126,13 @@ both_backends!(
         let running = app.wait_for(&token, &d["id"], &["downloading"], 30).await;
         assert_eq!(running["status"], "downloading");
         tokio::time::sleep(std::time::Duration::from_millis(500)).await;
-        let r = app.post_json(&format!("/api/downloads/{}/cancel", d["id"]), &json!({}), Some(&token)).await;
+        let r = app
+            .post_json(
+                &format!("/api/downloads/{}/cancel", d["id"]),
+                &json!({}),
+                Some(&token),
+            )
+            .await;
         assert_eq!(r.status(), StatusCode::OK);
         let cancelled = app.wait_for(&token, &d["id"], &["cancelled"], 15).await;
         assert!(cancelled["file_path"].is_null());
@@ -100,7 +143,13 @@ both_backends!(
         }
         assert_eq!(app.output_files(), Vec::<String>::new());
         // Cancelling again is a conflict, not a 500.
-        let r = app.post_json(&format!("/api/downloads/{}/cancel", d["id"]), &json!({}), Some(&token)).await;
+        let r = app
+            .post_json(
+                &format!("/api/downloads/{}/cancel", d["id"]),
+                &json!({}),
+                Some(&token),
+            )
+            .await;
         assert_error(r, StatusCode::CONFLICT).await;
     }
 );
@@ -113,15 +162,42 @@ both_backends!(
         let drop = app.submit_ok(&token, &media.url("/tagged.mp3"), None).await;
         let kept = app.wait_for(&token, &keep["id"], &["completed"], 30).await;
         let dropped = app.wait_for(&token, &drop["id"], &["completed"], 30).await;
-        let r = app.delete(&format!("/api/downloads/{}?delete_file=true", drop["id"]), Some(&token)).await;
+        let r = app
+            .delete(
+                &format!("/api/downloads/{}?delete_file=true", drop["id"]),
+                Some(&token),
+            )
+            .await;
         assert_eq!(r.status(), StatusCode::NO_CONTENT);
-        assert!(!app.output_dir.path().join(dropped["file_path"].as_str().unwrap()).exists());
-        let r = app.delete(&format!("/api/downloads/{}", keep["id"]), Some(&token)).await;
+        assert!(
+            !app.output_dir
+                .path()
+                .join(dropped["file_path"].as_str().unwrap())
+                .exists()
+        );
+        let r = app
+            .delete(&format!("/api/downloads/{}", keep["id"]), Some(&token))
+            .await;
         assert_eq!(r.status(), StatusCode::NO_CONTENT);
-        assert!(app.output_dir.path().join(kept["file_path"].as_str().unwrap()).exists());
-        assert_error(app.get(&format!("/api/downloads/{}", keep["id"]), Some(&token)).await, StatusCode::NOT_FOUND).await;
+        assert!(
+            app.output_dir
+                .path()
+                .join(kept["file_path"].as_str().unwrap())
+                .exists()
+        );
+        assert_error(
+            app.get(&format!("/api/downloads/{}", keep["id"]), Some(&token))
+                .await,
+            StatusCode::NOT_FOUND,
+        )
+        .await;
         let admin = app.user_token("alice").await;
-        let audit: Value = app.get("/api/admin/audit?action=download_deleted", Some(&admin)).await.json().await.unwrap();
+        let audit: Value = app
+            .get("/api/admin/audit?action=download_deleted", Some(&admin))
+            .await
+            .json()
+            .await
+            .unwrap();
         assert_eq!(audit["total"], 2);
     }
 );
@@ -133,15 +209,57 @@ both_backends!(
         let bob = app.user_token("bob").await;
         let d = app.submit_ok(&alice, &media.url("/slow.mp3"), None).await;
         let id = &d["id"];
-        assert_error(app.get(&format!("/api/downloads/{id}"), Some(&bob)).await, StatusCode::NOT_FOUND).await;
-        assert_error(app.post_json(&format!("/api/downloads/{id}/cancel"), &json!({}), Some(&bob)).await, StatusCode::NOT_FOUND).await;
-        assert_error(app.post_json(&format!("/api/downloads/{id}/retry"), &json!({}), Some(&bob)).await, StatusCode::NOT_FOUND).await;
-        assert_error(app.delete(&format!("/api/downloads/{id}?delete_file=true"), Some(&bob)).await, StatusCode::NOT_FOUND).await;
-        let list: Value = app.get("/api/downloads", Some(&bob)).await.json().await.unwrap();
+        assert_error(
+            app.get(&format!("/api/downloads/{id}"), Some(&bob)).await,
+            StatusCode::NOT_FOUND,
+        )
+        .await;
+        assert_error(
+            app.post_json(
+                &format!("/api/downloads/{id}/cancel"),
+                &json!({}),
+                Some(&bob),
+            )
+            .await,
+            StatusCode::NOT_FOUND,
+        )
+        .await;
+        assert_error(
+            app.post_json(
+                &format!("/api/downloads/{id}/retry"),
+                &json!({}),
+                Some(&bob),
+            )
+            .await,
+            StatusCode::NOT_FOUND,
+        )
+        .await;
+        assert_error(
+            app.delete(&format!("/api/downloads/{id}?delete_file=true"), Some(&bob))
+                .await,
+            StatusCode::NOT_FOUND,
+        )
+        .await;
+        let list: Value = app
+            .get("/api/downloads", Some(&bob))
+            .await
+            .json()
+            .await
+            .unwrap();
         assert_eq!(list["total"], 0);
-        let list: Value = app.get("/api/downloads", Some(&alice)).await.json().await.unwrap();
+        let list: Value = app
+            .get("/api/downloads", Some(&alice))
+            .await
+            .json()
+            .await
+            .unwrap();
         assert_eq!(list["total"], 1);
-        app.post_json(&format!("/api/downloads/{id}/cancel"), &json!({}), Some(&alice)).await;
+        app.post_json(
+            &format!("/api/downloads/{id}/cancel"),
+            &json!({}),
+            Some(&alice),
+        )
+        .await;
     }
 );
 
@@ -161,13 +279,30 @@ both_backends!(
             "",
             long.as_str(),
         ] {
-            let detail = assert_error(app.submit(&token, url, None).await, StatusCode::UNPROCESSABLE_ENTITY).await;
+            let detail = assert_error(
+                app.submit(&token, url, None).await,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await;
             assert!(!detail.is_empty());
         }
-        for body in [json!({"url": 5}), json!({}), json!({"url": "https://example.com/a.mp3", "format": "wav"})] {
-            assert_error(app.post_json("/api/download", &body, Some(&token)).await, StatusCode::UNPROCESSABLE_ENTITY).await;
+        for body in [
+            json!({"url": 5}),
+            json!({}),
+            json!({"url": "https://example.com/a.mp3", "format": "wav"}),
+        ] {
+            assert_error(
+                app.post_json("/api/download", &body, Some(&token)).await,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await;
         }
-        let list: Value = app.get("/api/downloads", Some(&token)).await.json().await.unwrap();
+        let list: Value = app
+            .get("/api/downloads", Some(&token))
+            .await
+            .json()
+            .await
+            .unwrap();
         assert_eq!(list["total"], 0, "nothing was queued");
         assert!(!std::path::Path::new("pwned").exists());
     }
@@ -193,9 +328,20 @@ both_backends!(
 both_backends!(
     async fn a_url_no_plugin_handles_is_422(app: TestApp) {
         let admin = app.user_token("admin").await;
-        let r = app.patch_json("/api/admin/plugins/generic", &json!({"enabled": false}), Some(&admin)).await;
+        let r = app
+            .patch_json(
+                "/api/admin/plugins/generic",
+                &json!({"enabled": false}),
+                Some(&admin),
+            )
+            .await;
         assert_eq!(r.status(), StatusCode::OK);
-        let detail = assert_error(app.submit(&admin, "http://127.0.0.1:9/some/page", None).await, StatusCode::UNPROCESSABLE_ENTITY).await;
+        let detail = assert_error(
+            app.submit(&admin, "http://127.0.0.1:9/some/page", None)
+                .await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
         assert!(detail.contains("plugin"), "{detail}");
     }
 );
@@ -210,11 +356,18 @@ both_backends!(
         let again: Value = again.json().await.unwrap();
         assert_eq!(again["id"], first["id"]);
         // Another format is another download.
-        let other = app.submit(&token, &media.url("/slow.mp3"), Some("mp3")).await;
+        let other = app
+            .submit(&token, &media.url("/slow.mp3"), Some("mp3"))
+            .await;
         assert_eq!(other.status(), StatusCode::ACCEPTED);
         let other: Value = other.json().await.unwrap();
         for id in [&first["id"], &other["id"]] {
-            app.post_json(&format!("/api/downloads/{id}/cancel"), &json!({}), Some(&token)).await;
+            app.post_json(
+                &format!("/api/downloads/{id}/cancel"),
+                &json!({}),
+                Some(&token),
+            )
+            .await;
         }
     }
 );
@@ -224,26 +377,67 @@ both_backends!(
         let media = MediaServer::start().await;
         let token = app.user_token("alice").await;
         let a = app.submit_ok(&token, &media.url("/tagged.mp3"), None).await;
-        let b = app.submit_ok(&token, &media.url("/missing.mp3"), None).await;
+        let b = app
+            .submit_ok(&token, &media.url("/missing.mp3"), None)
+            .await;
         let c = app.submit_ok(&token, &media.url("/song.m4a"), None).await;
         app.wait_for(&token, &a["id"], &["completed"], 30).await;
         app.wait_for(&token, &b["id"], &["failed"], 30).await;
         app.wait_for(&token, &c["id"], &["completed"], 30).await;
-        let page: Value = app.get("/api/downloads?page=1&per_page=2", Some(&token)).await.json().await.unwrap();
+        let page: Value = app
+            .get("/api/downloads?page=1&per_page=2", Some(&token))
+            .await
+            .json()
+            .await
+            .unwrap();
         assert_eq!(page["total"], 3);
         assert_eq!(page["pages"], 2);
         assert_eq!(page["items"][0]["id"], c["id"], "newest first");
-        let failed: Value = app.get("/api/downloads?status=failed", Some(&token)).await.json().await.unwrap();
+        let failed: Value = app
+            .get("/api/downloads?status=failed", Some(&token))
+            .await
+            .json()
+            .await
+            .unwrap();
         assert_eq!(failed["total"], 1);
-        let found: Value = app.get("/api/downloads?q=fixture%20m4a", Some(&token)).await.json().await.unwrap();
+        let found: Value = app
+            .get("/api/downloads?q=fixture%20m4a", Some(&token))
+            .await
+            .json()
+            .await
+            .unwrap();
         assert_eq!(found["total"], 1, "{found}");
-        let literal: Value = app.get("/api/downloads?q=%25", Some(&token)).await.json().await.unwrap();
+        let literal: Value = app
+            .get("/api/downloads?q=%25", Some(&token))
+            .await
+            .json()
+            .await
+            .unwrap();
         assert_eq!(literal["total"], 0, "% is taken literally");
-        for query in ["per_page=0", "per_page=101", "page=0", "status=bogus", "page=abc"] {
-            assert_error(app.get(&format!("/api/downloads?{query}"), Some(&token)).await, StatusCode::UNPROCESSABLE_ENTITY).await;
+        for query in [
+            "per_page=0",
+            "per_page=101",
+            "page=0",
+            "status=bogus",
+            "page=abc",
+        ] {
+            assert_error(
+                app.get(&format!("/api/downloads?{query}"), Some(&token))
+                    .await,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await;
         }
-        assert_error(app.get("/api/downloads/999999", Some(&token)).await, StatusCode::NOT_FOUND).await;
-        assert_error(app.get("/api/downloads/abc", Some(&token)).await, StatusCode::UNPROCESSABLE_ENTITY).await;
+        assert_error(
+            app.get("/api/downloads/999999", Some(&token)).await,
+            StatusCode::NOT_FOUND,
+        )
+        .await;
+        assert_error(
+            app.get("/api/downloads/abc", Some(&token)).await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
     }
 );
 
@@ -260,7 +454,12 @@ both_backends!(
         };
         let alice_stream = open(alice.clone()).await;
         assert_eq!(alice_stream.status(), StatusCode::OK);
-        assert!(alice_stream.headers()["content-type"].to_str().unwrap().starts_with("text/event-stream"));
+        assert!(
+            alice_stream.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("text/event-stream")
+        );
         let bob_stream = open(bob.clone()).await;
         let d = app.submit_ok(&alice, &media.url("/tagged.mp3"), None).await;
 
@@ -268,7 +467,11 @@ both_backends!(
         let mut text = String::new();
         let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
         while !text.contains("\"status\":\"completed\"") {
-            let chunk = tokio::time::timeout_at(deadline, body.next()).await.expect("no completed event").unwrap().unwrap();
+            let chunk = tokio::time::timeout_at(deadline, body.next())
+                .await
+                .expect("no completed event")
+                .unwrap()
+                .unwrap();
             text.push_str(&String::from_utf8_lossy(&chunk));
         }
         assert!(text.contains("event: download"), "{text}");
@@ -276,19 +479,30 @@ both_backends!(
         assert!(text.contains("\"progress\":{"), "progress events: {text}");
         // Bob's stream carried none of Alice's events.
         let mut bob_body = bob_stream.bytes_stream();
-        let got = tokio::time::timeout(std::time::Duration::from_millis(300), bob_body.next()).await;
+        let got =
+            tokio::time::timeout(std::time::Duration::from_millis(300), bob_body.next()).await;
         if let Ok(Some(Ok(chunk))) = got {
-            assert!(!String::from_utf8_lossy(&chunk).contains("\"id\""), "bob saw an event");
+            assert!(
+                !String::from_utf8_lossy(&chunk).contains("\"id\""),
+                "bob saw an event"
+            );
         }
         // No token, no stream.
-        let anon = app.client.get(app.url("/api/downloads/events")).send().await.unwrap();
+        let anon = app
+            .client
+            .get(app.url("/api/downloads/events"))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(anon.status(), StatusCode::UNAUTHORIZED);
     }
 );
 
 #[tokio::test]
 async fn concurrent_submissions_on_sqlite_never_surface_database_is_locked_sec_33() {
-    let app = spawn_app_with(Backend::Sqlite, &[("MAX_CONCURRENT_DOWNLOADS", "4")]).await.unwrap();
+    let app = spawn_app_with(Backend::Sqlite, &[("MAX_CONCURRENT_DOWNLOADS", "4")])
+        .await
+        .unwrap();
     let media = MediaServer::start().await;
     let token = app.user_token("alice").await;
     let mut tasks = Vec::new();
@@ -298,7 +512,13 @@ async fn concurrent_submissions_on_sqlite_never_surface_database_is_locked_sec_3
         let media_url = media.url(&format!("/tagged.mp3?n={i}"));
         let token = token.clone();
         tasks.push(tokio::spawn(async move {
-            let r = client.post(url).bearer_auth(token).json(&json!({"url": media_url})).send().await.unwrap();
+            let r = client
+                .post(url)
+                .bearer_auth(token)
+                .json(&json!({"url": media_url}))
+                .send()
+                .await
+                .unwrap();
             (r.status(), r.text().await.unwrap())
         }));
     }

@@ -28,7 +28,7 @@ pub fn ytdlp_path() -> String {
 pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
-    pub data_dir: tempfile::TempDir,
+    _data_dir: tempfile::TempDir,
     pub output_dir: tempfile::TempDir,
     pub database_url: String,
     shutdown: CancellationToken,
@@ -54,7 +54,10 @@ async fn postgres_available() -> bool {
         .await
         .is_ok();
     if !ok && std::env::var("CI").is_ok_and(|v| v == "true") {
-        panic!("CI=true but PostgreSQL is not reachable at {}", postgres_admin_url());
+        panic!(
+            "CI=true but PostgreSQL is not reachable at {}",
+            postgres_admin_url()
+        );
     }
     *AVAILABLE.get_or_init(|| ok)
 }
@@ -92,7 +95,10 @@ pub async fn spawn_app_with(backend: Backend, extra: &[(&str, &str)]) -> Option<
     let data_dir = tempfile::tempdir().unwrap();
     let output_dir = tempfile::tempdir().unwrap();
     let (postgres_database, database_url) = match backend {
-        Backend::Sqlite => (None, format!("sqlite://{}/test.db", data_dir.path().display())),
+        Backend::Sqlite => (
+            None,
+            format!("sqlite://{}/test.db", data_dir.path().display()),
+        ),
         Backend::Postgres => {
             let (name, url) = create_postgres_database().await;
             (Some(name), url)
@@ -100,9 +106,18 @@ pub async fn spawn_app_with(backend: Backend, extra: &[(&str, &str)]) -> Option<
     };
     let mut vars: HashMap<String, String> = HashMap::from([
         ("DATABASE_URL".into(), database_url.clone()),
-        ("SECRET_KEY".into(), "test-secret-key-0123456789abcdef-0123456789".into()),
-        ("DATA_DIRECTORY".into(), data_dir.path().display().to_string()),
-        ("OUTPUT_DIRECTORY".into(), output_dir.path().display().to_string()),
+        (
+            "SECRET_KEY".into(),
+            "test-secret-key-0123456789abcdef-0123456789".into(),
+        ),
+        (
+            "DATA_DIRECTORY".into(),
+            data_dir.path().display().to_string(),
+        ),
+        (
+            "OUTPUT_DIRECTORY".into(),
+            output_dir.path().display().to_string(),
+        ),
         ("ALLOW_PRIVATE_URLS".into(), "true".into()),
         ("WATCH_PLUGINS".into(), "false".into()),
         ("CORS_ORIGINS".into(), "http://allowed.example".into()),
@@ -125,7 +140,7 @@ pub async fn spawn_app_with(backend: Backend, extra: &[(&str, &str)]) -> Option<
     let mut app = TestApp {
         address,
         client,
-        data_dir,
+        _data_dir: data_dir,
         output_dir,
         database_url,
         shutdown,
@@ -143,12 +158,10 @@ impl TestApp {
                 let result = self.server.take().unwrap().await;
                 panic!("server exited during start-up: {result:?}");
             }
-            let got = self.client.get(self.url("/health")).send().await;
-            if std::env::var("DEBUG_READY").is_ok() { eprintln!("{got:?}"); }
-            if let Ok(r) = got {
-                if r.status().is_success() {
-                    return;
-                }
+            if let Ok(r) = self.client.get(self.url("/health")).send().await
+                && r.status().is_success()
+            {
+                return;
             }
             tokio::time::sleep(std::time::Duration::from_millis(25)).await;
         }
@@ -187,23 +200,38 @@ impl TestApp {
         );
         let r = self.login(username, PASSWORD).await;
         assert_eq!(r.status(), StatusCode::OK, "login {username}");
-        r.json::<Value>().await.unwrap()["access_token"].as_str().unwrap().to_owned()
+        r.json::<Value>().await.unwrap()["access_token"]
+            .as_str()
+            .unwrap()
+            .to_owned()
     }
 
     pub async fn get(&self, path: &str, token: Option<&str>) -> Response {
-        with_token(self.client.get(self.url(path)), token).send().await.unwrap()
+        with_token(self.client.get(self.url(path)), token)
+            .send()
+            .await
+            .unwrap()
     }
 
     pub async fn delete(&self, path: &str, token: Option<&str>) -> Response {
-        with_token(self.client.delete(self.url(path)), token).send().await.unwrap()
+        with_token(self.client.delete(self.url(path)), token)
+            .send()
+            .await
+            .unwrap()
     }
 
     pub async fn post_json(&self, path: &str, body: &Value, token: Option<&str>) -> Response {
-        with_token(self.client.post(self.url(path)).json(body), token).send().await.unwrap()
+        with_token(self.client.post(self.url(path)).json(body), token)
+            .send()
+            .await
+            .unwrap()
     }
 
     pub async fn patch_json(&self, path: &str, body: &Value, token: Option<&str>) -> Response {
-        with_token(self.client.patch(self.url(path)).json(body), token).send().await.unwrap()
+        with_token(self.client.patch(self.url(path)).json(body), token)
+            .send()
+            .await
+            .unwrap()
     }
 
     /// Stops the server and waits for it to exit.
@@ -228,7 +256,10 @@ pub async fn assert_error(response: Response, status: StatusCode) -> String {
     let text = response.text().await.unwrap();
     assert_eq!(got, status, "body: {text}");
     let body: Value = serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON: {text}"));
-    body["detail"].as_str().unwrap_or_else(|| panic!("no detail: {text}")).to_owned()
+    body["detail"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no detail: {text}"))
+        .to_owned()
 }
 
 impl Drop for TestApp {
@@ -237,16 +268,20 @@ impl Drop for TestApp {
         if let Some(name) = self.postgres_database.take() {
             // Drop the per-test database from a separate thread: Drop cannot await.
             let _ = std::thread::spawn(move || {
-                let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .unwrap();
                 rt.block_on(async {
                     if let Ok(pool) = sqlx::postgres::PgPoolOptions::new()
                         .max_connections(1)
                         .connect(&postgres_admin_url())
                         .await
                     {
-                        let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                            .execute(&pool)
-                            .await;
+                        let _ =
+                            sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                                .execute(&pool)
+                                .await;
                     }
                 });
             })
@@ -310,11 +345,19 @@ impl TestApp {
     pub async fn wait_for(&self, token: &str, id: &Value, wanted: &[&str], secs: u64) -> Value {
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
         loop {
-            let d: Value = self.get(&format!("/api/downloads/{id}"), Some(token)).await.json().await.unwrap();
+            let d: Value = self
+                .get(&format!("/api/downloads/{id}"), Some(token))
+                .await
+                .json()
+                .await
+                .unwrap();
             if wanted.contains(&d["status"].as_str().unwrap_or("")) {
                 return d;
             }
-            assert!(std::time::Instant::now() < deadline, "download {id} stuck: {d}");
+            assert!(
+                std::time::Instant::now() < deadline,
+                "download {id} stuck: {d}"
+            );
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         }
     }
@@ -327,7 +370,12 @@ impl TestApp {
                 if path.is_dir() {
                     walk(root, &path, out);
                 } else {
-                    out.push(path.strip_prefix(root).unwrap().to_string_lossy().into_owned());
+                    out.push(
+                        path.strip_prefix(root)
+                            .unwrap()
+                            .to_string_lossy()
+                            .into_owned(),
+                    );
                 }
             }
         }

@@ -7,5 +7,6 @@ mod media_server;
 mod admin;
 mod auth;
 mod downloads;
+mod resilience;
 mod security;
 mod system;

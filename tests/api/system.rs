@@ -28,10 +28,14 @@ both_backends!(
 
 #[tokio::test]
 async fn health_answers_503_unhealthy_when_postgres_is_unreachable() {
-    let Some(app) = spawn_app(Backend::Postgres).await else { return };
+    let Some(app) = spawn_app(Backend::Postgres).await else {
+        return;
+    };
     // Terminate every connection of this test's database and forbid new ones.
     let name = app.database_url.rsplit('/').next().unwrap().to_owned();
-    let admin = sqlx::PgPool::connect(&app.database_url.replace(&name, "postgres")).await.unwrap();
+    let admin = sqlx::PgPool::connect(&app.database_url.replace(&name, "postgres"))
+        .await
+        .unwrap();
     sqlx::query(&format!("ALTER DATABASE {name} ALLOW_CONNECTIONS false"))
         .execute(&admin)
         .await
@@ -69,7 +73,76 @@ async fn docs_and_the_openapi_document_are_served() {
     for (path, item) in spec["paths"].as_object().unwrap() {
         for (method, op) in item.as_object().unwrap() {
             assert!(op["summary"].is_string(), "{method} {path} has no summary");
-            assert!(!op["responses"].as_object().unwrap().is_empty(), "{method} {path}");
+            assert!(
+                !op["responses"].as_object().unwrap().is_empty(),
+                "{method} {path}"
+            );
         }
     }
+}
+
+#[tokio::test]
+async fn the_web_page_is_served_to_browsers_and_json_to_everyone_else() {
+    let web = tempfile::tempdir().unwrap();
+    std::fs::write(
+        web.path().join("index.html"),
+        "<!doctype html><title>NAS</title>",
+    )
+    .unwrap();
+    std::fs::create_dir(web.path().join("assets")).unwrap();
+    std::fs::write(web.path().join("assets/app.js"), "console.log(1)").unwrap();
+    let dir = web.path().display().to_string();
+    let app = spawn_app_with(Backend::Sqlite, &[("WEB_DIRECTORY", dir.as_str())])
+        .await
+        .unwrap();
+    let html = |path: &str| {
+        app.client
+            .get(app.url(path))
+            .header("accept", "text/html")
+            .send()
+    };
+    let page = html("/").await.unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    assert!(page.text().await.unwrap().contains("<title>NAS</title>"));
+    // Client-side routes fall back to the page; API paths never do.
+    assert!(
+        html("/admin/audit")
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+            .contains("<title>NAS</title>")
+    );
+    assert_eq!(
+        html("/api/nothing").await.unwrap().status(),
+        StatusCode::NOT_FOUND
+    );
+    let js = app.get("/assets/app.js", None).await;
+    assert_eq!(js.status(), StatusCode::OK);
+    assert_eq!(js.text().await.unwrap(), "console.log(1)");
+    let info: Value = app.get("/", None).await.json().await.unwrap();
+    assert_eq!(info["name"], "NAS Music Downloader");
+    assert_error(
+        app.get("/../../etc/passwd", None).await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn the_server_stops_cleanly_when_its_shutdown_signal_fires_sec_31() {
+    let app = spawn_app(Backend::Sqlite).await.unwrap();
+    let address = app.url("/health");
+    let started = std::time::Instant::now();
+    app.stop().await;
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(
+        reqwest::get(address).await.is_err(),
+        "still listening after shutdown"
+    );
 }

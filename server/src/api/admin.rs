@@ -109,13 +109,22 @@ impl AdminApi {
         &self,
         state: Data<&Arc<AppState>>,
         auth: BearerAuth,
-        #[oai(default = "default_page", validator(minimum(value = "1"), maximum(value = "1000000")))]
+        #[oai(
+            default = "default_page",
+            validator(minimum(value = "1"), maximum(value = "1000000"))
+        )]
         page: Query<u32>,
-        #[oai(default = "default_per_page", validator(minimum(value = "1"), maximum(value = "100")))]
+        #[oai(
+            default = "default_per_page",
+            validator(minimum(value = "1"), maximum(value = "100"))
+        )]
         per_page: Query<u32>,
     ) -> ApiResult<UsersListed> {
         auth.0.require_admin()?;
-        let request = PageRequest { page: page.0, per_page: per_page.0 };
+        let request = PageRequest {
+            page: page.0,
+            per_page: per_page.0,
+        };
         let result = state.store.list_users(request).await?;
         Ok(UsersListed::Ok(Json(UserPage {
             items: result.items.into_iter().map(Into::into).collect(),
@@ -138,9 +147,15 @@ impl AdminApi {
         body: Json<UserUpdate>,
     ) -> ApiResult<UserUpdated> {
         let admin = auth.0.require_admin()?;
-        let patch = UserPatch { is_active: body.0.is_active, is_admin: body.0.is_admin };
+        let patch = UserPatch {
+            is_active: body.0.is_active,
+            is_admin: body.0.is_admin,
+        };
         if patch.is_active.is_none() && patch.is_admin.is_none() {
-            return Err(AppError::Validation("Nothing to change: give is_active or is_admin".into()).into());
+            return Err(AppError::Validation(
+                "Nothing to change: give is_active or is_admin".into(),
+            )
+            .into());
         }
         let user = accounts::update_user(&state, &admin, id.0, patch).await?;
         Ok(UserUpdated::Ok(Json(user.into())))
@@ -154,9 +169,15 @@ impl AdminApi {
         &self,
         state: Data<&Arc<AppState>>,
         auth: BearerAuth,
-        #[oai(default = "default_page", validator(minimum(value = "1"), maximum(value = "1000000")))]
+        #[oai(
+            default = "default_page",
+            validator(minimum(value = "1"), maximum(value = "1000000"))
+        )]
         page: Query<u32>,
-        #[oai(default = "default_per_page", validator(minimum(value = "1"), maximum(value = "100")))]
+        #[oai(
+            default = "default_per_page",
+            validator(minimum(value = "1"), maximum(value = "100"))
+        )]
         per_page: Query<u32>,
         user_id: Query<Option<i64>>,
         /// One of the audit action names, e.g. `login_failed`.
@@ -168,16 +189,27 @@ impl AdminApi {
             Some(name) => Some(
                 AuditAction::parse(&name)
                     .ok_or_else(|| {
-                        ApiError::from(AppError::Validation(format!("Unknown audit action {name:?}")))
+                        ApiError::from(AppError::Validation(format!(
+                            "Unknown audit action {name:?}"
+                        )))
                     })?
                     .as_str()
                     .to_owned(),
             ),
         };
-        let request = PageRequest { page: page.0, per_page: per_page.0 };
+        let request = PageRequest {
+            page: page.0,
+            per_page: per_page.0,
+        };
         let result = state
             .store
-            .list_audit(AuditFilter { user_id: user_id.0, action }, request)
+            .list_audit(
+                AuditFilter {
+                    user_id: user_id.0,
+                    action,
+                },
+                request,
+            )
             .await?;
         Ok(AuditListed::Ok(Json(AuditPage {
             items: result.items.into_iter().map(Into::into).collect(),

@@ -1,9 +1,6 @@
 //! `/auth/*`: register, login (OAuth2 password form), logout, me, password change.
 
-use super::{
-    error::ApiResult,
-    models::UserResponse,
-};
+use super::{error::ApiResult, models::UserResponse};
 use crate::{
     auth::{
         BearerAuth,
@@ -153,7 +150,10 @@ impl AuthApi {
     ) -> ApiResult<TokenIssued> {
         let form = form.0;
         if form.username.len() > 254 || form.password.len() > 1024 {
-            return Err(crate::error::AppError::Validation("username or password is too long".into()).into());
+            return Err(crate::error::AppError::Validation(
+                "username or password is too long".into(),
+            )
+            .into());
         }
         let actor = actor_from_request(req, None);
         let (_, token) =
@@ -171,7 +171,9 @@ impl AuthApi {
     #[oai(path = "/auth/logout", method = "post")]
     async fn logout(&self, state: Data<&Arc<AppState>>, auth: BearerAuth) -> ApiResult<LoggedOut> {
         accounts::logout(&state, &auth.0).await?;
-        Ok(LoggedOut::Ok(Json(MessageResponse { message: "Successfully logged out".into() })))
+        Ok(LoggedOut::Ok(Json(MessageResponse {
+            message: "Successfully logged out".into(),
+        })))
     }
 
     /// The signed-in user
@@ -211,9 +213,15 @@ impl AuthApi {
 /// callers, but an admin's token lets it create accounts when registration is closed).
 async fn optional_bearer(req: &Request) -> Option<crate::auth::CurrentUser> {
     use poem_openapi::{ApiExtractor, ExtractParamOptions};
-    if !req.headers().contains_key(poem::http::header::AUTHORIZATION) {
+    if !req
+        .headers()
+        .contains_key(poem::http::header::AUTHORIZATION)
+    {
         return None;
     }
     let mut body = poem::RequestBody::default();
-    BearerAuth::from_request(req, &mut body, ExtractParamOptions::default()).await.ok().map(|b| b.0)
+    BearerAuth::from_request(req, &mut body, ExtractParamOptions::default())
+        .await
+        .ok()
+        .map(|b| b.0)
 }

@@ -15,7 +15,11 @@ impl<E: Endpoint> Middleware<E> for BodyLimit {
     type Output = BodyLimitEndpoint<E>;
 
     fn transform(&self, ep: E) -> Self::Output {
-        BodyLimitEndpoint { inner: ep, default_bytes: self.default_bytes, large: self.large }
+        BodyLimitEndpoint {
+            inner: ep,
+            default_bytes: self.default_bytes,
+            large: self.large,
+        }
     }
 }
 
@@ -41,7 +45,9 @@ impl<E: Endpoint> Endpoint for BodyLimitEndpoint<E> {
             .and_then(|v| v.parse::<u64>().ok());
         match declared {
             Some(len) if len > limit as u64 => {
-                return Err(poem::Error::from_status(poem::http::StatusCode::PAYLOAD_TOO_LARGE));
+                return Err(poem::Error::from_status(
+                    poem::http::StatusCode::PAYLOAD_TOO_LARGE,
+                ));
             }
             Some(_) => {}
             None => {

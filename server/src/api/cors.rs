@@ -14,7 +14,10 @@ impl<E: Endpoint> Middleware<E> for AllowedOrigins {
     type Output = CorsEndpoint<E>;
 
     fn transform(&self, ep: E) -> Self::Output {
-        CorsEndpoint { inner: ep, origins: self.0.clone() }
+        CorsEndpoint {
+            inner: ep,
+            origins: self.0.clone(),
+        }
     }
 }
 
@@ -37,7 +40,9 @@ impl<E: Endpoint> Endpoint for CorsEndpoint<E> {
             return self.inner.call(req).await.map(IntoResponse::into_response);
         };
         let is_preflight = req.method() == Method::OPTIONS
-            && req.headers().contains_key(header::ACCESS_CONTROL_REQUEST_METHOD);
+            && req
+                .headers()
+                .contains_key(header::ACCESS_CONTROL_REQUEST_METHOD);
         let mut response = if is_preflight {
             let mut r = StatusCode::NO_CONTENT.into_response();
             let h = r.headers_mut();
@@ -49,7 +54,10 @@ impl<E: Endpoint> Endpoint for CorsEndpoint<E> {
                 header::ACCESS_CONTROL_ALLOW_HEADERS,
                 HeaderValue::from_static("authorization, content-type"),
             );
-            h.insert(header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("600"));
+            h.insert(
+                header::ACCESS_CONTROL_MAX_AGE,
+                HeaderValue::from_static("600"),
+            );
             r
         } else {
             match self.inner.call(req).await {

@@ -115,10 +115,12 @@ impl DownloadsApi {
         body: Json<DownloadRequest>,
     ) -> ApiResult<SubmitResponse> {
         let format = body.0.format.unwrap_or_default().into();
-        Ok(match downloads::submit(&state, &auth.0, &body.0.url, format).await? {
-            Submitted::Created(d) => SubmitResponse::Accepted(Json(d)),
-            Submitted::Existing(d) => SubmitResponse::Existing(Json(d)),
-        })
+        Ok(
+            match downloads::submit(&state, &auth.0, &body.0.url, format).await? {
+                Submitted::Created(d) => SubmitResponse::Accepted(Json(d)),
+                Submitted::Existing(d) => SubmitResponse::Existing(Json(d)),
+            },
+        )
     }
 
     /// Your downloads
@@ -129,9 +131,15 @@ impl DownloadsApi {
         &self,
         state: Data<&Arc<AppState>>,
         auth: BearerAuth,
-        #[oai(default = "default_page", validator(minimum(value = "1"), maximum(value = "1000000")))]
+        #[oai(
+            default = "default_page",
+            validator(minimum(value = "1"), maximum(value = "1000000"))
+        )]
         page: Query<u32>,
-        #[oai(default = "default_per_page", validator(minimum(value = "1"), maximum(value = "100")))]
+        #[oai(
+            default = "default_per_page",
+            validator(minimum(value = "1"), maximum(value = "100"))
+        )]
         per_page: Query<u32>,
         /// `pending`, `downloading`, `completed`, `failed` or `cancelled`.
         status: Query<Option<String>>,
@@ -141,7 +149,16 @@ impl DownloadsApi {
             status: status.0.filter(|s| !s.is_empty()),
             query: q.0.map(|q| q.trim().to_owned()).filter(|q| !q.is_empty()),
         };
-        let result = downloads::list(&state, &auth.0, filter, PageRequest { page: page.0, per_page: per_page.0 }).await?;
+        let result = downloads::list(
+            &state,
+            &auth.0,
+            filter,
+            PageRequest {
+                page: page.0,
+                per_page: per_page.0,
+            },
+        )
+        .await?;
         Ok(DownloadsListed::Ok(Json(DownloadPage {
             items: result.items,
             total: result.total,
@@ -165,23 +182,24 @@ impl DownloadsApi {
         let user_id = auth.0.user.id;
         let receiver = state.events.subscribe();
         let stop = state.shutdown.clone();
-        let stream = futures_util::stream::unfold((receiver, stop), move |(mut rx, stop)| async move {
-            loop {
-                let next = tokio::select! {
-                    _ = stop.cancelled() => return None,
-                    next = rx.recv() => next,
-                };
-                match next {
-                    Ok(event) if event.user_id == user_id => {
-                        return Some((event.download.clone(), (rx, stop)));
+        let stream =
+            futures_util::stream::unfold((receiver, stop), move |(mut rx, stop)| async move {
+                loop {
+                    let next = tokio::select! {
+                        _ = stop.cancelled() => return None,
+                        next = rx.recv() => next,
+                    };
+                    match next {
+                        Ok(event) if event.user_id == user_id => {
+                            return Some((event.download.clone(), (rx, stop)));
+                        }
+                        Ok(_) => {}
+                        Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                        Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
                     }
-                    Ok(_) => {}
-                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
-                    Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
                 }
-            }
-        })
-        .boxed();
+            })
+            .boxed();
         EventStream::new(stream)
             .keep_alive(Duration::from_secs(15))
             .to_event(|d| {
@@ -192,8 +210,15 @@ impl DownloadsApi {
 
     /// One of your downloads
     #[oai(path = "/api/downloads/:id", method = "get")]
-    async fn get(&self, state: Data<&Arc<AppState>>, auth: BearerAuth, id: Path<i64>) -> ApiResult<OneDownload> {
-        Ok(OneDownload::Ok(Json(downloads::get(&state, &auth.0, id.0).await?)))
+    async fn get(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: BearerAuth,
+        id: Path<i64>,
+    ) -> ApiResult<OneDownload> {
+        Ok(OneDownload::Ok(Json(
+            downloads::get(&state, &auth.0, id.0).await?,
+        )))
     }
 
     /// Cancel a download
@@ -201,7 +226,12 @@ impl DownloadsApi {
     /// A pending download is cancelled at once; a running one is stopped (its process group
     /// and partial files removed). 409 when it has already finished.
     #[oai(path = "/api/downloads/:id/cancel", method = "post")]
-    async fn cancel(&self, state: Data<&Arc<AppState>>, auth: BearerAuth, id: Path<i64>) -> ApiResult<OneDownload> {
+    async fn cancel(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: BearerAuth,
+        id: Path<i64>,
+    ) -> ApiResult<OneDownload> {
         let view = downloads::cancel(&state, &auth.0, id.0).await?;
         state.runner.cancel_local(id.0);
         Ok(OneDownload::Ok(Json(view)))
@@ -209,8 +239,15 @@ impl DownloadsApi {
 
     /// Retry a failed or cancelled download
     #[oai(path = "/api/downloads/:id/retry", method = "post")]
-    async fn retry(&self, state: Data<&Arc<AppState>>, auth: BearerAuth, id: Path<i64>) -> ApiResult<OneDownload> {
-        Ok(OneDownload::Ok(Json(downloads::retry(&state, &auth.0, id.0).await?)))
+    async fn retry(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: BearerAuth,
+        id: Path<i64>,
+    ) -> ApiResult<OneDownload> {
+        Ok(OneDownload::Ok(Json(
+            downloads::retry(&state, &auth.0, id.0).await?,
+        )))
     }
 
     /// Delete a download from your history

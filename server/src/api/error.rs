@@ -46,7 +46,9 @@ pub enum ApiError {
 }
 
 fn body(detail: impl Into<String>) -> Json<ErrorBody> {
-    Json(ErrorBody { detail: detail.into() })
+    Json(ErrorBody {
+        detail: detail.into(),
+    })
 }
 
 impl From<AppError> for ApiError {
@@ -58,7 +60,9 @@ impl From<AppError> for ApiError {
             AppError::Unauthorized(m) => ApiError::Unauthorized(body(m), "Bearer".into()),
             AppError::Forbidden(m) => ApiError::Forbidden(body(m)),
             AppError::TooManyRequests { retry_after_secs } => ApiError::TooManyRequests(
-                body(format!("Too many failed attempts; try again in {retry_after_secs} seconds")),
+                body(format!(
+                    "Too many failed attempts; try again in {retry_after_secs} seconds"
+                )),
                 retry_after_secs,
             ),
             AppError::PayloadTooLarge(m) => ApiError::PayloadTooLarge(body(m)),
@@ -109,9 +113,10 @@ pub async fn json_error_catcher(err: poem::Error) -> Response {
     let mut response = poem::web::Json(serde_json::json!({ "detail": detail })).into_response();
     response.set_status(status);
     if status == StatusCode::UNAUTHORIZED {
-        response
-            .headers_mut()
-            .insert("WWW-Authenticate", poem::http::HeaderValue::from_static("Bearer"));
+        response.headers_mut().insert(
+            "WWW-Authenticate",
+            poem::http::HeaderValue::from_static("Bearer"),
+        );
     }
     response
 }

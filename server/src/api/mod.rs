@@ -12,6 +12,7 @@ pub mod error;
 pub mod models;
 pub mod plugins;
 pub mod system;
+pub mod web;
 
 use crate::state::AppState;
 use poem::{
@@ -59,19 +60,29 @@ pub fn app(state: Arc<AppState>) -> impl Endpoint + 'static {
     let spec = api.spec_endpoint();
     let docs = api.swagger_ui();
     let origins = Arc::new(state.config.cors_origins.iter().cloned().collect());
-    Route::new()
+    let routes = Route::new()
         .at("/openapi.json", spec)
         .nest("/docs", docs)
-        .nest("/", api)
-        .with(body_limit::BodyLimit { default_bytes: MAX_BODY_BYTES, large: ("/api/admin/plugins", MAX_UPLOAD_BYTES) })
-        .catch_all_error(error::json_error_catcher)
-        .with(CatchPanic::new().with_handler(|_| {
-            use poem::IntoResponse;
-            poem::web::Json(serde_json::json!({ "detail": "Internal server error" }))
-                .with_status(poem::http::StatusCode::INTERNAL_SERVER_ERROR)
-                .into_response()
-        }))
-        .with(cors::AllowedOrigins(origins))
-        .with(Tracing)
-        .data(state)
+        .nest("/", api);
+    if !state.config.web_directory.join("index.html").is_file() {
+        tracing::warn!(dir = %state.config.web_directory.display(), "web page not built (cd web && npm ci && npm run build); serving the API only");
+    }
+    web::WithWebPage {
+        api: routes,
+        web_directory: state.config.web_directory.clone(),
+    }
+    .with(body_limit::BodyLimit {
+        default_bytes: MAX_BODY_BYTES,
+        large: ("/api/admin/plugins", MAX_UPLOAD_BYTES),
+    })
+    .catch_all_error(error::json_error_catcher)
+    .with(CatchPanic::new().with_handler(|_| {
+        use poem::IntoResponse;
+        poem::web::Json(serde_json::json!({ "detail": "Internal server error" }))
+            .with_status(poem::http::StatusCode::INTERNAL_SERVER_ERROR)
+            .into_response()
+    }))
+    .with(cors::AllowedOrigins(origins))
+    .with(Tracing)
+    .data(state)
 }

@@ -34,5 +34,9 @@ impl From<User> for UserResponse {
 
 /// Number of pages for `total` items at `per_page` a page.
 pub fn page_count(total: i64, per_page: u32) -> i64 {
-    if total <= 0 { 0 } else { (total + i64::from(per_page) - 1) / i64::from(per_page) }
+    if total <= 0 {
+        0
+    } else {
+        (total + i64::from(per_page) - 1) / i64::from(per_page)
+    }
 }

@@ -1,14 +1,12 @@
 //! `/api/plugins` (any signed-in user) and `/api/admin/plugins` (admins: upload, enable,
 //! disable, remove).
 
-use super::error::{ApiResult};
+use super::error::ApiResult;
 use crate::{auth::BearerAuth, plugin_admin, plugins::PluginSummary, state::AppState};
 use chrono::{DateTime, Utc};
 use poem::web::Data;
 use poem_openapi::{
-    ApiResponse, Multipart, Object, OpenApi, Tags,
-    param::Path,
-    payload::Json,
+    ApiResponse, Multipart, Object, OpenApi, Tags, param::Path, payload::Json,
     types::multipart::Upload,
 };
 use std::sync::Arc;
@@ -110,7 +108,9 @@ impl PluginsApi {
     /// List extractor plugins
     #[oai(path = "/api/plugins", method = "get")]
     async fn list(&self, state: Data<&Arc<AppState>>, _auth: BearerAuth) -> PluginsListed {
-        PluginsListed::Ok(Json(state.plugins.list().into_iter().map(Into::into).collect()))
+        PluginsListed::Ok(Json(
+            state.plugins.list().into_iter().map(Into::into).collect(),
+        ))
     }
 
     /// Upload a plugin (admin)

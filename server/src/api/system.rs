@@ -75,7 +75,12 @@ impl SystemApi {
             status: if database_ok { "healthy" } else { "unhealthy" }.into(),
             version: env!("CARGO_PKG_VERSION").into(),
             database: if database_ok { "ok" } else { "unreachable" }.into(),
-            database_backend: if state.config.is_sqlite() { "sqlite" } else { "postgres" }.into(),
+            database_backend: if state.config.is_sqlite() {
+                "sqlite"
+            } else {
+                "postgres"
+            }
+            .into(),
             ytdlp: state.tools.ytdlp_version.clone(),
             ffmpeg: state.tools.ffmpeg_version.clone(),
             output_writable: state.tools.output_writable,

@@ -36,7 +36,13 @@ pub async fn register(
 ) -> AppResult<User> {
     let by_admin = requester.is_some_and(|r| r.user.is_admin);
     if state.config.registration == RegistrationPolicy::AdminOnly && !by_admin {
-        let existing = state.store.list_users(PageRequest { page: 1, per_page: 1 }).await?;
+        let existing = state
+            .store
+            .list_users(PageRequest {
+                page: 1,
+                per_page: 1,
+            })
+            .await?;
         if existing.total > 0 {
             return Err(AppError::Forbidden(
                 "Registration is closed; ask an admin to create your account".into(),
@@ -47,9 +53,17 @@ pub async fn register(
     validate_username(&username)?;
     let email = input.email.trim().to_lowercase();
     validate_email(&email)?;
-    let full_name = input.full_name.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty());
-    if full_name.as_ref().is_some_and(|n| n.chars().count() > 100 || n.chars().any(char::is_control)) {
-        return Err(AppError::Validation("Full name must be at most 100 printable characters".into()));
+    let full_name = input
+        .full_name
+        .map(|n| n.trim().to_owned())
+        .filter(|n| !n.is_empty());
+    if full_name
+        .as_ref()
+        .is_some_and(|n| n.chars().count() > 100 || n.chars().any(char::is_control))
+    {
+        return Err(AppError::Validation(
+            "Full name must be at most 100 printable characters".into(),
+        ));
     }
     passwords::validate_password(&input.password)?;
     let hashed_password = passwords::hash_password(input.password).await?;
@@ -60,7 +74,15 @@ pub async fn register(
     );
     let user = state
         .store
-        .create_user(NewUser { username, email, full_name, hashed_password }, audit)
+        .create_user(
+            NewUser {
+                username,
+                email,
+                full_name,
+                hashed_password,
+            },
+            audit,
+        )
         .await?;
     Ok(user)
 }
@@ -116,7 +138,10 @@ pub async fn login(
     actor.username = Some(user.username.clone());
     let user = state
         .store
-        .record_login(user.id, AuditEvent::new(AuditAction::LoginSucceeded, &actor, json!({})))
+        .record_login(
+            user.id,
+            AuditEvent::new(AuditAction::LoginSucceeded, &actor, json!({})),
+        )
         .await?;
     let token = state.tokens.issue(&user)?;
     Ok((user, token))
@@ -145,8 +170,9 @@ pub async fn change_password(
     new_password: String,
     revoke_other_sessions: bool,
 ) -> AppResult<IssuedToken> {
-    let ok = passwords::verify_password(current_password, Some(current.user.hashed_password.clone()))
-        .await?;
+    let ok =
+        passwords::verify_password(current_password, Some(current.user.hashed_password.clone()))
+            .await?;
     if !ok {
         return Err(AppError::Validation("Current password is incorrect".into()));
     }
@@ -173,7 +199,11 @@ pub async fn change_password(
                 &current.claims.jti,
                 user.id,
                 current.claims.expires_at(),
-                AuditEvent::new(AuditAction::Logout, &current.actor, json!({ "reason": "password_changed" })),
+                AuditEvent::new(
+                    AuditAction::Logout,
+                    &current.actor,
+                    json!({ "reason": "password_changed" }),
+                ),
             )
             .await?;
     }
@@ -192,15 +222,21 @@ pub async fn update_user(
         &admin.0.actor,
         json!({ "target_user_id": user_id, "is_active": patch.is_active, "is_admin": patch.is_admin }),
     );
-    state.store.update_user(user_id, patch, audit).await.map_err(|e| match AppError::from(e) {
-        AppError::NotFound(_) => AppError::NotFound("User not found".into()),
-        other => other,
-    })
+    state
+        .store
+        .update_user(user_id, patch, audit)
+        .await
+        .map_err(|e| match AppError::from(e) {
+            AppError::NotFound(_) => AppError::NotFound("User not found".into()),
+            other => other,
+        })
 }
 
 fn validate_username(username: &str) -> AppResult<()> {
     let ok_len = (3..=50).contains(&username.chars().count());
-    let ok_chars = username.chars().all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c));
+    let ok_chars = username
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c));
     if ok_len && ok_chars {
         Ok(())
     } else {

@@ -5,6 +5,7 @@
 //! Every request re-reads the user, so disabling an account or demoting an admin takes effect
 //! on the next request (SEC-12); logged-out tokens are refused by their id (SEC-11).
 
+use super::tokens::Claims;
 use crate::{
     api::error::unauthorized,
     audit::Actor,
@@ -12,7 +13,6 @@ use crate::{
     state::AppState,
     store::User,
 };
-use super::tokens::Claims;
 use poem::{Request, web::RemoteAddr};
 use poem_openapi::{SecurityScheme, auth::Bearer};
 use std::{net::IpAddr, sync::Arc};
@@ -56,10 +56,14 @@ async fn authenticate(req: &Request, bearer: Bearer) -> poem::Result<CurrentUser
         .tokens
         .verify(&bearer.token)
         .map_err(|_| unauthorized("Could not validate credentials"))?;
-    let revoked = state.store.is_token_blacklisted(&claims.jti).await.map_err(|err| {
-        tracing::error!(error = ?err, "token blacklist lookup failed");
-        poem::Error::from(crate::api::error::ApiError::from(AppError::from(err)))
-    })?;
+    let revoked = state
+        .store
+        .is_token_blacklisted(&claims.jti)
+        .await
+        .map_err(|err| {
+            tracing::error!(error = ?err, "token blacklist lookup failed");
+            poem::Error::from(crate::api::error::ApiError::from(AppError::from(err)))
+        })?;
     if revoked {
         return Err(unauthorized("Token has been revoked"));
     }
@@ -78,12 +82,20 @@ async fn authenticate(req: &Request, bearer: Bearer) -> poem::Result<CurrentUser
         return Err(unauthorized("Session has been revoked"));
     }
     let actor = actor_from_request(req, Some(&user));
-    Ok(CurrentUser { user, claims, actor })
+    Ok(CurrentUser {
+        user,
+        claims,
+        actor,
+    })
 }
 
 /// The client's address as seen by this server (no proxy headers are trusted).
 pub fn client_ip(req: &Request) -> Option<IpAddr> {
-    match req.data::<RemoteAddr>().map(|a| &a.0).or(Some(req.remote_addr())) {
+    match req
+        .data::<RemoteAddr>()
+        .map(|a| &a.0)
+        .or(Some(req.remote_addr()))
+    {
         Some(poem::Addr::SocketAddr(addr)) => Some(addr.ip()),
         _ => None,
     }

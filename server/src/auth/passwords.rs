@@ -23,7 +23,9 @@ pub fn validate_password(password: &str) -> AppResult<()> {
         )));
     }
     if password.contains('\0') {
-        return Err(AppError::Validation("Password must not contain NUL characters".into()));
+        return Err(AppError::Validation(
+            "Password must not contain NUL characters".into(),
+        ));
     }
     Ok(())
 }
@@ -41,9 +43,10 @@ pub async fn hash_password(password: String) -> AppResult<String> {
 pub async fn verify_password(password: String, stored_hash: Option<String>) -> AppResult<bool> {
     let known = stored_hash.is_some();
     let hash = stored_hash.unwrap_or_else(|| dummy_hash().to_owned());
-    let matches = tokio::task::spawn_blocking(move || bcrypt::verify(password, &hash).unwrap_or(false))
-        .await
-        .context("password verification task failed")?;
+    let matches =
+        tokio::task::spawn_blocking(move || bcrypt::verify(password, &hash).unwrap_or(false))
+            .await
+            .context("password verification task failed")?;
     Ok(known && matches)
 }
 
@@ -80,8 +83,16 @@ mod tests {
     async fn hashes_use_cost_12_and_verify_sec_13() {
         let hash = hash_password("correct horse".into()).await.unwrap();
         assert!(hash.starts_with("$2b$12$"), "{hash}");
-        assert!(verify_password("correct horse".into(), Some(hash.clone())).await.unwrap());
-        assert!(!verify_password("wrong horse".into(), Some(hash)).await.unwrap());
+        assert!(
+            verify_password("correct horse".into(), Some(hash.clone()))
+                .await
+                .unwrap()
+        );
+        assert!(
+            !verify_password("wrong horse".into(), Some(hash))
+                .await
+                .unwrap()
+        );
         assert!(!verify_password("anything".into(), None).await.unwrap());
     }
 }

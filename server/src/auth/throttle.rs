@@ -96,7 +96,11 @@ impl LoginThrottle {
                 locked_until: None,
             });
             if now.duration_since(f.window_start) >= WINDOW {
-                *f = Failures { count: 0, window_start: now, locked_until: None };
+                *f = Failures {
+                    count: 0,
+                    window_start: now,
+                    locked_until: None,
+                };
             }
             f.count += 1;
             let lock = match key {
@@ -141,7 +145,10 @@ mod tests {
         assert_eq!(t.check_at("alice", A, now), Err(30));
         t.record_failure_at("alice", A, now);
         assert_eq!(t.check_at("alice", A, now), Err(60));
-        assert!(t.check_at("alice", A, now + Duration::from_secs(61)).is_ok());
+        assert!(
+            t.check_at("alice", A, now + Duration::from_secs(61))
+                .is_ok()
+        );
     }
 
     #[test]
@@ -152,8 +159,14 @@ mod tests {
             t.record_failure_at("alice", A, now);
         }
         assert!(t.check_at("alice", A, now).is_err());
-        assert!(t.check_at("alice", B, now).is_ok(), "another address is unaffected");
-        assert!(t.check_at("bob", A, now).is_ok(), "another account is unaffected");
+        assert!(
+            t.check_at("alice", B, now).is_ok(),
+            "another address is unaffected"
+        );
+        assert!(
+            t.check_at("bob", A, now).is_ok(),
+            "another account is unaffected"
+        );
     }
 
     #[test]

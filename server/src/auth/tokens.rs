@@ -70,7 +70,11 @@ impl TokenService {
     }
 
     pub fn from_config(config: &Config) -> Self {
-        Self::new(&config.secret_key, config.algorithm, config.access_token_expire_minutes)
+        Self::new(
+            &config.secret_key,
+            config.algorithm,
+            config.access_token_expire_minutes,
+        )
     }
 
     pub fn issue(&self, user: &User) -> anyhow::Result<IssuedToken> {
@@ -86,7 +90,10 @@ impl TokenService {
             generation: user.session_generation,
         };
         let token = jsonwebtoken::encode(&Header::new(self.algorithm), &claims, &self.encoding)?;
-        Ok(IssuedToken { token, expires_in: self.ttl_seconds })
+        Ok(IssuedToken {
+            token,
+            expires_in: self.ttl_seconds,
+        })
     }
 
     pub fn verify(&self, token: &str) -> Result<Claims, TokenError> {
@@ -117,7 +124,11 @@ mod tests {
                 b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
             let mut out = String::new();
             for chunk in bytes.chunks(3) {
-                let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+                let b = [
+                    chunk[0],
+                    *chunk.get(1).unwrap_or(&0),
+                    *chunk.get(2).unwrap_or(&0),
+                ];
                 let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
                 for i in 0..=chunk.len() {
                     out.push(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char);
@@ -173,7 +184,10 @@ mod tests {
         let s = service();
         let header = encode_segment(br#"{"alg":"none","typ":"JWT"}"#);
         let body = encode_segment(claims(600, 0, "access").to_string().as_bytes());
-        assert!(matches!(s.verify(&format!("{header}.{body}.")), Err(TokenError::Invalid)));
+        assert!(matches!(
+            s.verify(&format!("{header}.{body}.")),
+            Err(TokenError::Invalid)
+        ));
     }
 
     #[test]
@@ -196,11 +210,31 @@ mod tests {
     fn expired_future_and_wrong_type_tokens_are_refused_sec_10() {
         let s = service();
         let leeway = LEEWAY_SECONDS as i64;
-        assert!(s.verify(&sign(&s, Algorithm::HS256, &claims(-leeway - 5, -100, "access"))).is_err());
-        assert!(s.verify(&sign(&s, Algorithm::HS256, &claims(600, leeway + 60, "access"))).is_err());
-        assert!(s.verify(&sign(&s, Algorithm::HS256, &claims(600, 0, "refresh"))).is_err());
+        assert!(
+            s.verify(&sign(
+                &s,
+                Algorithm::HS256,
+                &claims(-leeway - 5, -100, "access")
+            ))
+            .is_err()
+        );
+        assert!(
+            s.verify(&sign(
+                &s,
+                Algorithm::HS256,
+                &claims(600, leeway + 60, "access")
+            ))
+            .is_err()
+        );
+        assert!(
+            s.verify(&sign(&s, Algorithm::HS256, &claims(600, 0, "refresh")))
+                .is_err()
+        );
         // Within the leeway, a just-expired token still passes: the leeway is explicit and small.
-        assert!(s.verify(&sign(&s, Algorithm::HS256, &claims(-1, -100, "access"))).is_ok());
+        assert!(
+            s.verify(&sign(&s, Algorithm::HS256, &claims(-1, -100, "access")))
+                .is_ok()
+        );
     }
 
     #[test]

@@ -1,1 +1,26 @@
-//! (under construction)
+//! Download jobs. The executor half (this folder's `executor`, `ytdlp*`, `direct`,
+//! `convert`, `progress`, `output_path`, `tags`, `errors`, `process`) turns "fetch this URL"
+//! into a finished, tagged, safely named file; the queue, workers, recovery and events sit
+//! on top of `execute`.
+
+pub mod convert;
+pub mod direct;
+pub mod errors;
+pub mod events;
+pub mod executor;
+pub mod model;
+pub mod output_path;
+pub mod process;
+pub mod progress;
+pub mod tags;
+pub mod worker;
+pub mod ytdlp;
+pub mod ytdlp_args;
+
+pub use executor::{
+    execute, job_temp_dir, list_job_temps, probe_tools, remove_job_temp, temp_root,
+};
+pub use model::{
+    AudioFormat, DEFAULT_OUTPUT_TEMPLATE, ErrorClass, ExecutionError, ExecutionRequest,
+    ExecutorConfig, FetchAction, Finished, Phase, Progress, ToolReport, TrackMetadataHint,
+};

@@ -8,8 +8,7 @@
 
 use super::{
     AudioFormat, ErrorClass, ExecutionError, ExecutionRequest, ExecutorConfig, FetchAction,
-    Finished, Phase, Progress, TrackMetadataHint, events::DownloadEvent, execute,
-    remove_job_temp,
+    Finished, Phase, Progress, TrackMetadataHint, events::DownloadEvent, execute, remove_job_temp,
 };
 use crate::{
     downloads::{DownloadView, ProgressView},
@@ -47,7 +46,10 @@ pub enum StoredAction {
 impl From<&FetchAction> for StoredAction {
     fn from(a: &FetchAction) -> Self {
         match a {
-            FetchAction::YtDlp { url, options } => Self::YtDlp { url: url.clone(), options: options.clone() },
+            FetchAction::YtDlp { url, options } => Self::YtDlp {
+                url: url.clone(),
+                options: options.clone(),
+            },
             FetchAction::Direct { url } => Self::Direct { url: url.clone() },
         }
     }
@@ -90,6 +92,16 @@ pub struct JobRunner {
     running: Mutex<HashMap<i64, RunningJob>>,
 }
 
+/// What the heartbeat task of one running job needs.
+struct LiveJob {
+    id: i64,
+    user_id: i64,
+    view: Arc<Mutex<DownloadView>>,
+    cancel: CancellationToken,
+    user_cancelled: Arc<AtomicBool>,
+    stop: CancellationToken,
+}
+
 enum Outcome {
     File(Finished),
     /// A playlist became child jobs.
@@ -124,7 +136,12 @@ impl JobRunner {
     /// Stops a job running on this instance at once (other instances see the request on
     /// their next heartbeat).
     pub fn cancel_local(&self, id: i64) {
-        if let Some(job) = self.running.lock().unwrap_or_else(|e| e.into_inner()).get(&id) {
+        if let Some(job) = self
+            .running
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&id)
+        {
             job.user_cancelled.store(true, Ordering::SeqCst);
             job.cancel.cancel();
         }
@@ -142,7 +159,11 @@ impl JobRunner {
                 _ = stop.cancelled() => break,
                 permit = slots.clone().acquire_owned() => permit.expect("semaphore never closes"),
             };
-            match self.store.claim_next_job(&self.worker_id, chrono::Utc::now()).await {
+            match self
+                .store
+                .claim_next_job(&self.worker_id, chrono::Utc::now())
+                .await
+            {
                 Ok(Some(job)) => {
                     let runner = self.clone();
                     let stop = stop.clone();
@@ -211,26 +232,36 @@ impl JobRunner {
         tracing::info!(job = id, url = %job.url, attempt = job.attempts, "job started");
         let cancel = CancellationToken::new();
         let user_cancelled = Arc::new(AtomicBool::new(false));
-        self.running.lock().unwrap_or_else(|e| e.into_inner()).insert(
-            id,
-            RunningJob { cancel: cancel.clone(), user_cancelled: user_cancelled.clone() },
-        );
+        self.running
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(
+                id,
+                RunningJob {
+                    cancel: cancel.clone(),
+                    user_cancelled: user_cancelled.clone(),
+                },
+            );
         let view = Arc::new(Mutex::new(DownloadView::from(job.clone())));
         let (progress_tx, progress_rx) = watch::channel(Progress::phase(Phase::Resolving));
-        self.publish(&job, Some(&Progress::phase(Phase::Resolving))).await;
-        let keeper = tokio::spawn(self.clone().keep_alive(
+        self.publish(&job, Some(&Progress::phase(Phase::Resolving)))
+            .await;
+        let live = LiveJob {
             id,
-            job.user_id,
-            view.clone(),
-            progress_rx,
-            cancel.clone(),
-            user_cancelled.clone(),
-            stop.clone(),
-        ));
+            user_id: job.user_id,
+            view: view.clone(),
+            cancel: cancel.clone(),
+            user_cancelled: user_cancelled.clone(),
+            stop: stop.clone(),
+        };
+        let keeper = tokio::spawn(self.clone().keep_alive(live, progress_rx));
 
         let outcome = self.attempt(&job, &view, progress_tx, cancel.clone()).await;
         keeper.abort();
-        self.running.lock().unwrap_or_else(|e| e.into_inner()).remove(&id);
+        self.running
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&id);
 
         let worker = self.worker_id.as_str();
         let saved = match outcome {
@@ -258,7 +289,8 @@ impl JobRunner {
                 }
             }
             Err(err) => {
-                let retry = err.class == ErrorClass::Transient && job.attempts < self.settings.max_attempts;
+                let retry =
+                    err.class == ErrorClass::Transient && job.attempts < self.settings.max_attempts;
                 let retry_at = retry.then(|| chrono::Utc::now() + backoff(job.attempts));
                 let message = if retry {
                     format!("{} (will retry)", err.message)
@@ -290,11 +322,16 @@ impl JobRunner {
         cancel: CancellationToken,
     ) -> Result<Outcome, ExecutionError> {
         let format = AudioFormat::parse(&job.format).unwrap_or_default();
-        let (action, hint) = match job.action.as_ref().and_then(|a| serde_json::from_value::<StoredAction>(a.0.clone()).ok()) {
+        let (action, hint) = match job
+            .action
+            .as_ref()
+            .and_then(|a| serde_json::from_value::<StoredAction>(a.0.clone()).ok())
+        {
             Some(stored) => (FetchAction::from(stored), hint_from_row(job)),
             None => match self.resolve(job, format, &cancel).await? {
                 Some(resolved) => {
-                    *view.lock().unwrap_or_else(|e| e.into_inner()) = DownloadView::from(resolved.0.clone());
+                    *view.lock().unwrap_or_else(|e| e.into_inner()) =
+                        DownloadView::from(resolved.0.clone());
                     resolved.1
                 }
                 None => return Ok(Outcome::Expanded),
@@ -304,8 +341,16 @@ impl JobRunner {
             Ok(Some(u)) => u.username,
             _ => "unknown".into(),
         };
-        let request = ExecutionRequest { job_id: job_uuid(job.id), action, metadata: hint, format, user };
-        execute(&self.settings.executor, request, progress, cancel).await.map(Outcome::File)
+        let request = ExecutionRequest {
+            job_id: job_uuid(job.id),
+            action,
+            metadata: hint,
+            format,
+            user,
+        };
+        execute(&self.settings.executor, request, progress, cancel)
+            .await
+            .map(Outcome::File)
     }
 
     /// Calls the job's plugin. Returns the updated row with the single entry's action, or
@@ -382,10 +427,9 @@ impl JobRunner {
             self.wake();
             return Ok(None);
         }
-        let entry = resolution
-            .entries
-            .first()
-            .ok_or_else(|| ExecutionError::permanent("The plugin found nothing to download at this URL"))?;
+        let entry = resolution.entries.first().ok_or_else(|| {
+            ExecutionError::permanent("The plugin found nothing to download at this URL")
+        })?;
         let m = &entry.metadata;
         let meta = ResolvedMetadata {
             title: m.title.clone().or_else(|| top.title.clone()),
@@ -405,23 +449,24 @@ impl JobRunner {
             })?
             .ok_or_else(ExecutionError::cancelled)?;
         let hint = hint_from_row(&row);
-        self.publish(&row, Some(&Progress::phase(Phase::Resolving))).await;
+        self.publish(&row, Some(&Progress::phase(Phase::Resolving)))
+            .await;
         Ok(Some((row, (entry.action.clone(), hint))))
     }
 
     /// While a job runs: heartbeat (and learn of cancel requests), publish throttled
     /// progress, and stop the job when the server shuts down.
-    async fn keep_alive(
-        self: Arc<Self>,
-        id: i64,
-        user_id: i64,
-        view: Arc<Mutex<DownloadView>>,
-        mut progress: watch::Receiver<Progress>,
-        cancel: CancellationToken,
-        user_cancelled: Arc<AtomicBool>,
-        stop: CancellationToken,
-    ) {
-        let every = (self.settings.stale_after / 6).clamp(Duration::from_millis(200), Duration::from_secs(10));
+    async fn keep_alive(self: Arc<Self>, job: LiveJob, mut progress: watch::Receiver<Progress>) {
+        let LiveJob {
+            id,
+            user_id,
+            view,
+            cancel,
+            user_cancelled,
+            stop,
+        } = job;
+        let every = (self.settings.stale_after / 6)
+            .clamp(Duration::from_millis(200), Duration::from_secs(10));
         let mut heartbeat = tokio::time::interval(every);
         heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut last_event = tokio::time::Instant::now();
@@ -458,15 +503,23 @@ impl JobRunner {
     }
 
     async fn publish(&self, row: &DownloadRow, progress: Option<&Progress>) {
-        self.publish_view(row.user_id, DownloadView::from(row.clone()), progress).await;
+        self.publish_view(row.user_id, DownloadView::from(row.clone()), progress)
+            .await;
     }
 
-    async fn publish_view(&self, user_id: i64, mut download: DownloadView, progress: Option<&Progress>) {
+    async fn publish_view(
+        &self,
+        user_id: i64,
+        mut download: DownloadView,
+        progress: Option<&Progress>,
+    ) {
         if let Some(p) = progress {
             download.status = crate::store::status::DOWNLOADING.into();
             download.progress = Some(progress_view(p));
         }
-        self.events.publish(DownloadEvent { user_id, download }).await;
+        self.events
+            .publish(DownloadEvent { user_id, download })
+            .await;
     }
 }
 
@@ -482,7 +535,11 @@ fn progress_view(p: &Progress) -> ProgressView {
 }
 
 fn hint_from_row(row: &DownloadRow) -> TrackMetadataHint {
-    TrackMetadataHint { title: row.title.clone(), artist: row.artist.clone(), album: row.album.clone() }
+    TrackMetadataHint {
+        title: row.title.clone(),
+        artist: row.artist.clone(),
+        album: row.album.clone(),
+    }
 }
 
 fn action_url(action: &FetchAction) -> &str {
@@ -498,7 +555,8 @@ pub fn job_uuid(id: i64) -> uuid::Uuid {
 
 /// Capped exponential backoff with ±20 % jitter, so retries from many jobs spread out.
 fn backoff(attempts: i32) -> chrono::Duration {
-    let exp = BACKOFF_BASE.saturating_mul(2u32.saturating_pow(attempts.saturating_sub(1).clamp(0, 16) as u32));
+    let exp = BACKOFF_BASE
+        .saturating_mul(2u32.saturating_pow(attempts.saturating_sub(1).clamp(0, 16) as u32));
     let capped = exp.min(BACKOFF_CAP).as_secs_f64();
     let jitter = 0.8 + rand::random::<f64>() * 0.4;
     chrono::Duration::milliseconds((capped * jitter * 1000.0) as i64)
@@ -520,7 +578,10 @@ mod tests {
 
     #[test]
     fn stored_actions_round_trip() {
-        let a = FetchAction::YtDlp { url: "https://x".into(), options: vec!["-x".into()] };
+        let a = FetchAction::YtDlp {
+            url: "https://x".into(),
+            options: vec!["-x".into()],
+        };
         let json = serde_json::to_value(StoredAction::from(&a)).unwrap();
         assert_eq!(json["type"], "yt_dlp");
         let back: FetchAction = serde_json::from_value::<StoredAction>(json).unwrap().into();

@@ -6,6 +6,9 @@ use super::url_policy::{AddressPolicy, check_addresses, check_literal_host, chec
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 use std::sync::Arc;
 
+/// An extra test every redirect target must pass.
+pub type HopCheck = Arc<dyn Fn(&url::Url) -> bool + Send + Sync>;
+
 /// The most redirects followed before giving up.
 pub const MAX_REDIRECTS: usize = 10;
 
@@ -32,7 +35,7 @@ impl Resolve for PolicyResolver {
 /// redirect target too (plugins use it to enforce their declared hosts).
 pub fn guarded_client_builder(
     policy: AddressPolicy,
-    extra_hop_check: Option<Arc<dyn Fn(&url::Url) -> bool + Send + Sync>>,
+    extra_hop_check: Option<HopCheck>,
 ) -> reqwest::ClientBuilder {
     let redirect = reqwest::redirect::Policy::custom(move |attempt| {
         if attempt.previous().len() >= MAX_REDIRECTS {
@@ -42,10 +45,10 @@ pub fn guarded_client_builder(
         if check_url_syntax(url.as_str()).is_err() || check_literal_host(&url, policy).is_err() {
             return attempt.error("redirect to a refused URL");
         }
-        if let Some(check) = &extra_hop_check {
-            if !check(&url) {
-                return attempt.error("redirect to an undeclared host");
-            }
+        if let Some(check) = &extra_hop_check
+            && !check(&url)
+        {
+            return attempt.error("redirect to an undeclared host");
         }
         attempt.follow()
     });

@@ -67,7 +67,7 @@ pub fn check_url_syntax(raw: &str) -> Result<Url, UrlRejection> {
     }
     match url.host() {
         None => return Err(UrlRejection::MissingHost),
-        Some(Host::Domain(d)) if d.is_empty() => return Err(UrlRejection::MissingHost),
+        Some(Host::Domain("")) => return Err(UrlRejection::MissingHost),
         Some(_) => {}
     }
     if !url.username().is_empty() || url.password().is_some() {
@@ -124,7 +124,8 @@ pub fn check_literal_host(url: &Url, policy: AddressPolicy) -> Result<(), UrlRej
         Some(Host::Ipv6(ip)) => check_addresses([IpAddr::V6(ip)], policy),
         Some(Host::Domain(d)) => {
             let d = d.trim_end_matches('.').to_ascii_lowercase();
-            if policy == AddressPolicy::PublicOnly && (d == "localhost" || d.ends_with(".localhost"))
+            if policy == AddressPolicy::PublicOnly
+                && (d == "localhost" || d.ends_with(".localhost"))
             {
                 Err(UrlRejection::PrivateAddress)
             } else {
@@ -183,7 +184,12 @@ mod tests {
 
     #[test]
     fn option_like_strings_are_refused_sec_1() {
-        for raw in ["--exec=touch pwned", "--batch-file=/etc/passwd", "-a", "-o /tmp/x"] {
+        for raw in [
+            "--exec=touch pwned",
+            "--batch-file=/etc/passwd",
+            "-a",
+            "-o /tmp/x",
+        ] {
             assert!(check_url_syntax(raw).is_err(), "{raw} accepted");
         }
     }
@@ -192,7 +198,12 @@ mod tests {
     fn only_http_and_https_are_accepted_sec_2() {
         assert!(check_url_syntax("https://example.com/a.mp3").is_ok());
         assert!(check_url_syntax("HTTP://example.com/").is_ok());
-        for raw in ["file:///etc/passwd", "ftp://x.org/a", "javascript:alert(1)", "data:,x"] {
+        for raw in [
+            "file:///etc/passwd",
+            "ftp://x.org/a",
+            "javascript:alert(1)",
+            "data:,x",
+        ] {
             assert!(check_url_syntax(raw).is_err(), "{raw} accepted");
         }
         assert_eq!(
@@ -222,8 +233,18 @@ mod tests {
     #[test]
     fn private_and_metadata_addresses_are_not_public_sec_4() {
         for ip in [
-            "127.0.0.1", "10.1.2.3", "172.16.0.1", "192.168.1.1", "169.254.169.254", "0.0.0.0",
-            "100.64.0.1", "::1", "fe80::1", "fd00::1", "::ffff:127.0.0.1", "::ffff:10.0.0.1",
+            "127.0.0.1",
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.1",
+            "169.254.169.254",
+            "0.0.0.0",
+            "100.64.0.1",
+            "::1",
+            "fe80::1",
+            "fd00::1",
+            "::ffff:127.0.0.1",
+            "::ffff:10.0.0.1",
         ] {
             assert!(!ip_is_public(ip.parse().unwrap()), "{ip} considered public");
         }
@@ -239,7 +260,11 @@ mod tests {
             check_destination(&url, AddressPolicy::PublicOnly).await,
             Err(UrlRejection::PrivateAddress)
         );
-        assert!(check_destination(&url, AddressPolicy::AllowPrivate).await.is_ok());
+        assert!(
+            check_destination(&url, AddressPolicy::AllowPrivate)
+                .await
+                .is_ok()
+        );
         let named = check_url_syntax("http://localhost:9/x.mp3").unwrap();
         assert_eq!(
             check_literal_host(&named, AddressPolicy::PublicOnly),
@@ -250,7 +275,12 @@ mod tests {
     #[test]
     fn arbitrary_input_never_panics_sec_35() {
         // A cheap deterministic fuzz: every prefix and mutation of tricky strings.
-        let seeds = ["https://ex.com/ä?x=1#y", "http://[::1]:80/", "http://%00/", "https://a..b/"];
+        let seeds = [
+            "https://ex.com/ä?x=1#y",
+            "http://[::1]:80/",
+            "http://%00/",
+            "https://a..b/",
+        ];
         for seed in seeds {
             for i in 0..=seed.len() {
                 if let Some(prefix) = seed.get(..i) {

@@ -359,7 +359,7 @@ macro_rules! impl_download_store {
                     .await?;
                 Self::insert_audit(&mut tx, &audit).await?;
                 tx.commit().await?;
-                Ok($crate::store::Transition::Done(updated))
+                Ok($crate::store::Transition::Done(Box::new(updated)))
             }
 
             #[tracing::instrument(skip_all)]
@@ -391,7 +391,7 @@ macro_rules! impl_download_store {
                 .await?;
                 Self::insert_audit(&mut tx, &audit).await?;
                 tx.commit().await?;
-                Ok($crate::store::Transition::Done(updated))
+                Ok($crate::store::Transition::Done(Box::new(updated)))
             }
 
             #[tracing::instrument(skip_all)]

@@ -8,9 +8,9 @@
 
 mod account_queries;
 mod download_queries;
+pub mod models;
 mod postgres;
 mod sqlite;
-pub mod models;
 
 pub use models::*;
 pub use postgres::PostgresStore;
@@ -39,11 +39,15 @@ pub enum StoreError {
 
 impl From<sqlx::Error> for StoreError {
     fn from(err: sqlx::Error) -> Self {
-        if let sqlx::Error::Database(db) = &err {
-            if db.is_unique_violation() {
-                let text = format!("{} {}", db.constraint().unwrap_or(""), db.message());
-                return StoreError::Conflict(if text.contains("email") { "email" } else { "username" });
-            }
+        if let sqlx::Error::Database(db) = &err
+            && db.is_unique_violation()
+        {
+            let text = format!("{} {}", db.constraint().unwrap_or(""), db.message());
+            return StoreError::Conflict(if text.contains("email") {
+                "email"
+            } else {
+                "username"
+            });
         }
         StoreError::Database(err)
     }
@@ -92,14 +96,22 @@ pub trait AccountStore: Send + Sync + 'static {
     async fn purge_expired_tokens(&self, now: DateTime<Utc>) -> StoreResult<u64>;
 
     async fn record_audit(&self, event: AuditEvent) -> StoreResult<()>;
-    async fn list_audit(&self, filter: AuditFilter, page: PageRequest) -> StoreResult<Page<AuditRow>>;
+    async fn list_audit(
+        &self,
+        filter: AuditFilter,
+        page: PageRequest,
+    ) -> StoreResult<Page<AuditRow>>;
 }
 
 #[async_trait]
 pub trait DownloadStore: Send + Sync + 'static {
     /// Inserts a download, unless the same user already has the same URL and format active:
     /// then that one is returned with `false`. The audit entry is written only on insert.
-    async fn create_download(&self, new: NewDownload, audit: AuditEvent) -> StoreResult<(DownloadRow, bool)>;
+    async fn create_download(
+        &self,
+        new: NewDownload,
+        audit: AuditEvent,
+    ) -> StoreResult<(DownloadRow, bool)>;
     /// Turns a resolved playlist into children and completes the parent, in one transaction.
     async fn expand_playlist(
         &self,
@@ -116,11 +128,30 @@ pub trait DownloadStore: Send + Sync + 'static {
         page: PageRequest,
     ) -> StoreResult<Page<DownloadRow>>;
     /// Claims the oldest runnable pending job for `worker_id` (SEC-32, SEC-33).
-    async fn claim_next_job(&self, worker_id: &str, now: DateTime<Utc>) -> StoreResult<Option<DownloadRow>>;
-    async fn heartbeat(&self, id: i64, worker_id: &str, progress: Option<serde_json::Value>) -> StoreResult<Heartbeat>;
-    async fn save_resolution(&self, id: i64, worker_id: &str, meta: ResolvedMetadata) -> StoreResult<Option<DownloadRow>>;
+    async fn claim_next_job(
+        &self,
+        worker_id: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<DownloadRow>>;
+    async fn heartbeat(
+        &self,
+        id: i64,
+        worker_id: &str,
+        progress: Option<serde_json::Value>,
+    ) -> StoreResult<Heartbeat>;
+    async fn save_resolution(
+        &self,
+        id: i64,
+        worker_id: &str,
+        meta: ResolvedMetadata,
+    ) -> StoreResult<Option<DownloadRow>>;
     /// Records the finished file; the file's own tags win over the plugin's guesses.
-    async fn complete_job(&self, id: i64, worker_id: &str, file: CompletedFile) -> StoreResult<Option<DownloadRow>>;
+    async fn complete_job(
+        &self,
+        id: i64,
+        worker_id: &str,
+        file: CompletedFile,
+    ) -> StoreResult<Option<DownloadRow>>;
     /// Fails a job, or puts it back to `pending` until `retry_at` when given.
     async fn fail_job(
         &self,
@@ -141,14 +172,31 @@ pub trait DownloadStore: Send + Sync + 'static {
         max_attempts: i32,
         dead_worker_prefix: Option<&str>,
     ) -> StoreResult<Vec<DownloadRow>>;
-    async fn request_cancel(&self, id: i64, user_id: i64, audit: AuditEvent) -> StoreResult<Transition>;
-    async fn retry_download(&self, id: i64, user_id: i64, audit: AuditEvent) -> StoreResult<Transition>;
-    async fn delete_download(&self, id: i64, user_id: i64, audit: AuditEvent) -> StoreResult<Option<DownloadRow>>;
+    async fn request_cancel(
+        &self,
+        id: i64,
+        user_id: i64,
+        audit: AuditEvent,
+    ) -> StoreResult<Transition>;
+    async fn retry_download(
+        &self,
+        id: i64,
+        user_id: i64,
+        audit: AuditEvent,
+    ) -> StoreResult<Transition>;
+    async fn delete_download(
+        &self,
+        id: i64,
+        user_id: i64,
+        audit: AuditEvent,
+    ) -> StoreResult<Option<DownloadRow>>;
     /// Publishes an event to every instance (PostgreSQL NOTIFY). `false` when the backend has
     /// no cross-instance channel (SQLite): the caller delivers locally.
     async fn publish_event(&self, payload: &str) -> StoreResult<bool>;
     /// A stream of events published by any instance, when the backend has one.
-    async fn subscribe_events(&self) -> StoreResult<Option<futures_util::stream::BoxStream<'static, String>>>;
+    async fn subscribe_events(
+        &self,
+    ) -> StoreResult<Option<futures_util::stream::BoxStream<'static, String>>>;
 }
 
 /// Connects to the database named by the URL's scheme and runs its migrations.

@@ -172,7 +172,7 @@ pub enum Heartbeat {
 /// Outcome of a user's cancel/retry request.
 #[derive(Debug, Clone)]
 pub enum Transition {
-    Done(DownloadRow),
+    Done(Box<DownloadRow>),
     /// The download is not in a state that allows it; carries its current status.
     NotAllowed(String),
     NotFound,

@@ -1,6 +1,9 @@
 //! PostgreSQL backend: for several instances sharing one database (scale-out).
 
-use super::{StoreError, StoreResult, account_queries::impl_account_store, download_queries::impl_download_store};
+use super::{
+    StoreError, StoreResult, account_queries::impl_account_store,
+    download_queries::impl_download_store,
+};
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use std::time::Duration;
 
@@ -46,7 +49,9 @@ impl PostgresStore {
     }
 
     /// Listens on [`EVENTS_CHANNEL`]; the listener reconnects by itself if the connection drops.
-    async fn subscribe(&self) -> StoreResult<Option<futures_util::stream::BoxStream<'static, String>>> {
+    async fn subscribe(
+        &self,
+    ) -> StoreResult<Option<futures_util::stream::BoxStream<'static, String>>> {
         use futures_util::StreamExt;
         let mut listener = sqlx::postgres::PgListener::connect_with(&self.pool).await?;
         listener.listen(EVENTS_CHANNEL).await?;

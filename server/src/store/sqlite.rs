@@ -2,8 +2,13 @@
 //! transaction opened with `BEGIN IMMEDIATE` so concurrent writers queue on the busy timeout
 //! instead of failing with "database is locked" on lock upgrade (SEC-33).
 
-use super::{StoreError, StoreResult, account_queries::impl_account_store, download_queries::impl_download_store};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use super::{
+    StoreError, StoreResult, account_queries::impl_account_store,
+    download_queries::impl_download_store,
+};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
 use std::{str::FromStr, time::Duration};
 
 pub struct SqliteStore {
@@ -18,10 +23,10 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(15));
-        if let Some(parent) = options.get_filename().parent() {
-            if !parent.as_os_str().is_empty() {
-                std::fs::create_dir_all(parent).map_err(|e| StoreError::Database(e.into()))?;
-            }
+        if let Some(parent) = options.get_filename().parent()
+            && !parent.as_os_str().is_empty()
+        {
+            std::fs::create_dir_all(parent).map_err(|e| StoreError::Database(e.into()))?;
         }
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
@@ -50,7 +55,9 @@ impl SqliteStore {
         Ok(false)
     }
 
-    async fn subscribe(&self) -> StoreResult<Option<futures_util::stream::BoxStream<'static, String>>> {
+    async fn subscribe(
+        &self,
+    ) -> StoreResult<Option<futures_util::stream::BoxStream<'static, String>>> {
         Ok(None)
     }
 

@@ -1,0 +1,85 @@
+//! `direct-media`: URLs whose path ends in an audio extension are downloaded directly.
+
+use nas_music_plugin_sdk::prelude::*;
+
+struct DirectMedia;
+
+impl Extractor for DirectMedia {
+    const NAME: &'static str = "direct-media";
+    const DESCRIPTION: &'static str = "Direct HTTP download of audio file URLs";
+    const PATTERNS: &'static [&'static str] = &[
+        "*/*.mp3", "*/*.flac", "*/*.ogg", "*/*.oga", "*/*.opus", "*/*.m4a", "*/*.aac", "*/*.wav",
+        "*/*.aiff", "*/*.aif", "*/*.alac", "*/*.wma", "*/*.mka",
+    ];
+    const PRIORITY: i32 = 50;
+
+    fn resolve(url: &Url) -> Result<Resolution, ResolveError> {
+        let mut meta = metadata();
+        meta.title = title_from_path(url.path());
+        Ok(single(meta, direct(url.as_str())))
+    }
+}
+
+/// The file name without its extension, percent-decoded: `/a/My%20Song.mp3` → `My Song`.
+fn title_from_path(path: &str) -> Option<String> {
+    let file = path.rsplit('/').next()?;
+    let stem = file.rsplit_once('.').map_or(file, |(stem, _)| stem);
+    let decoded = percent_decode(stem).replace('_', " ");
+    let trimmed = decoded.trim();
+    (!trimmed.is_empty()).then(|| trimmed.to_owned())
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok());
+        match (bytes[i], hex.and_then(|h| u8::from_str_radix(h, 16).ok())) {
+            (b'%', Some(b)) => {
+                out.push(b);
+                i += 3;
+            }
+            (b, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+register_plugin!(DirectMedia);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn audio_file_urls_are_downloaded_directly_with_a_title() {
+        let url =
+            DirectMedia::parse("https://cdn.example.org/music/My%20Song_01.MP3?sig=x").unwrap();
+        let resolution = DirectMedia::resolve(&url).unwrap();
+        assert_eq!(resolution.metadata.title.as_deref(), Some("My Song 01"));
+        assert!(
+            matches!(&resolution.entries[0].action, FetchAction::Direct(u) if u == url.as_str())
+        );
+    }
+
+    #[test]
+    fn pages_and_video_files_are_not_claimed() {
+        assert!(DirectMedia::parse("https://example.org/song.mp3/page").is_err());
+        assert!(DirectMedia::parse("https://example.org/index.html").is_err());
+        assert!(DirectMedia::parse("https://example.org/a.flac").is_ok());
+    }
+
+    #[test]
+    fn odd_paths_do_not_panic() {
+        for p in ["/", "/%", "/%zz.mp3", "/.mp3", "/%FF%FE.mp3"] {
+            let _ = title_from_path(p);
+        }
+        assert_eq!(title_from_path("/.mp3"), None);
+    }
+}

@@ -1,0 +1,274 @@
+//! Runs one job from "fetch this" to a finished, tagged, safely named file: a private temp
+//! folder under `OUTPUT_DIRECTORY`, the yt-dlp or native fetch, conversion, tags, and the
+//! final no-overwrite move. The temp folder is removed on every exit path (SEC-7, SEC-30).
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
+
+use super::convert::convert;
+use super::direct::run_direct;
+use super::errors::classify_io;
+use super::model::{
+    AudioFormat, ExecutionError, ExecutionRequest, ExecutorConfig, FetchAction, Finished, Phase,
+    Progress, ToolReport,
+};
+use super::output_path::{
+    TemplateValues, extension_allowed, move_into_place, render_relative_path,
+};
+use super::process::{capture_output, resolve_program};
+use super::tags::tag_and_read;
+use super::ytdlp::run_ytdlp;
+
+/// The folder holding every job's temp folder. Hidden, and inside the output directory so
+/// the final move is a rename on the same filesystem.
+pub fn temp_root(output_directory: &Path) -> PathBuf {
+    output_directory.join(".incomplete")
+}
+
+/// The temp folder of one job.
+pub fn job_temp_dir(output_directory: &Path, job_id: uuid::Uuid) -> PathBuf {
+    temp_root(output_directory).join(job_id.to_string())
+}
+
+/// Removes a job's temp folder (crash recovery, SEC-30). A missing folder is fine.
+pub async fn remove_job_temp(config: &ExecutorConfig, job_id: uuid::Uuid) -> std::io::Result<()> {
+    match tokio::fs::remove_dir_all(job_temp_dir(&config.output_directory, job_id)).await {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
+        _ => Ok(()),
+    }
+}
+
+/// The job ids that have a temp folder, for recovery: a folder whose job is not running
+/// belongs to a crashed attempt and can go (SEC-30). Names that are not job ids are skipped.
+pub async fn list_job_temps(output_directory: &Path) -> std::io::Result<Vec<uuid::Uuid>> {
+    let mut ids = Vec::new();
+    let mut entries = match tokio::fs::read_dir(temp_root(output_directory)).await {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(ids),
+        Err(e) => return Err(e),
+    };
+    while let Some(entry) = entries.next_entry().await? {
+        if let Some(id) = entry
+            .file_name()
+            .to_str()
+            .and_then(|n| uuid::Uuid::parse_str(n).ok())
+        {
+            ids.push(id);
+        }
+    }
+    Ok(ids)
+}
+
+/// Removes the temp folder when dropped, so even an aborted job future leaves nothing.
+struct TempDirGuard(Option<PathBuf>);
+
+impl TempDirGuard {
+    async fn remove(mut self) {
+        if let Some(dir) = self.0.take()
+            && let Err(e) = tokio::fs::remove_dir_all(&dir).await
+            && e.kind() != std::io::ErrorKind::NotFound
+        {
+            tracing::warn!(error = %e, dir = %dir.display(), "could not remove a job's temp folder");
+        }
+    }
+}
+
+impl Drop for TempDirGuard {
+    fn drop(&mut self) {
+        if let Some(dir) = self.0.take() {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
+}
+
+/// Runs one job. Progress snapshots go to `progress` (a few per second at most); `cancel`
+/// stops the fetch, its process group and any conversion, and yields `ErrorClass::Cancelled`.
+pub async fn execute(
+    config: &ExecutorConfig,
+    request: ExecutionRequest,
+    progress: watch::Sender<Progress>,
+    cancel: CancellationToken,
+) -> Result<Finished, ExecutionError> {
+    progress.send_replace(Progress::phase(Phase::Resolving));
+    // Absolute, so yt-dlp's `--paths` and ffmpeg's `file:` arguments mean the same folder
+    // whatever the child's working directory.
+    let output_directory =
+        std::path::absolute(&config.output_directory).map_err(|e| classify_io(&e))?;
+    let dir = job_temp_dir(&output_directory, request.job_id);
+    // A folder left by a crashed attempt of the same job is stale: start clean.
+    let _ = tokio::fs::remove_dir_all(&dir).await;
+    tokio::fs::create_dir_all(&dir).await.map_err(|e| {
+        tracing::error!(error = %e, dir = %dir.display(), "could not create the job's temp folder");
+        classify_io(&e)
+    })?;
+    let guard = TempDirGuard(Some(dir.clone()));
+    let result = run_in(config, &request, &dir, &progress, &cancel).await;
+    guard.remove().await;
+    match &result {
+        Ok(f) => {
+            tracing::info!(job = %request.job_id, path = %f.relative_path.display(), "job finished")
+        }
+        Err(e) => {
+            tracing::info!(job = %request.job_id, class = ?e.class, message = %e.message, "job failed")
+        }
+    }
+    result
+}
+
+async fn run_in(
+    config: &ExecutorConfig,
+    request: &ExecutionRequest,
+    dir: &Path,
+    progress: &watch::Sender<Progress>,
+    cancel: &CancellationToken,
+) -> Result<Finished, ExecutionError> {
+    let mut file = match &request.action {
+        FetchAction::YtDlp { url, options } => {
+            run_ytdlp(config, url, options, request.format, dir, progress, cancel).await?
+        }
+        FetchAction::Direct { url } => {
+            let file = run_direct(config, url, dir, progress, cancel).await?;
+            if request.format != AudioFormat::Best {
+                progress.send_replace(Progress::phase(Phase::Converting));
+            }
+            convert(
+                &config.ffmpeg_path,
+                &file,
+                request.format,
+                config.cancel_grace,
+                cancel,
+            )
+            .await?
+        }
+    };
+    if cancel.is_cancelled() {
+        return Err(ExecutionError::cancelled());
+    }
+
+    let ext = file
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    if !extension_allowed(&ext) {
+        tracing::warn!(file = %file.display(), "finished file has a refused extension");
+        return Err(ExecutionError::permanent(
+            "The download is not an audio or video file",
+        ));
+    }
+    // Lower-case extensions keep "Song.MP3" and "Song.mp3" from coexisting.
+    if file.extension().and_then(|e| e.to_str()) != Some(ext.as_str()) {
+        let lowered = file.with_extension(&ext);
+        tokio::fs::rename(&file, &lowered)
+            .await
+            .map_err(|e| classify_io(&e))?;
+        file = lowered;
+    }
+
+    progress.send_replace(Progress::phase(Phase::Tagging));
+    let tags = tag_and_read(file.clone(), request.metadata.clone()).await;
+
+    progress.send_replace(Progress::phase(Phase::Finalizing));
+    let title = tags
+        .title
+        .clone()
+        .or_else(|| request.metadata.title.clone());
+    let artist = tags
+        .artist
+        .clone()
+        .or_else(|| request.metadata.artist.clone());
+    let album = tags
+        .album
+        .clone()
+        .or_else(|| request.metadata.album.clone());
+    let relative = render_relative_path(
+        &config.output_template,
+        &TemplateValues {
+            title: title.as_deref(),
+            artist: artist.as_deref(),
+            album: album.as_deref(),
+            user: &request.user,
+        },
+        &ext,
+    );
+    let size_bytes = tokio::fs::metadata(&file)
+        .await
+        .map_err(|e| classify_io(&e))?
+        .len();
+    let out = config.output_directory.clone();
+    let placed = tokio::task::spawn_blocking(move || move_into_place(&file, &out, &relative))
+        .await
+        .map_err(|_| {
+            ExecutionError::transient("Could not write the file on the server, will retry")
+        })?
+        .map_err(|e| {
+            tracing::error!(error = %e, "could not move the finished file into place");
+            classify_io(&e)
+        })?;
+    Ok(Finished {
+        relative_path: placed,
+        size_bytes,
+        duration_seconds: tags.duration_seconds,
+        title: tags.title,
+        artist: tags.artist,
+        album: tags.album,
+    })
+}
+
+/// Start-up preflight and `/health`: tool versions, whether the output folder is writable,
+/// and its free space. Never fails; missing facts are `None`/`false`.
+pub async fn probe_tools(config: &ExecutorConfig) -> ToolReport {
+    let timeout = Duration::from_secs(20);
+    let ytdlp = capture_output(
+        &config.ytdlp_path,
+        &["--ignore-config", "--version"],
+        timeout,
+    );
+    let ffmpeg = async {
+        let path = resolve_program(&config.ffmpeg_path)?;
+        let out = capture_output(&path, &["-version"], timeout).await?;
+        // "ffmpeg version 5.1.6-0+deb12u1 Copyright (c) …" → "5.1.6-0+deb12u1"
+        out.lines()
+            .next()?
+            .split_whitespace()
+            .nth(2)
+            .map(str::to_owned)
+    };
+    let (ytdlp, ffmpeg_version) = tokio::join!(ytdlp, ffmpeg);
+    let out = config.output_directory.clone();
+    let (output_writable, free_bytes) =
+        tokio::task::spawn_blocking(move || (output_is_writable(&out), free_space(&out)))
+            .await
+            .unwrap_or((false, None));
+    ToolReport {
+        ytdlp_version: ytdlp
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty()),
+        ffmpeg_version,
+        output_writable,
+        free_bytes,
+    }
+}
+
+fn output_is_writable(out: &Path) -> bool {
+    let root = temp_root(out);
+    if std::fs::create_dir_all(&root).is_err() {
+        return false;
+    }
+    let probe = root.join(format!(".write-probe-{}", uuid::Uuid::new_v4()));
+    let ok = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&probe)
+        .is_ok();
+    let _ = std::fs::remove_file(&probe);
+    ok
+}
+
+fn free_space(out: &Path) -> Option<u64> {
+    let stat = nix::sys::statvfs::statvfs(out).ok()?;
+    Some((stat.blocks_available() as u64).saturating_mul(stat.fragment_size() as u64))
+}

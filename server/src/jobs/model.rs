@@ -1,0 +1,217 @@
+//! The executor's public vocabulary: what the worker asks for (`ExecutionRequest`), what it
+//! hears back while a job runs (`Progress`) and at the end (`Finished` or `ExecutionError`).
+
+use std::fmt;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::net::AddressPolicy;
+
+/// How a plugin says the audio is fetched (yt-dlp with allowlisted options, or a direct
+/// media link); defined by the plugin host.
+pub use crate::plugins::FetchAction;
+
+/// Metadata the plugin resolved; used to name the file and to fill missing tags.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TrackMetadataHint {
+    pub title: Option<String>,
+    pub artist: Option<String>,
+    pub album: Option<String>,
+}
+
+impl From<&crate::plugins::TrackMetadata> for TrackMetadataHint {
+    fn from(m: &crate::plugins::TrackMetadata) -> Self {
+        TrackMetadataHint {
+            title: m.title.clone(),
+            artist: m.artist.clone(),
+            album: m.album.clone(),
+        }
+    }
+}
+
+/// The audio format the user asked for.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum AudioFormat {
+    /// Whatever the source offers, never re-encoded.
+    #[default]
+    Best,
+    Mp3,
+    M4a,
+    Opus,
+    Flac,
+}
+
+impl AudioFormat {
+    /// The file extension a conversion to this format produces (`None` for `Best`).
+    pub fn extension(self) -> Option<&'static str> {
+        match self {
+            AudioFormat::Best => None,
+            AudioFormat::Mp3 => Some("mp3"),
+            AudioFormat::M4a => Some("m4a"),
+            AudioFormat::Opus => Some("opus"),
+            AudioFormat::Flac => Some("flac"),
+        }
+    }
+
+    /// Parses the API's spelling (`best`, `mp3`, `m4a`, `opus`, `flac`).
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw.to_ascii_lowercase().as_str() {
+            "best" => Some(AudioFormat::Best),
+            "mp3" => Some(AudioFormat::Mp3),
+            "m4a" => Some(AudioFormat::M4a),
+            "opus" => Some(AudioFormat::Opus),
+            "flac" => Some(AudioFormat::Flac),
+            _ => None,
+        }
+    }
+
+    /// The API's spelling.
+    pub fn as_str(self) -> &'static str {
+        self.extension().unwrap_or("best")
+    }
+}
+
+/// Settings shared by every job; built once from `Config`.
+#[derive(Debug, Clone)]
+pub struct ExecutorConfig {
+    pub ytdlp_path: PathBuf,
+    /// A path, or a bare name looked up on `PATH`.
+    pub ffmpeg_path: PathBuf,
+    pub output_directory: PathBuf,
+    /// `{artist}`, `{title}`, `{album}`, `{user}`, `{ext}`; `/` separates folders.
+    pub output_template: String,
+    pub address_policy: AddressPolicy,
+    /// Time between SIGINT and SIGKILL when a job is cancelled (SEC-7).
+    pub cancel_grace: Duration,
+    /// The largest body the native downloader accepts.
+    pub max_direct_bytes: u64,
+}
+
+/// The default output template.
+pub const DEFAULT_OUTPUT_TEMPLATE: &str = "{artist}/{title}.{ext}";
+
+/// One job to run.
+#[derive(Debug, Clone)]
+pub struct ExecutionRequest {
+    /// The job's id; names its temp folder.
+    pub job_id: uuid::Uuid,
+    pub action: FetchAction,
+    pub metadata: TrackMetadataHint,
+    pub format: AudioFormat,
+    /// The owner's user name, for `{user}` in the template.
+    pub user: String,
+}
+
+/// Where a job is.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Phase {
+    #[default]
+    Resolving,
+    Downloading,
+    Converting,
+    Tagging,
+    Finalizing,
+}
+
+impl Phase {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Phase::Resolving => "resolving",
+            Phase::Downloading => "downloading",
+            Phase::Converting => "converting",
+            Phase::Tagging => "tagging",
+            Phase::Finalizing => "finalizing",
+        }
+    }
+}
+
+/// A progress snapshot. Values are finite and non-negative when present.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Progress {
+    pub downloaded_bytes: Option<u64>,
+    pub total_bytes: Option<u64>,
+    /// 0.0 ..= 100.0
+    pub percent: Option<f64>,
+    pub speed_bps: Option<f64>,
+    pub eta_seconds: Option<f64>,
+    pub phase: Phase,
+}
+
+impl Progress {
+    pub fn phase(phase: Phase) -> Self {
+        Progress {
+            phase,
+            ..Progress::default()
+        }
+    }
+}
+
+/// A finished download.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Finished {
+    /// Relative to `output_directory`; always inside it.
+    pub relative_path: PathBuf,
+    pub size_bytes: u64,
+    pub duration_seconds: Option<f64>,
+    /// Read from the file's tags when present (after missing ones were filled in).
+    pub title: Option<String>,
+    pub artist: Option<String>,
+    pub album: Option<String>,
+}
+
+/// Whether a failed job is worth retrying.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorClass {
+    /// Network trouble, rate limits, a full disk: retry with backoff.
+    Transient,
+    /// Retrying cannot help (404, sign-in needed, unsupported URL, …).
+    Permanent,
+    /// The job was cancelled (or the server is shutting down).
+    Cancelled,
+}
+
+/// Why a job failed. `message` is classified and safe to show to users: it never contains
+/// subprocess output or server paths (SEC-6).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExecutionError {
+    pub class: ErrorClass,
+    pub message: String,
+}
+
+impl ExecutionError {
+    pub fn transient(message: impl Into<String>) -> Self {
+        ExecutionError {
+            class: ErrorClass::Transient,
+            message: message.into(),
+        }
+    }
+    pub fn permanent(message: impl Into<String>) -> Self {
+        ExecutionError {
+            class: ErrorClass::Permanent,
+            message: message.into(),
+        }
+    }
+    pub fn cancelled() -> Self {
+        ExecutionError {
+            class: ErrorClass::Cancelled,
+            message: "Cancelled".into(),
+        }
+    }
+}
+
+impl fmt::Display for ExecutionError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for ExecutionError {}
+
+/// Start-up preflight and `/health` facts.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ToolReport {
+    pub ytdlp_version: Option<String>,
+    pub ffmpeg_version: Option<String>,
+    pub output_writable: bool,
+    pub free_bytes: Option<u64>,
+}

@@ -1,0 +1,144 @@
+//! The yt-dlp executor: runs the pinned yt-dlp on one URL into the job's temp folder,
+//! turning its progress lines into `Progress` and its exit into a file or a classified error.
+
+use std::path::{Path, PathBuf};
+
+use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
+
+use super::direct::check_fetch_url;
+use super::errors::classify_ytdlp_stderr;
+use super::model::{AudioFormat, ExecutionError, ExecutorConfig, Phase, Progress};
+use super::process::{RunOutcome, group_command, resolve_program, run_supervised};
+use super::progress::{MAX_LINE_BYTES, Throttle, YtDlpLine, parse_ytdlp_line};
+use super::ytdlp_args::{YtDlpInvocation, build_args, validate_plugin_options};
+
+/// Runs yt-dlp and returns the single finished file inside `temp_dir` (SEC-6).
+pub async fn run_ytdlp(
+    config: &ExecutorConfig,
+    url: &str,
+    plugin_options: &[String],
+    format: AudioFormat,
+    temp_dir: &Path,
+    progress: &watch::Sender<Progress>,
+    cancel: &CancellationToken,
+) -> Result<PathBuf, ExecutionError> {
+    check_fetch_url(url, config.address_policy).await?;
+    let options = validate_plugin_options(plugin_options).map_err(|e| {
+        tracing::error!(error = %e, "plugin asked for a refused yt-dlp option");
+        ExecutionError::permanent(
+            "The extractor plugin asked for a yt-dlp option the server does not allow",
+        )
+    })?;
+    // yt-dlp wants a real path; when ffmpeg cannot be found, pass the configured value and
+    // let yt-dlp report it if this job needs ffmpeg at all.
+    let ffmpeg = resolve_program(&config.ffmpeg_path).unwrap_or_else(|| config.ffmpeg_path.clone());
+    let args = build_args(&YtDlpInvocation {
+        url,
+        temp_dir,
+        ffmpeg_location: &ffmpeg,
+        format,
+        plugin_options: &options,
+    });
+    // No `current_dir`: a relative YTDLP_PATH stays relative to the server's working folder.
+    let cmd = group_command(&config.ytdlp_path, &args);
+
+    let mut throttle = Throttle::new();
+    let mut reported: Option<String> = None;
+    let on_line = |line: &str| match parse_ytdlp_line(line) {
+        YtDlpLine::Progress(p) => {
+            if throttle.admit(&p) {
+                progress.send_replace(p);
+            }
+        }
+        YtDlpLine::Postprocess { converting } => {
+            let p = Progress::phase(if converting {
+                Phase::Converting
+            } else {
+                Phase::Finalizing
+            });
+            if throttle.admit(&p) {
+                progress.send_replace(p);
+            }
+        }
+        YtDlpLine::Done { filepath, .. } => reported = Some(filepath),
+        YtDlpLine::Other => tracing::debug!(target: "ytdlp", line),
+    };
+    let outcome = run_supervised(cmd, config.cancel_grace, cancel, MAX_LINE_BYTES, on_line)
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, ytdlp = %config.ytdlp_path.display(), "could not start yt-dlp");
+            ExecutionError::permanent(
+                "yt-dlp is missing on the server: ask the admin to run scripts/setup-ytdlp.sh or set YTDLP_PATH",
+            )
+        })?;
+    let (status, stderr_tail) = match outcome {
+        RunOutcome::Cancelled => return Err(ExecutionError::cancelled()),
+        RunOutcome::Exited {
+            status,
+            stderr_tail,
+        } => (status, stderr_tail),
+    };
+    if !status.success() {
+        // SEC-6: stderr goes to the log; the user gets the classified message.
+        let error = classify_ytdlp_stderr(&stderr_tail);
+        tracing::warn!(%status, stderr = %stderr_tail, classified = %error.message, "yt-dlp failed");
+        return Err(error);
+    }
+    if !stderr_tail.trim().is_empty() {
+        tracing::debug!(stderr = %stderr_tail, "yt-dlp warnings");
+    }
+    single_finished_file(temp_dir, reported.as_deref()).await
+}
+
+/// SEC-6: exactly one regular file must be left in the temp folder (no `.part`), and if
+/// yt-dlp reported a path, it must be that file.
+pub async fn single_finished_file(
+    temp_dir: &Path,
+    reported: Option<&str>,
+) -> Result<PathBuf, ExecutionError> {
+    let mut files = Vec::new();
+    let mut entries = tokio::fs::read_dir(temp_dir)
+        .await
+        .map_err(|e| super::errors::classify_io(&e))?;
+    while let Ok(Some(entry)) = entries.next_entry().await {
+        let Ok(kind) = entry.file_type().await else {
+            continue;
+        };
+        if kind.is_file() {
+            files.push(entry.path());
+        }
+    }
+    let unfinished = files.iter().any(|f| {
+        let ext = f.extension().and_then(|e| e.to_str()).unwrap_or("");
+        matches!(ext, "part" | "ytdl" | "temp") || f.to_string_lossy().contains(".part-Frag")
+    });
+    if files.len() != 1 || unfinished {
+        tracing::warn!(
+            count = files.len(),
+            ?files,
+            "yt-dlp exited 0 without exactly one finished file"
+        );
+        return Err(if files.is_empty() {
+            ExecutionError::permanent("The download produced no audio file")
+        } else {
+            ExecutionError::permanent(
+                "The download produced several files: a playlist must be split into single entries",
+            )
+        });
+    }
+    let file = files.remove(0);
+    if let Some(reported) = reported {
+        let same = match (Path::new(reported).canonicalize(), file.canonicalize()) {
+            (Ok(a), Ok(b)) => a == b,
+            _ => false,
+        };
+        if !same {
+            tracing::warn!(reported, found = %file.display(), "yt-dlp reported another file than it left");
+            return Err(ExecutionError::permanent(
+                "The download produced an unexpected file",
+            ));
+        }
+    }
+    Ok(file)
+}

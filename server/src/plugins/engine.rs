@@ -1,0 +1,165 @@
+//! The one wasmtime engine (pooling allocator, epoch interruption with a ticker thread), the
+//! linker with every accepted interface version, and the per-call store state.
+
+use super::bindings::{v0_1, v0_2};
+use super::config::PluginHostConfig;
+use super::host_api::HttpCapability;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use wasmtime::component::{HasSelf, Linker, ResourceTable};
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store};
+use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+
+/// How often the epoch advances; call deadlines are measured in these ticks.
+pub(crate) const EPOCH_TICK: Duration = Duration::from_millis(5);
+/// Plugin instances alive at once; further calls wait for a slot.
+pub(crate) const MAX_CONCURRENT_INSTANCES: usize = 32;
+
+/// The engine, its linker and the ticker that drives deadlines.
+pub(crate) struct PluginEngine {
+    pub engine: Engine,
+    pub linker: Linker<HostState>,
+    pub memory_limit: usize,
+}
+
+impl PluginEngine {
+    pub fn new(config: &PluginHostConfig) -> anyhow::Result<Self> {
+        let memory_limit = config
+            .memory_limit_bytes
+            .max(1 << 20)
+            .next_multiple_of(1 << 16);
+        let mut pool = PoolingAllocationConfig::default();
+        let n = MAX_CONCURRENT_INSTANCES as u32 + 8;
+        // Rust components carry several core instances (program, WASI adapter, shims).
+        pool.total_component_instances(n)
+            .total_core_instances(n * 16)
+            .total_memories(n * 4)
+            .total_tables(n * 8)
+            .total_stacks(n)
+            .max_core_instances_per_component(32)
+            .max_memories_per_component(4)
+            .max_tables_per_component(8)
+            .max_memory_size(memory_limit);
+        let mut wasm = Config::new();
+        wasm.wasm_component_model(true)
+            .epoch_interruption(true)
+            .memory_reservation(memory_limit as u64)
+            .memory_guard_size(64 << 10)
+            .allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+        let engine = Engine::new(&wasm).map_err(wasm_error)?;
+        spawn_ticker(&engine);
+
+        let mut linker = Linker::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(wasm_error)?;
+        v0_2::Plugin::add_to_linker::<_, HasSelf<HostState>>(&mut linker, |s| s)
+            .map_err(wasm_error)?;
+        v0_1::Plugin::add_to_linker::<_, HasSelf<HostState>>(&mut linker, |s| s)
+            .map_err(wasm_error)?;
+        Ok(Self {
+            engine,
+            linker,
+            memory_limit,
+        })
+    }
+
+    /// A fresh store for one call: empty WASI context, memory cap, epoch deadline.
+    pub fn store(
+        &self,
+        plugin: Arc<str>,
+        http: Option<Arc<HttpCapability>>,
+        timeout: Duration,
+    ) -> Store<HostState> {
+        let state = HostState {
+            wasi: WasiCtx::builder().build(),
+            table: ResourceTable::new(),
+            memory: MemoryCap {
+                limit: self.memory_limit,
+                exceeded: false,
+            },
+            plugin,
+            http,
+            deadline: Instant::now() + timeout,
+            panic_message: None,
+            log_budget: 1000,
+        };
+        let mut store = Store::new(&self.engine, state);
+        store.limiter(|s| &mut s.memory);
+        let ticks = timeout.as_millis().div_ceil(EPOCH_TICK.as_millis()).max(1) as u64;
+        store.set_epoch_deadline(ticks);
+        store.epoch_deadline_trap();
+        store
+    }
+}
+
+/// wasmtime has its own error type; the rest of the server speaks anyhow.
+pub(crate) fn wasm_error(error: wasmtime::Error) -> anyhow::Error {
+    anyhow::anyhow!("{error:#}")
+}
+
+/// Advances the epoch until the engine is dropped.
+fn spawn_ticker(engine: &Engine) {
+    let weak = engine.weak();
+    std::thread::Builder::new()
+        .name("plugin-epoch".into())
+        .spawn(move || {
+            while let Some(engine) = weak.upgrade() {
+                engine.increment_epoch();
+                drop(engine);
+                std::thread::sleep(EPOCH_TICK);
+            }
+        })
+        .expect("spawning the plugin epoch thread");
+}
+
+/// What one call's store carries.
+pub(crate) struct HostState {
+    wasi: WasiCtx,
+    table: ResourceTable,
+    pub memory: MemoryCap,
+    pub plugin: Arc<str>,
+    pub http: Option<Arc<HttpCapability>>,
+    pub deadline: Instant,
+    /// Set by the SDK's panic hook through `log` ("panic: …").
+    pub panic_message: Option<String>,
+    /// Log lines still allowed in this call (a chatty plugin cannot flood the log).
+    pub log_budget: u32,
+}
+
+impl WasiView for HostState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+/// Refuses growth past the cap and remembers that it did, to report `OutOfMemory`.
+pub(crate) struct MemoryCap {
+    limit: usize,
+    pub exceeded: bool,
+}
+
+impl wasmtime::ResourceLimiter for MemoryCap {
+    fn memory_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _max: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        if desired > self.limit {
+            self.exceeded = true;
+            return Ok(false);
+        }
+        Ok(true)
+    }
+
+    fn table_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _max: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        Ok(desired <= 100_000)
+    }
+}

@@ -1,0 +1,511 @@
+//! The plugin registry: which plugins exist (built-in, PLUGIN_DIRECTORY, uploads), which are
+//! enabled, routing, sandboxed calls, admin changes and reloads. Swaps replace an `Arc`, so
+//! calls in flight finish on the version they started with.
+
+use super::builtin::BUILTIN_PLUGINS;
+use super::config::PluginHostConfig;
+use super::engine::{MAX_CONCURRENT_INSTANCES, PluginEngine};
+use super::loaded::LoadedPlugin;
+use super::state::{PersistedState, state_path};
+use super::types::*;
+use super::watcher;
+use anyhow::Context;
+use chrono::{DateTime, Utc};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
+use tokio::sync::{Mutex, Semaphore};
+use tokio_util::sync::CancellationToken;
+
+/// A loaded version of a plugin and where it came from.
+#[derive(Clone)]
+pub(crate) struct Slot {
+    pub plugin: Arc<LoadedPlugin>,
+    pub loaded_at: DateTime<Utc>,
+}
+
+#[derive(Default)]
+pub(crate) struct Inner {
+    builtins: BTreeMap<String, Slot>,
+    /// Files of PLUGIN_DIRECTORY that loaded, by canonical path.
+    pub files: BTreeMap<PathBuf, Slot>,
+    /// Files that failed to load, with the reason.
+    pub file_errors: BTreeMap<PathBuf, String>,
+    /// Last load error or crash, by plugin name.
+    last_errors: BTreeMap<String, String>,
+    state: PersistedState,
+    /// Enabled plugins, highest priority first: the routing table.
+    routes: Vec<Arc<LoadedPlugin>>,
+}
+
+pub struct PluginRegistry {
+    pub(crate) config: PluginHostConfig,
+    pub(crate) engine: PluginEngine,
+    pub(crate) inner: RwLock<Inner>,
+    /// Serialises changes (uploads, toggles, reloads); reads never wait for it.
+    pub(crate) changes: Mutex<()>,
+    permits: Semaphore,
+}
+
+impl PluginRegistry {
+    /// Loads the built-in plugins, then PLUGIN_DIRECTORY, starts the watcher; stops it when
+    /// `shutdown` is cancelled.
+    pub async fn start(
+        mut config: PluginHostConfig,
+        shutdown: CancellationToken,
+    ) -> anyhow::Result<Arc<Self>> {
+        std::fs::create_dir_all(&config.plugin_directory).with_context(|| {
+            format!(
+                "creating PLUGIN_DIRECTORY {}",
+                config.plugin_directory.display()
+            )
+        })?;
+        // notify reports canonical paths; so do we.
+        config.plugin_directory = config.plugin_directory.canonicalize()?;
+        std::fs::create_dir_all(&config.data_directory)?;
+        let state = PersistedState::load(&state_path(&config.data_directory))?;
+        let engine = PluginEngine::new(&config)?;
+        let registry = Arc::new(Self {
+            config,
+            engine,
+            inner: RwLock::new(Inner {
+                state,
+                ..Inner::default()
+            }),
+            changes: Mutex::new(()),
+            permits: Semaphore::new(MAX_CONCURRENT_INSTANCES),
+        });
+        let loader = registry.clone();
+        let builtins = tokio::task::spawn_blocking(move || {
+            BUILTIN_PLUGINS
+                .iter()
+                .map(|(file, bytes)| {
+                    LoadedPlugin::load(&loader.engine, bytes, &loader.config)
+                        .map_err(|e| anyhow::anyhow!("built-in plugin {file}: {e}"))
+                })
+                .collect::<anyhow::Result<Vec<_>>>()
+        })
+        .await??;
+        {
+            let mut inner = registry.write();
+            for plugin in builtins {
+                inner.builtins.insert(
+                    plugin.info.name.clone(),
+                    Slot {
+                        plugin: Arc::new(plugin),
+                        loaded_at: Utc::now(),
+                    },
+                );
+            }
+            inner.rebuild_routes();
+        }
+        registry.rescan_directory().await;
+        if registry.config.watch {
+            watcher::spawn(&registry, shutdown)?;
+        }
+        Ok(registry)
+    }
+
+    /// Name of the highest-priority enabled plugin whose patterns match.
+    pub fn route(&self, url: &url::Url) -> Option<String> {
+        let inner = self.read();
+        inner
+            .routes
+            .iter()
+            .find(|p| p.matches(url))
+            .map(|p| p.info.name.clone())
+    }
+
+    /// Calls the plugin's `resolve()` in a fresh store; validates every returned URL (SEC-2)
+    /// and the yt-dlp options (SEC-3).
+    pub async fn resolve(&self, plugin: &str, url: &str) -> Result<Resolution, PluginCallError> {
+        crate::net::check_url_syntax(url)
+            .map_err(|e| PluginCallError::Unsupported(e.to_string()))?;
+        let loaded = {
+            let inner = self.read();
+            let slot = inner.active(plugin).ok_or(PluginCallError::UnknownPlugin)?;
+            if inner.state.disabled.contains(plugin) {
+                return Err(PluginCallError::Unsupported(format!(
+                    "the {plugin} extractor is disabled"
+                )));
+            }
+            slot.plugin
+        };
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .map_err(|_| PluginCallError::Other("shutting down".into()))?;
+        let result = loaded
+            .resolve(&self.engine, url, self.config.call_timeout)
+            .await;
+        if let Err(
+            e @ (PluginCallError::Timeout
+            | PluginCallError::OutOfMemory
+            | PluginCallError::Crashed(_)),
+        ) = &result
+        {
+            tracing::warn!(plugin, "plugin call failed: {e}");
+            self.write()
+                .last_errors
+                .insert(plugin.to_owned(), e.to_string());
+        }
+        result
+    }
+
+    pub fn list(&self) -> Vec<PluginSummary> {
+        let inner = self.read();
+        inner
+            .active_names()
+            .into_iter()
+            .filter_map(|name| inner.summary(&name))
+            .collect()
+    }
+
+    /// Files in PLUGIN_DIRECTORY that failed to load, with the reason.
+    pub fn directory_errors(&self) -> Vec<(PathBuf, String)> {
+        self.read()
+            .file_errors
+            .iter()
+            .map(|(p, e)| (p.clone(), e.clone()))
+            .collect()
+    }
+
+    /// Validates and smoke-tests an upload off the request path, then writes it to
+    /// PLUGIN_DIRECTORY and swaps it in (SEC-21). A bad upload changes nothing.
+    pub async fn install_upload(
+        self: &Arc<Self>,
+        bytes: Vec<u8>,
+    ) -> Result<PluginChange, PluginAdminError> {
+        let limit = self.config.max_upload_bytes;
+        if bytes.len() > limit {
+            return Err(PluginAdminError::TooLarge { limit });
+        }
+        let _guard = self.changes.lock().await;
+        let this = self.clone();
+        let (plugin, bytes) = tokio::task::spawn_blocking(move || {
+            (
+                LoadedPlugin::load(&this.engine, &bytes, &this.config),
+                bytes,
+            )
+        })
+        .await
+        .map_err(|e| PluginAdminError::Internal(e.into()))?;
+        let plugin = plugin.map_err(PluginAdminError::Invalid)?;
+        let name = plugin.info.name.clone();
+        let path = {
+            let inner = self.read();
+            match inner.files.iter().find(|(_, s)| s.plugin.info.name == name) {
+                Some((path, _)) => path.clone(),
+                None => {
+                    let path = self.config.plugin_directory.join(format!("{name}.wasm"));
+                    if let Some(other) = inner.files.get(&path) {
+                        return Err(PluginAdminError::Conflict(format!(
+                            "{} already holds plugin {}",
+                            path.display(),
+                            other.plugin.info.name
+                        )));
+                    }
+                    path
+                }
+            }
+        };
+        write_atomically(&path, &bytes).map_err(PluginAdminError::Internal)?;
+        let file_name = path
+            .file_name()
+            .map(|f| f.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let mut inner = self.write();
+        inner.files.insert(
+            path.clone(),
+            Slot {
+                plugin: Arc::new(plugin),
+                loaded_at: Utc::now(),
+            },
+        );
+        inner.file_errors.remove(&path);
+        inner.last_errors.remove(&name);
+        inner.state.uploads.insert(name.clone(), file_name);
+        self.persist(&inner)?;
+        inner.rebuild_routes();
+        inner.change(&name)
+    }
+
+    pub async fn set_enabled(
+        &self,
+        name: &str,
+        enabled: bool,
+    ) -> Result<PluginChange, PluginAdminError> {
+        let _guard = self.changes.lock().await;
+        let mut inner = self.write();
+        inner.active(name).ok_or(PluginAdminError::NotFound)?;
+        if enabled {
+            inner.state.disabled.remove(name);
+        } else {
+            inner.state.disabled.insert(name.to_owned());
+        }
+        self.persist(&inner)?;
+        inner.rebuild_routes();
+        inner.change(name)
+    }
+
+    /// Deletes a directory or uploaded plugin's file; a built-in it overrode comes back.
+    pub async fn remove(&self, name: &str) -> Result<PluginChange, PluginAdminError> {
+        let _guard = self.changes.lock().await;
+        let mut inner = self.write();
+        let change = inner.change(name)?;
+        let Some(path) = inner
+            .files
+            .iter()
+            .find(|(_, s)| s.plugin.info.name == name)
+            .map(|(p, _)| p.clone())
+        else {
+            return Err(PluginAdminError::Conflict(format!(
+                "{name} is built in: disable it instead of removing it"
+            )));
+        };
+        match std::fs::remove_file(&path) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => {
+                return Err(PluginAdminError::Internal(anyhow::anyhow!(
+                    "removing {}: {e}",
+                    path.display()
+                )));
+            }
+        }
+        inner.files.remove(&path);
+        inner.state.uploads.remove(name);
+        inner.state.disabled.remove(name);
+        inner.last_errors.remove(name);
+        self.persist(&inner)?;
+        inner.rebuild_routes();
+        Ok(change)
+    }
+
+    /// Brings the directory's files in line with the loaded set: new or changed files are
+    /// compiled and smoke-tested off the async runtime, then swapped in; removed files go;
+    /// a file that fails to load changes nothing and is reported.
+    pub(crate) async fn rescan_directory(self: &Arc<Self>) {
+        let _guard = self.changes.lock().await;
+        let this = self.clone();
+        let scan = tokio::task::spawn_blocking(move || this.scan_blocking()).await;
+        let Ok(updates) = scan else { return };
+        let mut inner = self.write();
+        let present: Vec<PathBuf> = updates.iter().map(|u| u.0.clone()).collect();
+        inner.files.retain(|path, _| present.contains(path));
+        inner.file_errors.retain(|path, _| present.contains(path));
+        for (path, outcome) in updates {
+            match outcome {
+                FileOutcome::Unchanged => {}
+                FileOutcome::Loaded(plugin) => {
+                    let name = plugin.info.name.clone();
+                    let duplicate = inner
+                        .files
+                        .iter()
+                        .find(|(p, s)| **p != path && s.plugin.info.name == name)
+                        .map(|(p, _)| p.clone());
+                    if let Some(other) = duplicate {
+                        let message =
+                            format!("plugin {name} is already provided by {}", other.display());
+                        inner.file_errors.insert(path, message);
+                        continue;
+                    }
+                    tracing::info!(plugin = %name, file = %path.display(), sha256 = %plugin.sha256, "plugin loaded");
+                    inner.last_errors.remove(&name);
+                    inner.file_errors.remove(&path);
+                    inner.files.insert(
+                        path,
+                        Slot {
+                            plugin: Arc::from(plugin),
+                            loaded_at: Utc::now(),
+                        },
+                    );
+                }
+                FileOutcome::Failed(message) => {
+                    tracing::warn!(file = %path.display(), "plugin file not loaded: {message}");
+                    let owner = inner
+                        .files
+                        .get(&path)
+                        .map(|s| s.plugin.info.name.clone())
+                        .or_else(|| {
+                            let stem = path.file_stem()?.to_string_lossy().into_owned();
+                            inner.active(&stem).map(|_| stem)
+                        });
+                    if let Some(name) = owner {
+                        inner
+                            .last_errors
+                            .insert(name, format!("{}: {message}", path.display()));
+                    }
+                    inner.file_errors.insert(path, message);
+                }
+            }
+        }
+        inner.rebuild_routes();
+    }
+
+    fn scan_blocking(&self) -> Vec<(PathBuf, FileOutcome)> {
+        let Ok(dir) = std::fs::read_dir(&self.config.plugin_directory) else {
+            return vec![];
+        };
+        let mut paths: Vec<PathBuf> = dir
+            .filter_map(|e| e.ok())
+            .map(|e| e.path())
+            .filter(|p| is_plugin_file(p))
+            .collect();
+        paths.sort();
+        paths
+            .into_iter()
+            .map(|path| {
+                let outcome = match std::fs::read(&path) {
+                    Err(e) => FileOutcome::Failed(format!("reading: {e}")),
+                    Ok(bytes) if bytes.len() > self.config.max_upload_bytes => FileOutcome::Failed(
+                        format!("larger than {} bytes", self.config.max_upload_bytes),
+                    ),
+                    Ok(bytes) => {
+                        let sha = super::cache::sha256_hex(&bytes);
+                        let inner = self.read();
+                        let same = inner
+                            .files
+                            .get(&path)
+                            .is_some_and(|s| s.plugin.sha256 == sha)
+                            || (inner.file_errors.contains_key(&path)
+                                && inner
+                                    .file_errors
+                                    .get(&path)
+                                    .is_some_and(|e| e.starts_with(&sha)));
+                        drop(inner);
+                        if same {
+                            FileOutcome::Unchanged
+                        } else {
+                            match LoadedPlugin::load(&self.engine, &bytes, &self.config) {
+                                Ok(p) => FileOutcome::Loaded(Box::new(p)),
+                                Err(e) => FileOutcome::Failed(format!("{sha}: {e}")),
+                            }
+                        }
+                    }
+                };
+                (path, outcome)
+            })
+            .collect()
+    }
+
+    fn persist(&self, inner: &Inner) -> Result<(), PluginAdminError> {
+        inner
+            .state
+            .save(&state_path(&self.config.data_directory))
+            .map_err(PluginAdminError::Internal)
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, Inner> {
+        self.inner.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, Inner> {
+        self.inner.write().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+enum FileOutcome {
+    Unchanged,
+    Loaded(Box<LoadedPlugin>),
+    Failed(String),
+}
+
+/// `*.wasm` files only; temp files and precompiled artifacts are ignored.
+pub(crate) fn is_plugin_file(path: &Path) -> bool {
+    path.extension().is_some_and(|e| e == "wasm")
+        && path
+            .file_name()
+            .is_some_and(|n| !n.to_string_lossy().starts_with('.'))
+}
+
+fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    let name = path.file_name().context("no file name")?.to_string_lossy();
+    let tmp = path.with_file_name(format!(".{name}.upload"));
+    std::fs::write(&tmp, bytes)?;
+    std::fs::rename(&tmp, path)?;
+    Ok(())
+}
+
+impl Inner {
+    /// The active version of `name`: a directory file overrides a built-in.
+    fn active(&self, name: &str) -> Option<Slot> {
+        self.files
+            .values()
+            .find(|s| s.plugin.info.name == name)
+            .or_else(|| self.builtins.get(name))
+            .cloned()
+    }
+
+    fn active_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self
+            .builtins
+            .keys()
+            .cloned()
+            .chain(self.files.values().map(|s| s.plugin.info.name.clone()))
+            .collect();
+        names.sort();
+        names.dedup();
+        names
+    }
+
+    fn rebuild_routes(&mut self) {
+        let mut routes: Vec<Arc<LoadedPlugin>> = self
+            .active_names()
+            .into_iter()
+            .filter(|n| !self.state.disabled.contains(n))
+            .filter_map(|n| self.active(&n).map(|s| s.plugin))
+            .collect();
+        routes.sort_by(|a, b| {
+            b.info
+                .priority
+                .cmp(&a.info.priority)
+                .then_with(|| a.info.name.cmp(&b.info.name))
+        });
+        self.routes = routes;
+    }
+
+    fn summary(&self, name: &str) -> Option<PluginSummary> {
+        let slot = self.active(name)?;
+        let from_file = self
+            .files
+            .iter()
+            .find(|(_, s)| s.plugin.info.name == name)
+            .map(|(p, _)| p);
+        let source = match from_file {
+            None => PluginSource::BuiltIn,
+            Some(path) => {
+                let file = path.file_name().map(|f| f.to_string_lossy().into_owned());
+                if file.is_some() && self.state.uploads.get(name) == file.as_ref() {
+                    PluginSource::Upload
+                } else {
+                    PluginSource::Directory
+                }
+            }
+        };
+        let info = &slot.plugin.info;
+        Some(PluginSummary {
+            name: info.name.clone(),
+            version: info.version.clone(),
+            description: info.description.clone(),
+            patterns: info.patterns.clone(),
+            priority: info.priority,
+            hosts: info.hosts.clone(),
+            enabled: !self.state.disabled.contains(name),
+            source,
+            sha256: slot.plugin.sha256.clone(),
+            interface_version: slot.plugin.interface_version.to_owned(),
+            loaded_at: slot.loaded_at,
+            last_error: self.last_errors.get(name).cloned(),
+        })
+    }
+
+    fn change(&self, name: &str) -> Result<PluginChange, PluginAdminError> {
+        let summary = self.summary(name).ok_or(PluginAdminError::NotFound)?;
+        Ok(PluginChange {
+            sha256: summary.sha256.clone(),
+            summary,
+        })
+    }
+}

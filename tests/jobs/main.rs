@@ -1,0 +1,124 @@
+//! Executor tests with the real pinned yt-dlp and real ffmpeg against a local media server.
+//! yt-dlp comes from `$YTDLP_PATH` or `.venv/bin/yt-dlp` (run `scripts/setup-ytdlp.sh`).
+
+#[path = "../support/media_server.rs"]
+mod media_server;
+
+mod direct;
+mod ytdlp;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use media_server::MediaServer;
+use nas_music_downloader::jobs::{
+    AudioFormat, ExecutionError, ExecutionRequest, ExecutorConfig, FetchAction, Finished, Progress,
+    TrackMetadataHint, temp_root,
+};
+use nas_music_downloader::net::AddressPolicy;
+use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
+
+/// The pinned yt-dlp; fails loudly rather than skipping, so CI cannot pass without it.
+pub fn ytdlp_path() -> PathBuf {
+    if let Some(p) = std::env::var_os("YTDLP_PATH") {
+        return PathBuf::from(p);
+    }
+    let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join("../.venv/bin/yt-dlp");
+    assert!(
+        venv.is_file(),
+        "yt-dlp not found at {}: run `scripts/setup-ytdlp.sh` (or set YTDLP_PATH) before these tests",
+        venv.display()
+    );
+    venv
+}
+
+pub struct Harness {
+    pub out: tempfile::TempDir,
+    pub config: ExecutorConfig,
+    pub server: MediaServer,
+}
+
+impl Harness {
+    pub async fn new() -> Harness {
+        let out = tempfile::tempdir().unwrap();
+        let config = ExecutorConfig {
+            ytdlp_path: ytdlp_path(),
+            ffmpeg_path: media_server::ffmpeg_path(),
+            output_directory: out.path().to_path_buf(),
+            output_template: "{artist}/{title}.{ext}".into(),
+            // Tests serve from 127.0.0.1, which the default policy refuses (SEC-4).
+            address_policy: AddressPolicy::AllowPrivate,
+            cancel_grace: Duration::from_secs(3),
+            max_direct_bytes: 50 * 1024 * 1024,
+        };
+        Harness {
+            out,
+            config,
+            server: MediaServer::start().await,
+        }
+    }
+
+    pub fn request(&self, action: FetchAction, format: AudioFormat) -> ExecutionRequest {
+        ExecutionRequest {
+            job_id: uuid::Uuid::new_v4(),
+            action,
+            metadata: TrackMetadataHint::default(),
+            format,
+            user: "alice".into(),
+        }
+    }
+
+    pub fn direct(&self, path: &str, format: AudioFormat) -> ExecutionRequest {
+        self.request(
+            FetchAction::Direct {
+                url: self.server.url(path),
+            },
+            format,
+        )
+    }
+
+    pub fn ytdlp(&self, path: &str, format: AudioFormat) -> ExecutionRequest {
+        self.request(
+            FetchAction::YtDlp {
+                url: self.server.url(path),
+                options: vec![],
+            },
+            format,
+        )
+    }
+
+    pub async fn run(&self, request: ExecutionRequest) -> Result<Finished, ExecutionError> {
+        let (tx, _rx) = watch::channel(Progress::default());
+        nas_music_downloader::jobs::execute(&self.config, request, tx, CancellationToken::new())
+            .await
+    }
+
+    /// Every file under the output directory, relative, hidden temp folder included.
+    pub fn files(&self) -> Vec<PathBuf> {
+        let mut found = Vec::new();
+        walk(self.out.path(), self.out.path(), &mut found);
+        found.sort();
+        found
+    }
+
+    /// SEC-7/SEC-30: nothing of the job is left in the temp area.
+    pub fn assert_no_temp_left(&self) {
+        let root = temp_root(self.out.path());
+        let left: Vec<_> = std::fs::read_dir(&root)
+            .map(|d| d.flatten().map(|e| e.path()).collect())
+            .unwrap_or_default();
+        assert!(left.is_empty(), "temp folders left behind: {left:?}");
+    }
+}
+
+fn walk(root: &Path, dir: &Path, found: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            walk(root, &path, found);
+        } else {
+            found.push(path.strip_prefix(root).unwrap().to_path_buf());
+        }
+    }
+}
