@@ -294,10 +294,10 @@ impl Drop for TestApp {
 /// `both_backends!(async fn name(app: TestApp) { … })` → `name::sqlite`, `name::postgres`.
 #[macro_export]
 macro_rules! both_backends {
-    ($(#[$meta:meta])* async fn $name:ident($app:ident : TestApp) $body:block) => {
+    ($(#[$meta:meta])* async fn $name:ident($app:ident : TestApp $(,)?) $body:block) => {
         both_backends!($(#[$meta])* async fn $name($app: TestApp) with [] $body);
     };
-    ($(#[$meta:meta])* async fn $name:ident($app:ident : TestApp) with [$($k:expr => $v:expr),*] $body:block) => {
+    ($(#[$meta:meta])* async fn $name:ident($app:ident : TestApp $(,)?) with [$($k:expr => $v:expr),*] $body:block) => {
         mod $name {
             #[allow(unused_imports)]
             use super::*;

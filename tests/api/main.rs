@@ -7,6 +7,8 @@ mod media_server;
 mod admin;
 mod auth;
 mod downloads;
+mod playlists;
+mod plugins;
 mod resilience;
 mod security;
 mod system;

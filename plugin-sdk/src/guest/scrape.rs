@@ -46,10 +46,11 @@ pub fn attribute(tag: &str, name: &str) -> Option<String> {
         let value = rest[1..].trim_start();
         return Some(match value.chars().next()? {
             q @ ('"' | '\'') => value[1..].split(q).next()?.to_owned(),
-            _ => value
-                .split(|c: char| c.is_whitespace() || c == '/')
-                .next()?
-                .to_owned(),
+            // Unquoted: up to whitespace; a `/` that ends the tag closes it (`content=x/>`).
+            _ => match value.split_once(char::is_whitespace) {
+                Some((v, _)) => v.to_owned(),
+                None => value.strip_suffix('/').unwrap_or(value).to_owned(),
+            },
         });
     }
     None
@@ -156,6 +157,19 @@ mod tests {
         <meta content="Song &#8211; Name" property="og:title">
         <meta name='twitter:audio:artist_name' content='Artist'/>
         <meta property=og:type content=music.song></head></html>"#;
+
+    #[test]
+    fn unquoted_attribute_values_may_contain_slashes() {
+        let tag = "<audio src=https://cdn.example.org/a/b.mp3 title=x";
+        assert_eq!(
+            attribute(tag, "src").as_deref(),
+            Some("https://cdn.example.org/a/b.mp3")
+        );
+        assert_eq!(
+            attribute("<meta content=a/b/", "content").as_deref(),
+            Some("a/b")
+        );
+    }
 
     #[test]
     fn meta_tags_and_titles_are_scraped_in_any_attribute_order() {

@@ -1,5 +1,17 @@
-//! `generic`: hands any http(s) URL nobody else claimed to yt-dlp (lowest priority).
+//! `generic`: the catch-all for http(s) URLs no other plugin claimed (lowest priority).
+//!
+//! It reads the page once. An HTML page with two or more `<audio>` elements becomes a
+//! playlist: one direct download per element (its `src`, or its first http(s)
+//! `<source src>`, resolved against the page URL, duplicates dropped), titled by the tag's
+//! `title` or `data-title` attribute or else the file name, under the page's `<title>`.
+//! Everything else — the page cannot be fetched, is not HTML, has zero or one audio link —
+//! goes to yt-dlp as a single item, as yt-dlp knows far more sites than this plugin does.
+//!
+//! `HOSTS = ["*"]`: users paste arbitrary pages, so this plugin may read any host. The host
+//! still applies its address policy (no private addresses unless allowed), the body cap and
+//! the deadline on every redirect hop; a site-specific plugin should declare its own hosts.
 
+use nas_music_plugin_sdk::HttpResponse;
 use nas_music_plugin_sdk::prelude::*;
 
 struct Generic;
@@ -14,29 +26,284 @@ const OPTIONS: &[&str] = &[
 
 impl Extractor for Generic {
     const NAME: &'static str = "generic";
-    const DESCRIPTION: &'static str = "Any other http(s) URL, handed to yt-dlp";
+    const DESCRIPTION: &'static str =
+        "Any other http(s) URL: pages with several <audio> links as a playlist, else yt-dlp";
     const PATTERNS: &'static [&'static str] = &["http://*", "https://*"];
     const PRIORITY: i32 = -100;
+    const HOSTS: &'static [&'static str] = &["*"];
 
     fn resolve(url: &Url) -> Result<Resolution, ResolveError> {
-        Ok(single(metadata(), yt_dlp(url.as_str(), OPTIONS)))
+        let page = http_get(url.as_str(), &[("Accept", "text/html")]);
+        Ok(resolution(url, page.ok()))
     }
 }
 
 register_plugin!(Generic);
 
+/// A playlist when `page` is an HTML page with two or more audio links; else yt-dlp on `url`.
+fn resolution(url: &Url, page: Option<HttpResponse>) -> Resolution {
+    page.filter(|r| (200..300).contains(&r.status) && is_html(&r.headers))
+        .and_then(|r| playlist_from_page(url, &String::from_utf8_lossy(&r.body)))
+        .unwrap_or_else(|| single(metadata(), yt_dlp(url.as_str(), OPTIONS)))
+}
+
+fn is_html(headers: &[(String, String)]) -> bool {
+    headers.iter().any(|(name, value)| {
+        name.eq_ignore_ascii_case("content-type")
+            && ["text/html", "application/xhtml+xml"]
+                .iter()
+                .any(|t| value.to_ascii_lowercase().starts_with(t))
+    })
+}
+
+/// A playlist of the page's audio links, or `None` when it has fewer than two.
+fn playlist_from_page(page: &Url, html: &str) -> Option<Resolution> {
+    let links = audio_links(page, html);
+    if links.len() < 2 {
+        return None;
+    }
+    let entries = links
+        .into_iter()
+        .map(|(link, title)| {
+            let mut meta = metadata();
+            meta.title = title.or_else(|| scrape::title_from_path(link.path()));
+            ResolvedEntry {
+                metadata: meta,
+                action: direct(link.as_str()),
+            }
+        })
+        .collect();
+    let mut meta = metadata();
+    meta.title = scrape::title(html);
+    Some(Resolution {
+        metadata: meta,
+        kind: ResolutionKind::Playlist,
+        entries,
+    })
+}
+
+/// One link per `<audio>` element — its `src`, else its first `<source src>` — resolved
+/// against the page, http(s) only, without duplicates; with the tag's `title`/`data-title`.
+fn audio_links(page: &Url, html: &str) -> Vec<(Url, Option<String>)> {
+    let mut links: Vec<(Url, Option<String>)> = Vec::new();
+    for element in audio_elements(html) {
+        let element_tags = [tags(element, "audio"), tags(element, "source")].concat();
+        let Some((link, tag)) = element_tags
+            .iter()
+            .find_map(|tag| Some((media_link(page, tag)?, *tag)))
+        else {
+            continue;
+        };
+        if links.iter().any(|(seen, _)| *seen == link) {
+            continue;
+        }
+        // The source's own title, else the `<audio>` element's.
+        let title = [tag, element_tags[0]]
+            .iter()
+            .find_map(|t| title_attribute(t));
+        links.push((link, title));
+    }
+    links
+}
+
+/// A tag's `src`, resolved against the page, if it is an http(s) URL.
+fn media_link(page: &Url, tag: &str) -> Option<Url> {
+    let src = scrape::unescape(scrape::attribute(tag, "src")?.trim());
+    let link = page.join(&src).ok()?;
+    matches!(link.scheme(), "http" | "https").then_some(link)
+}
+
+fn title_attribute(tag: &str) -> Option<String> {
+    let title = scrape::attribute(tag, "title").or_else(|| scrape::attribute(tag, "data-title"))?;
+    let title = scrape::unescape(title.trim());
+    (!title.is_empty()).then_some(title)
+}
+
+/// Each `<audio>` element's source text, up to its `</audio>` (or the next `<audio>`).
+fn audio_elements(html: &str) -> Vec<&str> {
+    let lower = html.to_ascii_lowercase();
+    let starts = tag_starts(&lower, "audio");
+    starts
+        .iter()
+        .enumerate()
+        .map(|(i, &start)| {
+            let limit = starts.get(i + 1).copied().unwrap_or(html.len());
+            let end = lower[start..limit]
+                .find("</audio")
+                .map_or(limit, |e| start + e);
+            &html[start..end]
+        })
+        .collect()
+}
+
+/// The text of each `<name …>` tag in `html`, without its closing `>`.
+fn tags<'a>(html: &'a str, name: &str) -> Vec<&'a str> {
+    tag_starts(&html.to_ascii_lowercase(), name)
+        .into_iter()
+        .filter_map(|start| Some(&html[start..start + html[start..].find('>')?]))
+        .collect()
+}
+
+/// Where each `<name` tag starts in lower-cased HTML (`<audio …`, not `<audiox`).
+fn tag_starts(lower: &str, name: &str) -> Vec<usize> {
+    let open = format!("<{name}");
+    lower
+        .match_indices(&open)
+        .map(|(i, _)| i)
+        .filter(|&i| {
+            let next = lower.as_bytes().get(i + open.len());
+            next.is_none_or(|b| b.is_ascii_whitespace() || b"/>".contains(b))
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn page() -> Url {
+        Url::parse("https://example.org/albums/live/index.html").unwrap()
+    }
+
+    fn links(html: &str) -> Vec<(String, Option<String>)> {
+        audio_links(&page(), html)
+            .into_iter()
+            .map(|(url, title)| (url.to_string(), title))
+            .collect()
+    }
+
     #[test]
-    fn any_http_url_goes_to_yt_dlp() {
-        let url = Generic::parse("https://vimeo.com/12345").unwrap();
-        let resolution = Generic::resolve(&url).unwrap();
-        assert!(matches!(resolution.kind, ResolutionKind::Single));
-        match &resolution.entries[0].action {
-            FetchAction::YtDlp(f) => assert_eq!(f.url, "https://vimeo.com/12345"),
-            FetchAction::Direct(_) => panic!("expected yt-dlp"),
+    fn relative_and_absolute_links_are_resolved_against_the_page() {
+        let html = r#"<AUDIO controls SRC="01%20Intro.mp3"></AUDIO>
+            <audio src='/shared/two.ogg'></audio>
+            <audio src=https://cdn.example.net/three.m4a?a=1&amp;b=2></audio>"#;
+        assert_eq!(
+            links(html),
+            [
+                (
+                    "https://example.org/albums/live/01%20Intro.mp3".into(),
+                    None
+                ),
+                ("https://example.org/shared/two.ogg".into(), None),
+                ("https://cdn.example.net/three.m4a?a=1&b=2".into(), None),
+            ]
+        );
+    }
+
+    #[test]
+    fn one_link_per_audio_element_from_its_sources_without_duplicates() {
+        let html = r#"<audio title="First &amp; Best"><source src="a.ogg"><source src="a.mp3"></audio>
+            <audio><source data-title="Second" src="b.mp3"></audio>
+            <audio src="a.ogg"></audio>
+            <picture><source srcset="x.webp"></picture><audiox src="no.mp3">"#;
+        assert_eq!(
+            links(html),
+            [
+                (
+                    "https://example.org/albums/live/a.ogg".into(),
+                    Some("First & Best".into())
+                ),
+                (
+                    "https://example.org/albums/live/b.mp3".into(),
+                    Some("Second".into())
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn non_http_links_are_refused() {
+        let html = r#"<audio src="javascript:alert(1)"></audio><audio src="data:audio/mp3;base64,AA"></audio>
+            <audio src="ftp://example.org/a.mp3"></audio><audio src="blob:https://example.org/x"></audio>
+            <audio><source src="file:///etc/passwd"><source src="ok.mp3"></audio>"#;
+        assert_eq!(
+            links(html),
+            [("https://example.org/albums/live/ok.mp3".into(), None)]
+        );
+    }
+
+    #[test]
+    fn two_links_make_a_playlist_titled_by_the_page() {
+        let html = r#"<html><head><title>Live &amp; Loud</title></head><body>
+            <audio src="/media/My_Song.mp3"></audio><audio src="b.flac" title="B side"></audio>"#;
+        let playlist = playlist_from_page(&page(), html).unwrap();
+        assert!(matches!(playlist.kind, ResolutionKind::Playlist));
+        assert_eq!(playlist.metadata.title.as_deref(), Some("Live & Loud"));
+        let entries: Vec<_> = playlist
+            .entries
+            .iter()
+            .map(|e| match &e.action {
+                FetchAction::Direct(url) => (url.as_str(), e.metadata.title.as_deref()),
+                FetchAction::YtDlp(_) => panic!("expected direct downloads"),
+            })
+            .collect();
+        assert_eq!(
+            entries,
+            [
+                ("https://example.org/media/My_Song.mp3", Some("My Song")),
+                ("https://example.org/albums/live/b.flac", Some("B side")),
+            ]
+        );
+    }
+
+    #[test]
+    fn zero_or_one_link_is_not_a_playlist() {
+        let one = r#"<title>One</title><audio src="a.mp3"></audio><audio src="a.mp3"></audio>"#;
+        assert!(playlist_from_page(&page(), one).is_none());
+        assert!(playlist_from_page(&page(), "<p>no audio here</p>").is_none());
+    }
+
+    #[test]
+    fn only_html_responses_are_scanned() {
+        let header = |v: &str| vec![("Content-Type".to_owned(), v.to_owned())];
+        assert!(is_html(&header("text/html; charset=utf-8")));
+        assert!(is_html(&header("application/xhtml+xml")));
+        assert!(!is_html(&header("audio/mpeg")));
+        assert!(!is_html(&[]));
+    }
+
+    #[test]
+    fn broken_markup_does_not_panic() {
+        for html in [
+            "<audio",
+            "<audio src=",
+            "<audio><source",
+            "<audio src='é",
+            "é<audio>é",
+        ] {
+            let _ = playlist_from_page(&page(), html);
+        }
+    }
+
+    fn response(status: u16, content_type: &str, body: &str) -> Option<HttpResponse> {
+        Some(HttpResponse {
+            status,
+            headers: vec![("content-type".into(), content_type.into())],
+            body: body.as_bytes().to_vec(),
+        })
+    }
+
+    #[test]
+    fn an_html_page_with_two_links_is_a_playlist_and_anything_else_goes_to_yt_dlp() {
+        let url = Generic::parse("https://example.org/albums/live/index.html").unwrap();
+        let two = r#"<audio src="a.mp3"></audio><audio src="b.mp3"></audio>"#;
+        let playlist = resolution(&url, response(200, "text/html", two));
+        assert!(matches!(playlist.kind, ResolutionKind::Playlist));
+        assert_eq!(playlist.entries.len(), 2);
+        for page in [
+            None,                                            // unreachable
+            response(404, "text/html", two),                 // an error page
+            response(200, "text/plain", two),                // not HTML
+            response(200, "text/html", "<audio src=a.mp3>"), // one link
+        ] {
+            let single = resolution(&url, page);
+            assert!(matches!(single.kind, ResolutionKind::Single));
+            match &single.entries[..] {
+                [entry] => assert!(
+                    matches!(&entry.action, FetchAction::YtDlp(f) if f.url == url.as_str() && f.options == OPTIONS)
+                ),
+                _ => panic!("expected one entry"),
+            }
         }
     }
 

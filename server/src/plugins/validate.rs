@@ -123,7 +123,7 @@ pub(crate) fn plugin_info(raw: wit::PluginInfo) -> Result<PluginInfo, String> {
     for pattern in &raw.patterns {
         UrlPattern::parse(pattern).map_err(|e| e.to_string())?;
     }
-    for host in &raw.hosts {
+    for host in raw.hosts.iter().filter(|h| *h != "*") {
         let concrete = host.trim_start_matches("*.");
         let valid = !concrete.is_empty()
             && !concrete.contains('*')
