@@ -345,3 +345,34 @@ both_backends!(
         assert_error(r, StatusCode::FORBIDDEN).await;
     }
 );
+
+#[tokio::test]
+async fn expired_blacklist_rows_are_purged_sec_11() {
+    use nas_music_downloader::audit::{Actor, AuditAction, AuditEvent};
+    use nas_music_downloader::store::AccountStore;
+    let app = spawn_app(Backend::Sqlite).await.unwrap();
+    app.user_token("alice").await;
+    let store = nas_music_downloader::store::connect(&app.database_url)
+        .await
+        .unwrap();
+    let event = || AuditEvent::new(AuditAction::Logout, &Actor::default(), json!({}));
+    let past = chrono::Utc::now() - chrono::Duration::minutes(5);
+    let future = chrono::Utc::now() + chrono::Duration::minutes(5);
+    store
+        .blacklist_token("old", 1, past, event())
+        .await
+        .unwrap();
+    store
+        .blacklist_token("live", 1, future, event())
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .purge_expired_tokens(chrono::Utc::now())
+            .await
+            .unwrap(),
+        1
+    );
+    assert!(!store.is_token_blacklisted("old").await.unwrap());
+    assert!(store.is_token_blacklisted("live").await.unwrap());
+}

@@ -335,3 +335,53 @@ async fn two_instances_on_one_postgres_run_each_of_200_jobs_exactly_once_sec_32(
     assert_eq!(first.output_files().len(), 201);
     let _ = StatusCode::OK;
 }
+
+#[tokio::test]
+async fn progress_reaches_event_streams_on_another_instance_through_postgres() {
+    use futures_util::StreamExt;
+    let Some(first) = spawn_app(Backend::Postgres).await else {
+        return;
+    };
+    let output = first.output_dir.path().display().to_string();
+    let Some(second) = spawn_app_with(
+        Backend::Postgres,
+        &[
+            ("DATABASE_URL", first.database_url.as_str()),
+            ("OUTPUT_DIRECTORY", output.as_str()),
+        ],
+    )
+    .await
+    else {
+        return;
+    };
+    let media = MediaServer::start().await;
+    let token = first.user_token("alice").await;
+    let stream = second
+        .client
+        .get(second.url("/api/downloads/events"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stream.status(), StatusCode::OK);
+    // Either instance may run the job; the stream on `second` must see its whole life.
+    let d = first
+        .submit_ok(&token, &media.url("/tagged.mp3"), None)
+        .await;
+    let mut body = stream.bytes_stream();
+    let mut text = String::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while !text.contains("\"status\":\"completed\"") {
+        let chunk = tokio::time::timeout_at(deadline, body.next())
+            .await
+            .expect("no completed event")
+            .unwrap()
+            .unwrap();
+        text.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    assert!(text.contains(&format!("\"id\":{}", d["id"])));
+    assert!(
+        text.contains("\"status\":\"pending\""),
+        "the submission on the other instance was seen: {text}"
+    );
+}

@@ -15,40 +15,9 @@ impl Extractor for DirectMedia {
 
     fn resolve(url: &Url) -> Result<Resolution, ResolveError> {
         let mut meta = metadata();
-        meta.title = title_from_path(url.path());
+        meta.title = scrape::title_from_path(url.path());
         Ok(single(meta, direct(url.as_str())))
     }
-}
-
-/// The file name without its extension, percent-decoded: `/a/My%20Song.mp3` → `My Song`.
-fn title_from_path(path: &str) -> Option<String> {
-    let file = path.rsplit('/').next()?;
-    let stem = file.rsplit_once('.').map_or(file, |(stem, _)| stem);
-    let decoded = percent_decode(stem).replace('_', " ");
-    let trimmed = decoded.trim();
-    (!trimmed.is_empty()).then(|| trimmed.to_owned())
-}
-
-fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = bytes
-            .get(i + 1..i + 3)
-            .and_then(|h| std::str::from_utf8(h).ok());
-        match (bytes[i], hex.and_then(|h| u8::from_str_radix(h, 16).ok())) {
-            (b'%', Some(b)) => {
-                out.push(b);
-                i += 3;
-            }
-            (b, _) => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 register_plugin!(DirectMedia);
@@ -78,8 +47,8 @@ mod tests {
     #[test]
     fn odd_paths_do_not_panic() {
         for p in ["/", "/%", "/%zz.mp3", "/.mp3", "/%FF%FE.mp3"] {
-            let _ = title_from_path(p);
+            let _ = scrape::title_from_path(p);
         }
-        assert_eq!(title_from_path("/.mp3"), None);
+        assert_eq!(scrape::title_from_path("/.mp3"), None);
     }
 }
