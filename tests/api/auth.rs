@@ -349,7 +349,6 @@ both_backends!(
 #[tokio::test]
 async fn expired_blacklist_rows_are_purged_sec_11() {
     use nas_music_downloader::audit::{Actor, AuditAction, AuditEvent};
-    use nas_music_downloader::store::AccountStore;
     let app = spawn_app(Backend::Sqlite).await.unwrap();
     app.user_token("alice").await;
     let store = nas_music_downloader::store::connect(&app.database_url)

@@ -2,7 +2,6 @@
 //! completed parent and one child download per link, each fetched directly.
 
 use crate::both_backends;
-use crate::helpers::*;
 use crate::media_server::MediaServer;
 use serde_json::Value;
 
