@@ -24,4 +24,4 @@ fi
 
 echo "== web: browser test against the real server" >&2
 cargo build -p nas-music-downloader
-(cd web && SERVER_BIN="$PWD/../target/debug/nas-music-downloader" npm run e2e:real)
+(cd web && SERVER_BINARY="$PWD/../target/debug/nas-music-downloader" npm run e2e:real)

@@ -103,6 +103,7 @@ async fn the_web_page_is_served_to_browsers_and_json_to_everyone_else() {
     };
     let page = html("/").await.unwrap();
     assert_eq!(page.status(), StatusCode::OK);
+    assert_eq!(page.headers()["cache-control"], "no-cache");
     assert!(page.text().await.unwrap().contains("<title>NAS</title>"));
     // Client-side routes fall back to the page; API paths never do.
     assert!(
@@ -120,6 +121,12 @@ async fn the_web_page_is_served_to_browsers_and_json_to_everyone_else() {
     );
     let js = app.get("/assets/app.js", None).await;
     assert_eq!(js.status(), StatusCode::OK);
+    assert!(
+        js.headers()["cache-control"]
+            .to_str()
+            .unwrap()
+            .contains("immutable")
+    );
     assert_eq!(js.text().await.unwrap(), "console.log(1)");
     let info: Value = app.get("/", None).await.json().await.unwrap();
     assert_eq!(info["name"], "NAS Music Downloader");

@@ -1,0 +1,74 @@
+// Pure helpers for the live download list, kept out of the component so they can be tested.
+import type { Download, DownloadStatus, Page } from "../api/types";
+
+export interface ListFilters {
+  page: number;
+  status: DownloadStatus | "";
+  q: string;
+}
+
+export function isActive(d: Pick<Download, "status">): boolean {
+  return d.status === "pending" || d.status === "downloading";
+}
+
+export function canRetry(d: Pick<Download, "status">): boolean {
+  return d.status === "failed" || d.status === "cancelled";
+}
+
+/** The status the server's event stream sends once a download has left the history. */
+export const DELETED_STATUS = "deleted";
+
+/**
+ * Folds one live update into the page being shown: an item already on it is replaced; a new
+ * one (e.g. a playlist child, or a download from another tab) appears only at the top of an
+ * unfiltered first page, where a reload would have put it too. A `deleted` event removes the
+ * item (and never adds one). An item that no longer matches the status filter stays until the
+ * next reload, so it does not vanish under the pointer.
+ */
+export function applyUpdate(
+  page: Page<Download> | null,
+  update: Download,
+  filters: ListFilters,
+): Page<Download> | null {
+  if (!page) return page;
+  const index = page.items.findIndex((d) => d.id === update.id);
+  if (update.status === DELETED_STATUS) {
+    if (index === -1) return page;
+    const items = page.items.filter((d) => d.id !== update.id);
+    const total = Math.max(0, page.total - 1);
+    return { ...page, items, total, pages: Math.ceil(total / page.per_page) };
+  }
+  if (index !== -1) {
+    const items = page.items.slice();
+    items[index] = update;
+    return { ...page, items };
+  }
+  const unfiltered = filters.page === 1 && !filters.q.trim() && (!filters.status || filters.status === update.status);
+  if (!unfiltered) return page;
+  const items = [update, ...page.items].sort((a, b) => b.id - a.id).slice(0, page.per_page);
+  const total = page.total + 1;
+  return { ...page, items, total, pages: Math.max(1, Math.ceil(total / page.per_page)) };
+}
+
+/** "Artist — Title", falling back to the URL while the plugin has not resolved metadata yet. */
+export function displayTitle(d: Pick<Download, "title" | "url">): string {
+  return d.title?.trim() || d.url;
+}
+
+/** The first line of a classified error is the message; the rest (if any) is the hint. */
+export function splitError(error: string): { message: string; hint: string | null } {
+  const lines = error.split(/\r?\n/).map((l) => l.trim()).filter(Boolean);
+  if (lines.length <= 1) {
+    const m = /^(.*?)(?:\s*(?:Hint|hint):\s*)(.+)$/.exec(error.trim());
+    if (m) return { message: m[1].trim(), hint: m[2].trim() };
+    return { message: error.trim(), hint: null };
+  }
+  return { message: lines[0], hint: lines.slice(1).join(" ").replace(/^(hint:\s*)/i, "") };
+}
+
+/** The kind of file kept: the chosen format, or for `best` the finished file's extension. */
+export function fileKind(d: Pick<Download, "format" | "file_path">): string {
+  if (d.format !== "best") return d.format.toUpperCase();
+  const ext = /\.([a-z0-9]{2,5})$/i.exec(d.file_path ?? "")?.[1];
+  return ext ? ext.toUpperCase() : "Best";
+}
