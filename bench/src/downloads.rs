@@ -394,9 +394,10 @@ fn find_server_ytdlp_argv() -> Option<Vec<String>> {
         let Ok(raw) = std::fs::read(entry.path().join("cmdline")) else {
             continue;
         };
+        // NUL-terminated; keep empty arguments (`--proxy ""`), drop the final terminator.
+        let raw = raw.strip_suffix(&[0]).unwrap_or(&raw);
         let argv: Vec<String> = raw
             .split(|&b| b == 0)
-            .filter(|a| !a.is_empty())
             .map(|a| String::from_utf8_lossy(a).into_owned())
             .collect();
         if let Some(start) = argv.iter().position(|a| a.ends_with("/yt-dlp"))
