@@ -23,10 +23,22 @@ impl<E: Endpoint> Endpoint for WithWebPage<E> {
 
     async fn call(&self, req: Request) -> Result<Self::Output> {
         if let Some(file) = self.page_file(&req) {
-            return StaticFileEndpoint::new(file)
+            // Vite names assets by content hash, so they never change; index.html must be
+            // revalidated so an upgrade reaches browsers at once.
+            let cache = if req.uri().path().starts_with("/assets/") {
+                "public, max-age=31536000, immutable"
+            } else {
+                "no-cache"
+            };
+            let mut response = StaticFileEndpoint::new(file)
                 .call(req)
-                .await
-                .map(IntoResponse::into_response);
+                .await?
+                .into_response();
+            response.headers_mut().insert(
+                header::CACHE_CONTROL,
+                poem::http::HeaderValue::from_static(cache),
+            );
+            return Ok(response);
         }
         self.api.call(req).await.map(IntoResponse::into_response)
     }
