@@ -257,7 +257,10 @@ impl JobRunner {
         let keeper = tokio::spawn(self.clone().keep_alive(live, progress_rx));
 
         let outcome = self.attempt(&job, &view, progress_tx, cancel.clone()).await;
+        // Wait for the heartbeat task to be gone: a progress event it was about to publish
+        // must not arrive after the final status below.
         keeper.abort();
+        let _ = keeper.await;
         self.running
             .lock()
             .unwrap_or_else(|e| e.into_inner())
