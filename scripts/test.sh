@@ -23,5 +23,7 @@ else
 fi
 
 echo "== web: browser test against the real server" >&2
-cargo build -p nas-music-downloader
+# The integration tests above built this binary (with the tests' feature set); building it
+# again with `cargo build -p` would recompile the dependency tree for a different feature set.
+[ -x target/debug/nas-music-downloader ] || cargo build -p nas-music-downloader
 (cd web && SERVER_BINARY="$PWD/../target/debug/nas-music-downloader" npm run e2e:real)
