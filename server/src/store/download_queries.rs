@@ -7,6 +7,21 @@
 
 macro_rules! impl_download_store {
     ($store:ty, $db:ty) => {
+        impl $store {
+            /// The user's own download, read inside a write transaction.
+            async fn owned_download(
+                conn: &mut <$db as sqlx::Database>::Connection,
+                id: i64,
+                user_id: i64,
+            ) -> $crate::store::StoreResult<Option<$crate::store::DownloadRow>> {
+                Ok(sqlx::query_as("SELECT * FROM download_history WHERE id = $1 AND user_id = $2")
+                    .bind(id)
+                    .bind(user_id)
+                    .fetch_optional(&mut *conn)
+                    .await?)
+            }
+        }
+
         #[async_trait::async_trait]
         impl $crate::store::DownloadStore for $store {
             #[tracing::instrument(skip_all)]
@@ -340,13 +355,9 @@ macro_rules! impl_download_store {
                 audit: $crate::audit::AuditEvent,
             ) -> $crate::store::StoreResult<$crate::store::Transition> {
                 let mut tx = self.begin_write().await?;
-                let row: Option<$crate::store::DownloadRow> =
-                    sqlx::query_as("SELECT * FROM download_history WHERE id = $1 AND user_id = $2")
-                        .bind(id)
-                        .bind(user_id)
-                        .fetch_optional(&mut *tx)
-                        .await?;
-                let Some(row) = row else { return Ok($crate::store::Transition::NotFound) };
+                let Some(row) = Self::owned_download(&mut tx, id, user_id).await? else {
+                    return Ok($crate::store::Transition::NotFound);
+                };
                 let sql = match row.status.as_str() {
                     "pending" => "UPDATE download_history SET status = 'cancelled', completed_at = $2 WHERE id = $1 RETURNING *",
                     "downloading" => "UPDATE download_history SET cancel_requested = TRUE WHERE id = $1 AND $2 IS NOT NULL RETURNING *",
@@ -370,13 +381,9 @@ macro_rules! impl_download_store {
                 audit: $crate::audit::AuditEvent,
             ) -> $crate::store::StoreResult<$crate::store::Transition> {
                 let mut tx = self.begin_write().await?;
-                let row: Option<$crate::store::DownloadRow> =
-                    sqlx::query_as("SELECT * FROM download_history WHERE id = $1 AND user_id = $2")
-                        .bind(id)
-                        .bind(user_id)
-                        .fetch_optional(&mut *tx)
-                        .await?;
-                let Some(row) = row else { return Ok($crate::store::Transition::NotFound) };
+                let Some(row) = Self::owned_download(&mut tx, id, user_id).await? else {
+                    return Ok($crate::store::Transition::NotFound);
+                };
                 if !matches!(row.status.as_str(), "failed" | "cancelled") {
                     return Ok($crate::store::Transition::NotAllowed(row.status));
                 }
