@@ -1,19 +1,23 @@
 #!/usr/bin/env bash
 # Runs every test: the Rust workspace (unit tests, API tests on SQLite and PostgreSQL, plugin
-# sandbox tests, executor tests with the real yt-dlp and ffmpeg), the web page's unit tests,
-# and the browser test of the web page against the real release binary.
+# sandbox tests, executor tests with the real yt-dlp and ffmpeg), the web page's type check,
+# unit tests and build, and the browser test of the web page against the real server binary.
+# Installs what it needs first (scripts/setup.sh), and Chromium for the browser test when it
+# runs as root on Debian; elsewhere without Chromium it skips that one test and says so.
 #
 # PostgreSQL tests use TEST_POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/postgres);
 # they are skipped when none answers, unless CI=true, where that is a failure.
 # Everything is built once (debug profile, with the wasm compiler optimised): the browser
 # test runs against the server binary the Rust tests built.
 set -euo pipefail
-cd "$(dirname "${BASH_SOURCE[0]}")/.."
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
 
-export YTDLP_PATH="${YTDLP_PATH:-$(scripts/setup-ytdlp.sh)}"
+scripts/setup.sh
+export TOOLS_DIRECTORY="${TOOLS_DIRECTORY:-$ROOT/.venv}"
 
-echo "== web: install, unit tests, build" >&2
-(cd web && npm ci --no-audit --no-fund --loglevel=error && npm run typecheck && npm test && npm run build)
+echo "== web: type check, unit tests, build" >&2
+(cd web && npm run typecheck && npm test && npm run build)
 
 echo "== rust: all workspace tests" >&2
 if cargo nextest --version >/dev/null 2>&1; then
@@ -23,7 +27,21 @@ else
 fi
 
 echo "== web: browser test against the real server" >&2
+chromium="${CHROMIUM_PATH:-/usr/bin/chromium}"
+if [ ! -x "$chromium" ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "installing Chromium for the browser test (Debian's package)" >&2
+    apt-get update -qq >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+fi
+if [ ! -x "$chromium" ]; then
+    if [ "${CI:-}" = true ]; then
+        echo "error: no Chromium at $chromium for the browser test" >&2
+        exit 1
+    fi
+    echo "SKIPPED the browser test: no Chromium at $chromium (install Debian's chromium package, or set CHROMIUM_PATH)" >&2
+    exit 0
+fi
 # The integration tests above built this binary (with the tests' feature set); building it
 # again with `cargo build -p` would recompile the dependency tree for a different feature set.
 [ -x target/debug/nas-music-downloader ] || cargo build -p nas-music-downloader
-(cd web && SERVER_BINARY="$PWD/../target/debug/nas-music-downloader" npm run e2e:real)
+(cd web && SKIP_BUILD=1 SERVER_BINARY="$ROOT/target/debug/nas-music-downloader" npm run e2e:real)

@@ -353,6 +353,7 @@ fn manual_ytdlp_command(
         url,
         temp_dir,
         ffmpeg_location: ffmpeg,
+        js_runtime: &ffmpeg.with_file_name("deno"),
         format: AudioFormat::Best,
         plugin_options: &options,
     });
@@ -429,7 +430,7 @@ async fn main() -> anyhow::Result<()> {
         root.join("target/release/nas-music-downloader"),
     );
     let ytdlp = tool("YTDLP_PATH", root.join(".venv/bin/yt-dlp"));
-    let ffmpeg = tool("FFMPEG_PATH", PathBuf::from("/usr/bin/ffmpeg"));
+    let ffmpeg = tool("FFMPEG_PATH", root.join(".venv/bin/ffmpeg"));
     let scratch = tempfile::tempdir()?;
     let media_dir = scratch.path().join("media");
     let server_root = scratch.path().join("server");

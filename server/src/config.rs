@@ -71,15 +71,17 @@ pub struct Config {
     pub data_directory: PathBuf,
     pub output_directory: PathBuf,
     pub plugin_directory: PathBuf,
-    pub web_directory: PathBuf,
+    /// WEB_DIRECTORY: serve the web page from this folder instead of the copy built into the
+    /// binary.
+    pub web_directory: Option<PathBuf>,
     pub cors_origins: Vec<String>,
     pub registration: RegistrationPolicy,
     pub address_policy: AddressPolicy,
     pub log_format: LogFormat,
     pub debug: bool,
     pub max_concurrent_downloads: usize,
-    pub ytdlp_path: PathBuf,
-    pub ffmpeg_path: PathBuf,
+    /// The tools, absolute (a bare name is looked up on PATH once, here).
+    pub tools: ToolPaths,
     pub output_template: String,
     pub plugin_call_timeout: Duration,
     pub plugin_memory_limit_bytes: usize,
@@ -89,6 +91,56 @@ pub struct Config {
     pub job_stale_after: Duration,
     /// Names this server among instances sharing a database (worker ids start with it).
     pub instance_id: String,
+}
+
+/// Where the download tools are. Each defaults to `TOOLS_DIRECTORY/bin/<tool>` — the folder
+/// `scripts/setup-tools.sh` fills — and can be set on its own.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ToolPaths {
+    pub ytdlp: PathBuf,
+    /// Deno, for yt-dlp's YouTube challenge scripts.
+    pub js_runtime: PathBuf,
+    pub ffmpeg: PathBuf,
+    pub ffprobe: PathBuf,
+}
+
+impl ToolPaths {
+    fn from_lookup(get: &impl Fn(&str) -> Option<String>) -> Self {
+        let tools_directory = absolute(Path::new(
+            &get("TOOLS_DIRECTORY").unwrap_or_else(|| ".venv".into()),
+        ));
+        let tool = |variable: &str, name: &str| match get(variable) {
+            Some(value) => locate(Path::new(&value)),
+            None => tools_directory.join("bin").join(name),
+        };
+        Self {
+            ytdlp: tool("YTDLP_PATH", "yt-dlp"),
+            js_runtime: tool("DENO_PATH", "deno"),
+            ffmpeg: tool("FFMPEG_PATH", "ffmpeg"),
+            ffprobe: tool("FFPROBE_PATH", "ffprobe"),
+        }
+    }
+}
+
+/// A relative path made absolute against the working folder, so a child process started
+/// elsewhere means the same file.
+fn absolute(path: &Path) -> PathBuf {
+    std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())
+}
+
+/// A tool set by the operator: a path is made absolute; a bare name is looked up on PATH once
+/// (and kept as it is when it is not there, for the preflight to report missing).
+fn locate(value: &Path) -> PathBuf {
+    if value.components().count() > 1 {
+        return absolute(value);
+    }
+    std::env::var_os("PATH")
+        .and_then(|path| {
+            std::env::split_paths(&path)
+                .map(|dir| dir.join(value))
+                .find(|candidate| candidate.is_file())
+        })
+        .unwrap_or_else(|| value.to_path_buf())
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -204,7 +256,11 @@ impl Config {
             ));
         }
         let plugin_timeout_ms: u64 = parse(&get, "PLUGIN_CALL_TIMEOUT_MS", 15_000)?;
-        let plugin_memory_mib: usize = parse(&get, "PLUGIN_MEMORY_LIMIT_MIB", 64)?;
+        let plugin_memory_mib: usize = parse(
+            &get,
+            "PLUGIN_MEMORY_LIMIT_MIB",
+            crate::plugins::DEFAULT_MEMORY_LIMIT_BYTES >> 20,
+        )?;
         if !(1..=4096).contains(&plugin_memory_mib) {
             return Err(ConfigError::invalid(
                 "PLUGIN_MEMORY_LIMIT_MIB",
@@ -212,11 +268,6 @@ impl Config {
             ));
         }
         let data_directory_for_id = data_directory.clone();
-        let default_ytdlp = if Path::new(".venv/bin/yt-dlp").exists() {
-            ".venv/bin/yt-dlp"
-        } else {
-            "yt-dlp"
-        };
         Ok(Self {
             host: get("HOST").unwrap_or_else(|| "0.0.0.0".into()),
             port: parse(&get, "PORT", 8000)?,
@@ -224,7 +275,7 @@ impl Config {
             secret_key,
             algorithm,
             access_token_expire_minutes,
-            web_directory: PathBuf::from(get("WEB_DIRECTORY").unwrap_or_else(|| "web/dist".into())),
+            web_directory: get("WEB_DIRECTORY").map(PathBuf::from),
             data_directory,
             output_directory,
             plugin_directory,
@@ -242,8 +293,7 @@ impl Config {
             log_format,
             debug: parse_bool(&get, "DEBUG", false)?,
             max_concurrent_downloads,
-            ytdlp_path: PathBuf::from(get("YTDLP_PATH").unwrap_or_else(|| default_ytdlp.into())),
-            ffmpeg_path: PathBuf::from(get("FFMPEG_PATH").unwrap_or_else(|| "ffmpeg".into())),
+            tools: ToolPaths::from_lookup(&get),
             output_template,
             plugin_call_timeout: Duration::from_millis(plugin_timeout_ms.max(10)),
             plugin_memory_limit_bytes: plugin_memory_mib * 1024 * 1024,
@@ -391,6 +441,31 @@ mod tests {
         assert_eq!(c.plugin_directory, dir.join("plugins"));
         assert_eq!(c.registration, RegistrationPolicy::Open);
         assert_eq!(c.address_policy, AddressPolicy::PublicOnly);
+        assert_eq!(c.web_directory, None, "the embedded page by default");
+        let tools = std::env::current_dir().unwrap().join(".venv/bin");
+        assert_eq!(c.tools.ytdlp, tools.join("yt-dlp"));
+        assert_eq!(c.tools.js_runtime, tools.join("deno"));
+        assert_eq!(c.tools.ffmpeg, tools.join("ffmpeg"));
+        assert_eq!(c.tools.ffprobe, tools.join("ffprobe"));
+    }
+
+    #[test]
+    fn tools_come_from_tools_directory_unless_set_one_by_one() {
+        let c = config(&[
+            KEY,
+            ("TOOLS_DIRECTORY", "/opt/tools"),
+            ("FFMPEG_PATH", "/usr/local/bin/ffmpeg"),
+            ("DENO_PATH", "relative/deno"),
+            ("FFPROBE_PATH", "no-such-tool-anywhere"),
+        ])
+        .unwrap();
+        assert_eq!(c.tools.ytdlp, Path::new("/opt/tools/bin/yt-dlp"));
+        assert_eq!(c.tools.ffmpeg, Path::new("/usr/local/bin/ffmpeg"));
+        assert_eq!(
+            c.tools.js_runtime,
+            std::env::current_dir().unwrap().join("relative/deno")
+        );
+        assert_eq!(c.tools.ffprobe, Path::new("no-such-tool-anywhere"));
     }
 
     #[test]

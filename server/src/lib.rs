@@ -10,6 +10,7 @@ pub mod auth;
 pub mod config;
 pub mod downloads;
 pub mod error;
+pub mod healthcheck;
 pub mod jobs;
 pub mod net;
 pub mod plugin_admin;
@@ -51,7 +52,9 @@ pub async fn run(
         .await
         .context("cannot start the plugin host")?;
     let executor = executor_config(&config);
-    let tools = preflight(&config, &executor).await;
+    // Listen first: the tool checks start Python and take a moment; `/health` says
+    // `checking` until they are done.
+    let tools = jobs::ToolStatus::check_in_background(executor.clone());
     let events = jobs::events::EventHub::start(store.clone(), stop.clone())
         .await
         .context("cannot subscribe to download events")?;
@@ -115,6 +118,7 @@ fn plugin_host_config(config: &Config) -> plugins::PluginHostConfig {
     plugins::PluginHostConfig {
         plugin_directory: config.plugin_directory.clone(),
         data_directory: config.data_directory.clone(),
+        cache_key: plugins::CacheKey::derive(config.secret_key.expose()),
         call_timeout: config.plugin_call_timeout,
         memory_limit_bytes: config.plugin_memory_limit_bytes,
         address_policy: config.address_policy,
@@ -126,40 +130,16 @@ fn plugin_host_config(config: &Config) -> plugins::PluginHostConfig {
 
 fn executor_config(config: &Config) -> jobs::ExecutorConfig {
     jobs::ExecutorConfig {
-        ytdlp_path: config.ytdlp_path.clone(),
-        ffmpeg_path: config.ffmpeg_path.clone(),
+        ytdlp_path: config.tools.ytdlp.clone(),
+        js_runtime_path: config.tools.js_runtime.clone(),
+        ffmpeg_path: config.tools.ffmpeg.clone(),
+        ffprobe_path: config.tools.ffprobe.clone(),
         output_directory: config.output_directory.clone(),
         output_template: config.output_template.clone(),
         address_policy: config.address_policy,
         cancel_grace: Duration::from_secs(5),
         max_direct_bytes: 4 << 30,
     }
-}
-
-/// Checks the tools and folders downloads need and says what is missing, once, at start.
-async fn preflight(config: &Config, executor: &jobs::ExecutorConfig) -> jobs::ToolReport {
-    let report = jobs::probe_tools(executor).await;
-    match &report.ytdlp_version {
-        Some(v) => {
-            tracing::info!(version = %v, path = %config.ytdlp_path.display(), "yt-dlp found")
-        }
-        None => {
-            tracing::warn!(path = %config.ytdlp_path.display(), "yt-dlp not found: only direct media links will download (run scripts/setup-ytdlp.sh or set YTDLP_PATH)")
-        }
-    }
-    match &report.ffmpeg_version {
-        Some(v) => tracing::info!(version = %v, "ffmpeg found"),
-        None => {
-            tracing::warn!(path = %config.ffmpeg_path.display(), "ffmpeg not found: format conversion will fail (install ffmpeg or set FFMPEG_PATH)")
-        }
-    }
-    if !report.output_writable {
-        tracing::error!(dir = %config.output_directory.display(), "OUTPUT_DIRECTORY is not writable");
-    }
-    if let Some(free) = report.free_bytes {
-        tracing::info!(free_mib = free >> 20, dir = %config.output_directory.display(), "output folder");
-    }
-    report
 }
 
 /// Resolves on SIGINT or SIGTERM.

@@ -18,8 +18,9 @@ pub struct AppState {
     pub plugins: Arc<PluginRegistry>,
     pub events: Arc<EventHub>,
     pub runner: Arc<JobRunner>,
-    /// yt-dlp, ffmpeg and output folder facts from the start-up preflight.
-    pub tools: crate::jobs::ToolReport,
+    /// The tool preflight (yt-dlp, its JavaScript runtime, ffmpeg, ffprobe, the output
+    /// folder), running in the background after start.
+    pub tools: crate::jobs::ToolStatus,
     /// Cancelled when the server shuts down (ends event streams).
     pub shutdown: tokio_util::sync::CancellationToken,
 }

@@ -19,10 +19,9 @@ pub enum Backend {
 
 pub const PASSWORD: &str = "correct-horse-battery";
 
-/// The project's pinned yt-dlp (scripts/setup-ytdlp.sh), unless YTDLP_PATH says otherwise.
-pub fn ytdlp_path() -> String {
-    std::env::var("YTDLP_PATH")
-        .unwrap_or_else(|_| format!("{}/../.venv/bin/yt-dlp", env!("CARGO_MANIFEST_DIR")))
+/// The project's pinned tool environment (scripts/setup-tools.sh).
+pub fn tools_directory() -> String {
+    crate::media_server::tools_directory().display().to_string()
 }
 
 pub struct TestApp {
@@ -121,7 +120,7 @@ pub async fn spawn_app_with(backend: Backend, extra: &[(&str, &str)]) -> Option<
         ("ALLOW_PRIVATE_URLS".into(), "true".into()),
         ("WATCH_PLUGINS".into(), "false".into()),
         ("CORS_ORIGINS".into(), "http://allowed.example".into()),
-        ("YTDLP_PATH".into(), ytdlp_path()),
+        ("TOOLS_DIRECTORY".into(), tools_directory()),
         ("JOB_STALE_AFTER_SECONDS".into(), "3".into()),
     ]);
     for (k, v) in extra {

@@ -42,7 +42,7 @@ async fn start_binary(data: &Path, output: &Path, extra: &[(&str, &str)]) -> Ser
         .env("WEB_DIRECTORY", data.join("no-web"))
         .env("ALLOW_PRIVATE_URLS", "true")
         .env("WATCH_PLUGINS", "false")
-        .env("YTDLP_PATH", ytdlp_path())
+        .env("TOOLS_DIRECTORY", tools_directory())
         .env("RUST_LOG", "warn")
         .stdin(Stdio::null())
         .stdout(Stdio::null())

@@ -1,5 +1,5 @@
 //! Executor tests with the real pinned yt-dlp and real ffmpeg against a local media server.
-//! yt-dlp comes from `$YTDLP_PATH` or `.venv/bin/yt-dlp` (run `scripts/setup-ytdlp.sh`).
+//! The tools come from `$TOOLS_DIRECTORY` or the repository's `.venv` (`scripts/setup-tools.sh`).
 
 #[path = "../support/media_server.rs"]
 mod media_server;
@@ -21,16 +21,7 @@ use tokio_util::sync::CancellationToken;
 
 /// The pinned yt-dlp; fails loudly rather than skipping, so CI cannot pass without it.
 pub fn ytdlp_path() -> PathBuf {
-    if let Some(p) = std::env::var_os("YTDLP_PATH") {
-        return PathBuf::from(p);
-    }
-    let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join("../.venv/bin/yt-dlp");
-    assert!(
-        venv.is_file(),
-        "yt-dlp not found at {}: run `scripts/setup-ytdlp.sh` (or set YTDLP_PATH) before these tests",
-        venv.display()
-    );
-    venv
+    media_server::tool("yt-dlp")
 }
 
 pub struct Harness {
@@ -44,7 +35,9 @@ impl Harness {
         let out = tempfile::tempdir().unwrap();
         let config = ExecutorConfig {
             ytdlp_path: ytdlp_path(),
+            js_runtime_path: media_server::tool("deno"),
             ffmpeg_path: media_server::ffmpeg_path(),
+            ffprobe_path: media_server::tool("ffprobe"),
             output_directory: out.path().to_path_buf(),
             output_template: "{artist}/{title}.{ext}".into(),
             // Tests serve from 127.0.0.1, which the default policy refuses (SEC-4).

@@ -242,7 +242,7 @@ async fn cancel_stops_the_whole_ytdlp_group_and_leaves_nothing_sec_7() {
 }
 
 #[tokio::test]
-async fn preflight_reports_both_tools() {
+async fn preflight_reports_every_tool_as_ytdlp_sees_it() {
     let h = Harness::new().await;
     let report = nas_music_downloader::jobs::probe_tools(&h.config).await;
     assert!(
@@ -252,9 +252,30 @@ async fn preflight_reports_both_tools() {
             .is_some_and(|v| v.starts_with("20")),
         "{report:?}"
     );
+    // yt-dlp accepted the configured Deno and found the pinned yt-dlp-ejs scripts.
+    assert!(
+        report
+            .js_runtime_version
+            .as_deref()
+            .is_some_and(|v| v.starts_with("deno ")),
+        "{report:?}"
+    );
+    assert!(report.ejs_version.is_some(), "{report:?}");
     assert!(report.ffmpeg_version.is_some(), "{report:?}");
+    assert!(report.ffprobe_version.is_some(), "{report:?}");
     assert!(report.output_writable);
     assert!(report.free_bytes.unwrap() > 0);
+}
+
+#[tokio::test]
+async fn preflight_reports_a_missing_runtime_and_ffmpeg_as_missing() {
+    let mut h = Harness::new().await;
+    h.config.js_runtime_path = "/nonexistent/deno".into();
+    h.config.ffmpeg_path = "/nonexistent/ffmpeg".into();
+    let report = nas_music_downloader::jobs::probe_tools(&h.config).await;
+    assert!(report.ytdlp_version.is_some(), "{report:?}");
+    assert_eq!(report.js_runtime_version, None);
+    assert_eq!(report.ffmpeg_version, None);
 }
 
 #[tokio::test]

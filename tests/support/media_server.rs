@@ -47,11 +47,31 @@ pub struct Fixtures {
     pub flac: PathBuf,
 }
 
-/// The ffmpeg binary: `$FFMPEG_PATH` or `ffmpeg` on PATH.
+/// The project's tool environment (`scripts/setup-tools.sh`): `$TOOLS_DIRECTORY`, else the
+/// repository's `.venv`. Tests fail loudly without it rather than skip, so CI cannot pass
+/// without the real tools.
+pub fn tools_directory() -> PathBuf {
+    let dir = std::env::var_os("TOOLS_DIRECTORY")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../.venv"));
+    assert!(
+        dir.join("bin/yt-dlp").is_file(),
+        "no tool environment at {}: run `scripts/setup-tools.sh` (or set TOOLS_DIRECTORY) before these tests",
+        dir.display()
+    );
+    dir
+}
+
+/// One of the tools: yt-dlp, deno, ffmpeg or ffprobe.
+pub fn tool(name: &str) -> PathBuf {
+    tools_directory().join("bin").join(name)
+}
+
+/// The ffmpeg binary: `$FFMPEG_PATH`, else the tool environment's.
 pub fn ffmpeg_path() -> PathBuf {
     std::env::var_os("FFMPEG_PATH")
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("ffmpeg"))
+        .unwrap_or_else(|| tool("ffmpeg"))
 }
 
 /// Generates the fixtures once per cache folder (bump the folder's version when they change).

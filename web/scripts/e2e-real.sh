@@ -7,8 +7,8 @@
 # browser test (`e2e`), and stops everything on exit. Non-zero on any failure.
 #
 #   SERVER_BINARY   the server (default ../target/release/nas-music-downloader, from web/)
-#   YTDLP_PATH      default ../.venv/bin/yt-dlp if it exists, else yt-dlp on PATH
-#   FFMPEG_PATH     passed to the media server and the server (default: ffmpeg on PATH)
+#   TOOLS_DIRECTORY the pinned tools (scripts/setup-tools.sh; default ../.venv): the server
+#                   finds yt-dlp, deno, ffmpeg, ffprobe in its bin/, the media server ffmpeg
 #   SCREENSHOT_DIR  default web/test-results (CI artifacts; the server log is saved there too)
 #   SKIP_BUILD=1    use the existing dist/
 #   PLUGIN_TO_DISABLE  default soundcloud
@@ -23,9 +23,8 @@ if [[ ! -x "$binary" ]]; then
   exit 2
 fi
 binary="$(cd "$(dirname "$binary")" && pwd)/$(basename "$binary")"
-if [[ -z "${YTDLP_PATH:-}" ]]; then
-  if [[ -x ../.venv/bin/yt-dlp ]]; then YTDLP_PATH="$(cd ../.venv/bin && pwd)/yt-dlp"; else YTDLP_PATH=yt-dlp; fi
-fi
+TOOLS_DIRECTORY="$(cd "${TOOLS_DIRECTORY:-../.venv}" && pwd)"
+export FFMPEG_PATH="${FFMPEG_PATH:-$TOOLS_DIRECTORY/bin/ffmpeg}"
 results="${SCREENSHOT_DIR:-$web/test-results}"
 mkdir -p "$results"
 
@@ -67,17 +66,17 @@ for _ in $(seq 1 100); do [[ -s "$tmp/media-url" ]] && break; kill -0 "$media_pi
 [[ -s "$tmp/media-url" ]] || { echo "e2e:real: the media server did not start:" >&2; cat "$tmp/media.log" >&2; exit 1; }
 media="$(cat "$tmp/media-url")"
 
-# The server, on a free port, with nothing from a previous run.
+# The server, on a free port, with nothing from a previous run, serving the page built into
+# the binary (no WEB_DIRECTORY), started from another folder than the repository.
 port="$(node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')"
 base="http://127.0.0.1:$port"
 mkdir -p "$tmp/data" "$tmp/output"
 env -u DATABASE_URL -u PLUGIN_DIRECTORY \
   HOST=127.0.0.1 PORT="$port" \
   DATA_DIRECTORY="$tmp/data" OUTPUT_DIRECTORY="$tmp/output" \
-  WEB_DIRECTORY="$web/dist" ALLOW_PRIVATE_URLS=true \
-  YTDLP_PATH="$YTDLP_PATH" ${FFMPEG_PATH:+FFMPEG_PATH="$FFMPEG_PATH"} \
+  ALLOW_PRIVATE_URLS=true TOOLS_DIRECTORY="$TOOLS_DIRECTORY" \
   SECRET_KEY="$(node -e 'console.log(require("crypto").randomBytes(32).toString("hex"))')" \
-  "$binary" >"$tmp/server.log" 2>&1 &
+  bash -c 'cd "$1" && shift && exec "$@"' _ "$tmp" "$binary" >"$tmp/server.log" 2>&1 &
 server_pid=$!
 for _ in $(seq 1 300); do
   curl -fsS -o /dev/null "$base/health" 2>/dev/null && break

@@ -17,7 +17,8 @@ pub mod web;
 use crate::state::AppState;
 use poem::{
     Endpoint, EndpointExt, Route,
-    middleware::{CatchPanic, Tracing},
+    http::header,
+    middleware::{CatchPanic, SetHeader, Tracing},
 };
 use poem_openapi::OpenApiService;
 use std::sync::Arc;
@@ -64,12 +65,9 @@ pub fn app(state: Arc<AppState>) -> impl Endpoint + 'static {
         .at("/openapi.json", spec)
         .nest("/docs", docs)
         .nest("/", api);
-    if !state.config.web_directory.join("index.html").is_file() {
-        tracing::warn!(dir = %state.config.web_directory.display(), "web page not built (cd web && npm ci && npm run build); serving the API only");
-    }
     web::WithWebPage {
         api: routes,
-        web_directory: state.config.web_directory.clone(),
+        page: web::WebPage::choose(state.config.web_directory.as_deref()),
     }
     .with(body_limit::BodyLimit {
         default_bytes: MAX_BODY_BYTES,
@@ -83,6 +81,12 @@ pub fn app(state: Arc<AppState>) -> impl Endpoint + 'static {
             .into_response()
     }))
     .with(cors::AllowedOrigins(origins))
+    // SEC-48: no content sniffing, no referrer leaking a page's address to other sites.
+    .with(
+        SetHeader::new()
+            .overriding(header::X_CONTENT_TYPE_OPTIONS, "nosniff")
+            .overriding(header::REFERRER_POLICY, "no-referrer"),
+    )
     .with(Tracing)
     .data(state)
 }

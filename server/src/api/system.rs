@@ -1,8 +1,9 @@
 //! `/health` and `/`: unauthenticated service status.
 
+use crate::jobs::ToolReport;
 use crate::state::AppState;
-use poem::web::Data;
-use poem_openapi::{ApiResponse, Object, OpenApi, Tags, payload::Json};
+use poem::{Request, web::Data};
+use poem_openapi::{ApiResponse, Enum, Object, OpenApi, Tags, payload::Json};
 use std::{sync::Arc, time::Duration};
 
 #[derive(Tags)]
@@ -11,21 +12,54 @@ enum SystemTags {
     System,
 }
 
+/// Where a tool stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[oai(rename_all = "lowercase")]
+pub enum ToolState {
+    /// The start-up preflight is still running.
+    Checking,
+    Ok,
+    /// Not found, or it does not run: the downloads that need it fail.
+    Missing,
+}
+
+#[derive(Debug, Object)]
+pub struct ToolHealth {
+    pub status: ToolState,
+    /// The version found (admins only).
+    #[oai(skip_serializing_if_is_none)]
+    pub version: Option<String>,
+}
+
+/// The download tools, as the start-up preflight found them.
+#[derive(Debug, Object)]
+pub struct ToolsHealth {
+    pub ytdlp: ToolHealth,
+    /// yt-dlp-ejs, the scripts that solve YouTube's JavaScript challenges.
+    pub ytdlp_ejs: ToolHealth,
+    /// The JavaScript runtime (Deno) that runs them.
+    pub js_runtime: ToolHealth,
+    pub ffmpeg: ToolHealth,
+    pub ffprobe: ToolHealth,
+}
+
 #[derive(Debug, Object)]
 pub struct Health {
-    /// `healthy` or `unhealthy`.
+    /// `healthy` or `unhealthy` (the database).
     pub status: String,
     pub version: String,
     /// `ok` or `unreachable`.
     pub database: String,
     /// `sqlite` or `postgres`.
     pub database_backend: String,
-    /// yt-dlp's version, or null when it was not found at start-up.
-    pub ytdlp: Option<String>,
-    /// ffmpeg's version, or null when it was not found at start-up.
-    pub ffmpeg: Option<String>,
-    pub output_writable: bool,
-    /// Free space in the output folder, in bytes.
+    /// `checking` while the tool preflight runs (just after start), then `done`.
+    pub preflight: String,
+    pub tools: ToolsHealth,
+    /// Whether the output folder is writable (absent while checking).
+    #[oai(skip_serializing_if_is_none)]
+    pub output_writable: Option<bool>,
+    /// Free space in the output folder, in bytes (admins only).
+    #[oai(skip_serializing_if_is_none)]
     pub output_free_bytes: Option<u64>,
     /// Number of extractor plugins loaded.
     pub plugins: usize,
@@ -63,14 +97,19 @@ pub struct SystemApi;
 impl SystemApi {
     /// Health check
     ///
-    /// Checks the database (503 when it is unreachable) and reports the start-up preflight:
-    /// yt-dlp and ffmpeg versions, whether the output folder is writable, free space.
+    /// Checks the database (503 when it is unreachable) and reports the tool preflight that
+    /// runs in the background after start: for each of yt-dlp, yt-dlp-ejs, the JavaScript
+    /// runtime, ffmpeg and ffprobe `checking`, `ok` or `missing`, and whether the output
+    /// folder is writable. Sent with an admin's token, it also shows the tool versions and
+    /// the free space.
     #[oai(path = "/health", method = "get")]
-    async fn health(&self, state: Data<&Arc<AppState>>) -> HealthResponse {
+    async fn health(&self, state: Data<&Arc<AppState>>, req: &Request) -> HealthResponse {
         let database_ok = matches!(
             tokio::time::timeout(Duration::from_secs(3), state.store.ping()).await,
             Ok(Ok(()))
         );
+        let report = state.tools.current();
+        let admin = crate::auth::guard::is_admin_request(req).await;
         let health = Health {
             status: if database_ok { "healthy" } else { "unhealthy" }.into(),
             version: env!("CARGO_PKG_VERSION").into(),
@@ -81,10 +120,10 @@ impl SystemApi {
                 "postgres"
             }
             .into(),
-            ytdlp: state.tools.ytdlp_version.clone(),
-            ffmpeg: state.tools.ffmpeg_version.clone(),
-            output_writable: state.tools.output_writable,
-            output_free_bytes: state.tools.free_bytes,
+            preflight: if report.is_some() { "done" } else { "checking" }.into(),
+            tools: tools_health(report.as_deref(), admin),
+            output_writable: report.as_ref().map(|r| r.output_writable),
+            output_free_bytes: report.as_ref().and_then(|r| r.free_bytes).filter(|_| admin),
             plugins: state.plugins.list().len(),
         };
         if database_ok {
@@ -104,5 +143,28 @@ impl SystemApi {
             docs: "/docs".into(),
             openapi: "/openapi.json".into(),
         }))
+    }
+}
+
+fn tools_health(report: Option<&ToolReport>, admin: bool) -> ToolsHealth {
+    let tool = |version: fn(&ToolReport) -> &Option<String>| match report {
+        None => ToolHealth {
+            status: ToolState::Checking,
+            version: None,
+        },
+        Some(report) => ToolHealth {
+            status: match version(report) {
+                Some(_) => ToolState::Ok,
+                None => ToolState::Missing,
+            },
+            version: version(report).clone().filter(|_| admin),
+        },
+    };
+    ToolsHealth {
+        ytdlp: tool(|r| &r.ytdlp_version),
+        ytdlp_ejs: tool(|r| &r.ejs_version),
+        js_runtime: tool(|r| &r.js_runtime_version),
+        ffmpeg: tool(|r| &r.ffmpeg_version),
+        ffprobe: tool(|r| &r.ffprobe_version),
     }
 }

@@ -114,3 +114,23 @@ pub fn actor_from_request(req: &Request, user: Option<&User>) -> Actor {
             .map(|v| v.chars().take(512).collect()),
     }
 }
+
+/// Whether an endpoint open to everyone (`/health`) is being asked by a signed-in admin, who
+/// gets to see more (tool versions, free space: SEC-48). Any missing or bad token is simply
+/// "not an admin"; it never turns the answer into a 401.
+pub async fn is_admin_request(req: &Request) -> bool {
+    let Some(token) = req
+        .headers()
+        .get(poem::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+    else {
+        return false;
+    };
+    let bearer = Bearer {
+        token: token.trim().to_owned(),
+    };
+    authenticate(req, bearer)
+        .await
+        .is_ok_and(|current| current.user.is_admin)
+}

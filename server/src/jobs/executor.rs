@@ -3,7 +3,6 @@
 //! final no-overwrite move. The temp folder is removed on every exit path (SEC-7, SEC-30).
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
@@ -13,12 +12,11 @@ use super::direct::run_direct;
 use super::errors::classify_io;
 use super::model::{
     AudioFormat, ExecutionError, ExecutionRequest, ExecutorConfig, FetchAction, Finished, Phase,
-    Progress, ToolReport,
+    Progress,
 };
 use super::output_path::{
     TemplateValues, extension_allowed, move_into_place, render_relative_path,
 };
-use super::process::{capture_output, resolve_program};
 use super::tags::tag_and_read;
 use super::ytdlp::run_ytdlp;
 
@@ -218,57 +216,3 @@ async fn run_in(
     })
 }
 
-/// Start-up preflight and `/health`: tool versions, whether the output folder is writable,
-/// and its free space. Never fails; missing facts are `None`/`false`.
-pub async fn probe_tools(config: &ExecutorConfig) -> ToolReport {
-    let timeout = Duration::from_secs(20);
-    let ytdlp = capture_output(
-        &config.ytdlp_path,
-        &["--ignore-config", "--version"],
-        timeout,
-    );
-    let ffmpeg = async {
-        let path = resolve_program(&config.ffmpeg_path)?;
-        let out = capture_output(&path, &["-version"], timeout).await?;
-        // "ffmpeg version 5.1.6-0+deb12u1 Copyright (c) …" → "5.1.6-0+deb12u1"
-        out.lines()
-            .next()?
-            .split_whitespace()
-            .nth(2)
-            .map(str::to_owned)
-    };
-    let (ytdlp, ffmpeg_version) = tokio::join!(ytdlp, ffmpeg);
-    let out = config.output_directory.clone();
-    let (output_writable, free_bytes) =
-        tokio::task::spawn_blocking(move || (output_is_writable(&out), free_space(&out)))
-            .await
-            .unwrap_or((false, None));
-    ToolReport {
-        ytdlp_version: ytdlp
-            .map(|v| v.trim().to_string())
-            .filter(|v| !v.is_empty()),
-        ffmpeg_version,
-        output_writable,
-        free_bytes,
-    }
-}
-
-fn output_is_writable(out: &Path) -> bool {
-    let root = temp_root(out);
-    if std::fs::create_dir_all(&root).is_err() {
-        return false;
-    }
-    let probe = root.join(format!(".write-probe-{}", uuid::Uuid::new_v4()));
-    let ok = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(&probe)
-        .is_ok();
-    let _ = std::fs::remove_file(&probe);
-    ok
-}
-
-fn free_space(out: &Path) -> Option<u64> {
-    let stat = nix::sys::statvfs::statvfs(out).ok()?;
-    Some((stat.blocks_available() as u64).saturating_mul(stat.fragment_size() as u64))
-}

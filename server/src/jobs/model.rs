@@ -75,8 +75,12 @@ impl AudioFormat {
 #[derive(Debug, Clone)]
 pub struct ExecutorConfig {
     pub ytdlp_path: PathBuf,
+    /// Deno, the JavaScript runtime yt-dlp runs YouTube's challenge scripts with.
+    pub js_runtime_path: PathBuf,
     /// A path, or a bare name looked up on `PATH`.
     pub ffmpeg_path: PathBuf,
+    /// yt-dlp looks for ffprobe beside ffmpeg; the preflight checks this one.
+    pub ffprobe_path: PathBuf,
     pub output_directory: PathBuf,
     /// `{artist}`, `{title}`, `{album}`, `{user}`, `{ext}`; `/` separates folders.
     pub output_template: String,
@@ -206,12 +210,3 @@ impl fmt::Display for ExecutionError {
 }
 
 impl std::error::Error for ExecutionError {}
-
-/// Start-up preflight and `/health` facts.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ToolReport {
-    pub ytdlp_version: Option<String>,
-    pub ffmpeg_version: Option<String>,
-    pub output_writable: bool,
-    pub free_bytes: Option<u64>,
-}

@@ -37,6 +37,7 @@ pub async fn run_ytdlp(
         url,
         temp_dir,
         ffmpeg_location: &ffmpeg,
+        js_runtime: &config.js_runtime_path,
         format,
         plugin_options: &options,
     });
@@ -69,7 +70,7 @@ pub async fn run_ytdlp(
         .map_err(|e| {
             tracing::error!(error = %e, ytdlp = %config.ytdlp_path.display(), "could not start yt-dlp");
             ExecutionError::permanent(
-                "yt-dlp is missing on the server: ask the admin to run scripts/setup-ytdlp.sh or set YTDLP_PATH",
+                "yt-dlp is missing on the server: ask the admin to run scripts/setup-tools.sh or set YTDLP_PATH",
             )
         })?;
     let (status, stderr_tail) = match outcome {

@@ -167,6 +167,8 @@ pub struct YtDlpInvocation<'a> {
     pub url: &'a str,
     pub temp_dir: &'a Path,
     pub ffmpeg_location: &'a Path,
+    /// Deno: yt-dlp gets this runtime and no other (`tools::js_runtime_args`).
+    pub js_runtime: &'a Path,
     pub format: AudioFormat,
     /// Already validated with `validate_plugin_options`.
     pub plugin_options: &'a [String],
@@ -213,6 +215,7 @@ pub fn build_args(inv: &YtDlpInvocation<'_>) -> Vec<OsString> {
     a.push(inv.temp_dir.as_os_str().to_owned());
     a.push("--ffmpeg-location".into());
     a.push(inv.ffmpeg_location.as_os_str().to_owned());
+    a.extend(super::tools::js_runtime_args(inv.js_runtime));
     for o in inv.plugin_options {
         a.push(o.into());
     }
@@ -368,6 +371,7 @@ mod tests {
             url: "https://example.com/--exec",
             temp_dir: Path::new("/out/.incomplete/j"),
             ffmpeg_location: Path::new("/usr/bin/ffmpeg"),
+            js_runtime: Path::new("/opt/tools/bin/deno"),
             format: AudioFormat::Mp3,
             plugin_options: &plugin,
         });
@@ -389,5 +393,16 @@ mod tests {
         assert_eq!(args[paths + 1], "/out/.incomplete/j");
         let audio = args.iter().position(|a| a == "--audio-format").unwrap();
         assert_eq!(args[audio + 1], "mp3");
+        // Only the configured runtime, and no challenge scripts fetched from the network.
+        let runtimes = args.iter().position(|a| a == "--no-js-runtimes").unwrap();
+        assert_eq!(
+            &args[runtimes..runtimes + 4],
+            [
+                "--no-js-runtimes",
+                "--js-runtimes",
+                "deno:/opt/tools/bin/deno",
+                "--no-remote-components"
+            ]
+        );
     }
 }

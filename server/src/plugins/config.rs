@@ -1,5 +1,6 @@
 //! Settings of the plugin host; the server's config module fills them from the environment.
 
+use super::cache::CacheKey;
 use crate::net::AddressPolicy;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -11,6 +12,8 @@ pub struct PluginHostConfig {
     pub plugin_directory: PathBuf,
     /// Holds the compiled-artifact cache and the enabled/upload state file.
     pub data_directory: PathBuf,
+    /// Signs the compiled-artifact cache (SEC-44).
+    pub cache_key: CacheKey,
     /// Deadline of one `resolve()` call (SEC-20).
     pub call_timeout: Duration,
     /// Cap on each linear memory of a plugin instance (SEC-20).
@@ -32,8 +35,9 @@ impl Default for PluginHostConfig {
         Self {
             plugin_directory: PathBuf::from("./data/plugins"),
             data_directory: PathBuf::from("./data"),
+            cache_key: CacheKey::ephemeral(),
             call_timeout: Duration::from_secs(15),
-            memory_limit_bytes: 64 << 20,
+            memory_limit_bytes: super::engine_config::DEFAULT_MEMORY_LIMIT_BYTES,
             http_timeout: Duration::from_secs(10),
             http_max_body_bytes: 5 << 20,
             max_upload_bytes: 20 << 20,

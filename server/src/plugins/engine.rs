@@ -3,11 +3,12 @@
 
 use super::bindings::{v0_1, v0_2};
 use super::config::PluginHostConfig;
+use super::engine_config::{compilation_config, effective_memory_limit};
 use super::host_api::HttpCapability;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use wasmtime::component::{HasSelf, Linker, ResourceTable};
-use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store};
+use wasmtime::{Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 /// How often the epoch advances; call deadlines are measured in these ticks.
@@ -24,10 +25,7 @@ pub(crate) struct PluginEngine {
 
 impl PluginEngine {
     pub fn new(config: &PluginHostConfig) -> anyhow::Result<Self> {
-        let memory_limit = config
-            .memory_limit_bytes
-            .max(1 << 20)
-            .next_multiple_of(1 << 16);
+        let memory_limit = effective_memory_limit(config.memory_limit_bytes);
         let mut pool = PoolingAllocationConfig::default();
         let n = MAX_CONCURRENT_INSTANCES as u32 + 8;
         // Rust components carry several core instances (program, WASI adapter, shims).
@@ -40,12 +38,8 @@ impl PluginEngine {
             .max_memories_per_component(4)
             .max_tables_per_component(8)
             .max_memory_size(memory_limit);
-        let mut wasm = Config::new();
-        wasm.wasm_component_model(true)
-            .epoch_interruption(true)
-            .memory_reservation(memory_limit as u64)
-            .memory_guard_size(64 << 10)
-            .allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+        let mut wasm = compilation_config(memory_limit);
+        wasm.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
         let engine = Engine::new(&wasm).map_err(wasm_error)?;
         spawn_ticker(&engine);
 

@@ -44,8 +44,8 @@ pub(crate) struct LoadedPlugin {
 }
 
 impl LoadedPlugin {
-    /// Compiles (or loads from cache), links, and smoke-tests `info()`. Blocking: call it
-    /// from `spawn_blocking` or a dedicated thread, never on the request path.
+    /// Compiles (or loads from the verified cache), links, and smoke-tests `info()`.
+    /// Blocking: call it from `spawn_blocking` or a dedicated thread, never on the request path.
     pub fn load(
         engine: &PluginEngine,
         bytes: &[u8],
@@ -57,7 +57,33 @@ impl LoadedPlugin {
             bytes,
             &sha256,
             &cache::cache_dir(&config.data_directory),
+            &config.cache_key,
         )?;
+        Self::from_component(engine, component, sha256, config)
+    }
+
+    /// A plugin built into the binary: its precompiled artifact when the engine's settings
+    /// allow (the default), else compiled like any other. Blocking, like `load`.
+    pub fn load_builtin(
+        engine: &PluginEngine,
+        bytes: &[u8],
+        artifact: &[u8],
+        config: &PluginHostConfig,
+    ) -> Result<Self, String> {
+        match cache::deserialize_builtin(&engine.engine, artifact) {
+            Some(component) => {
+                Self::from_component(engine, component, cache::sha256_hex(bytes), config)
+            }
+            None => Self::load(engine, bytes, config),
+        }
+    }
+
+    fn from_component(
+        engine: &PluginEngine,
+        component: wasmtime::component::Component,
+        sha256: String,
+        config: &PluginHostConfig,
+    ) -> Result<Self, String> {
         let pre = engine
             .linker
             .instantiate_pre(&component)

@@ -9,6 +9,7 @@ mod builtin;
 pub(crate) mod cache;
 mod config;
 mod engine;
+pub(crate) mod engine_config;
 mod host_api;
 mod loaded;
 mod registry;
@@ -20,7 +21,9 @@ mod watcher;
 #[cfg(test)]
 mod tests;
 
+pub use cache::CacheKey;
 pub use config::PluginHostConfig;
+pub use engine_config::DEFAULT_MEMORY_LIMIT_BYTES;
 pub use registry::PluginRegistry;
 pub use types::{
     FetchAction, PluginAdminError, PluginCallError, PluginChange, PluginSource, PluginSummary,

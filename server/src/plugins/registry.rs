@@ -79,8 +79,8 @@ impl PluginRegistry {
         let builtins = tokio::task::spawn_blocking(move || {
             BUILTIN_PLUGINS
                 .iter()
-                .map(|(file, bytes)| {
-                    LoadedPlugin::load(&loader.engine, bytes, &loader.config)
+                .map(|(file, bytes, artifact)| {
+                    LoadedPlugin::load_builtin(&loader.engine, bytes, artifact, &loader.config)
                         .map_err(|e| anyhow::anyhow!("built-in plugin {file}: {e}"))
                 })
                 .collect::<anyhow::Result<Vec<_>>>()

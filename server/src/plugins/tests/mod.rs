@@ -2,6 +2,7 @@
 //! fixtures (SEC-20), declared hosts (SEC-22), uploads (SEC-21), state, hot reload.
 
 mod admin;
+mod artifacts;
 mod defaults;
 mod http;
 mod reload;
@@ -32,6 +33,7 @@ pub(super) fn test_config(root: &Path) -> PluginHostConfig {
         max_upload_bytes: 2 << 20,
         address_policy: AddressPolicy::AllowPrivate,
         watch: false,
+        cache_key: crate::plugins::CacheKey::derive(b"plugin tests' server secret"),
     }
 }
 
