@@ -70,7 +70,11 @@ fn main() {
     let fixtures = out_dir.join("fixture-plugins");
     std::fs::create_dir_all(&fixtures).unwrap();
     for (package, name) in FIXTURES.iter().chain(DEFAULTS) {
-        std::fs::copy(wasm_file(&built, package), fixtures.join(format!("{name}.wasm"))).unwrap();
+        std::fs::copy(
+            wasm_file(&built, package),
+            fixtures.join(format!("{name}.wasm")),
+        )
+        .unwrap();
     }
     println!(
         "cargo:rustc-env=NAS_FIXTURE_PLUGINS_DIR={}",
@@ -88,11 +92,9 @@ fn embed_default_plugins(built: &Path, out_dir: &Path) {
         engine_config::effective_memory_limit(engine_config::DEFAULT_MEMORY_LIMIT_BYTES);
     let engine = wasmtime::Engine::new(&engine_config::compilation_config(memory_limit))
         .expect("a wasmtime engine for precompiling the default plugins");
-    let mut list = String::from(
-        "/// (name, component bytes, artifact precompiled by build.rs for the default settings)\n\
-         /// of the plugins built into the binary.\n",
-    );
-    list.push_str("pub(crate) const BUILTIN_PLUGINS: &[(&str, &[u8], &[u8])] = &[\n");
+    let engine_hash = engine_config::engine_hash(&engine);
+    let mut list = String::from("/// The plugins built into the binary.\n");
+    list.push_str("pub(crate) const BUILTIN_PLUGINS: &[BuiltinPlugin] = &[\n");
     for (package, name) in DEFAULTS {
         let wasm = wasm_file(built, package);
         let bytes = std::fs::read(&wasm).unwrap();
@@ -101,8 +103,9 @@ fn embed_default_plugins(built: &Path, out_dir: &Path) {
             .unwrap_or_else(|e| panic!("precompiling {name}: {e:#}"));
         let cwasm = out_dir.join(format!("{name}.cwasm"));
         std::fs::write(&cwasm, artifact).unwrap();
+        let sha256 = format!("{:x}", <sha2::Sha256 as sha2::Digest>::digest(&bytes));
         list.push_str(&format!(
-            "    ({name:?}, include_bytes!({:?}), include_bytes!({:?})),\n",
+            "    BuiltinPlugin {{ name: {name:?}, wasm: include_bytes!({:?}), sha256: {sha256:?}, artifact: include_bytes!({:?}), engine_hash: {engine_hash:?} }},\n",
             wasm.display().to_string(),
             cwasm.display().to_string()
         ));
@@ -135,7 +138,11 @@ fn build_web_page(web: &Path) {
     if !npm_works {
         println!(
             "cargo:warning=npm not found: the web page (web/dist) is {}; the binary serves the API only until it is built (install Node 20 + npm and build again)",
-            if built.is_some() { "out of date" } else { "not built" }
+            if built.is_some() {
+                "out of date"
+            } else {
+                "not built"
+            }
         );
         return;
     }

@@ -171,7 +171,10 @@ fn main() -> anyhow::Result<()> {
             v[v.len() - 1] as f64 / 1024.0
         )
     };
-    println!("start -> /health 200, fresh data folder: {}", summary(fresh));
+    println!(
+        "start -> /health 200, fresh data folder: {}",
+        summary(fresh)
+    );
     println!("start -> /health 200, warm data folder:  {}", summary(warm));
     println!(
         "start -> tool preflight done (fresh):   {}",

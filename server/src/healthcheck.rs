@@ -37,7 +37,10 @@ pub async fn run() -> i32 {
 
 /// Where the local server listens: a wildcard HOST means "ask loopback".
 fn health_url(host: Option<&str>, port: Option<&str>) -> String {
-    let port = port.map(str::trim).filter(|p| !p.is_empty()).unwrap_or("8000");
+    let port = port
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .unwrap_or("8000");
     let host = match host.map(str::trim).unwrap_or("") {
         "" | "0.0.0.0" => "127.0.0.1".to_owned(),
         "::" | "[::]" => "[::1]".to_owned(),

@@ -270,7 +270,14 @@ export function startMockServer({ port = 0, host = "127.0.0.1", distDir = resolv
     const path = url.pathname;
     const method = req.method;
 
-    if (path === "/health") return json(res, 200, { status: "healthy", database: "mock", plugins: s.plugins.length });
+    if (path === "/health") {
+      const ok = { status: "ok" };
+      return json(res, 200, {
+        status: "healthy", version: "mock", database: "ok", database_backend: "sqlite", preflight: "done",
+        tools: { ytdlp: ok, ytdlp_ejs: ok, js_runtime: ok, ffmpeg: ok, ffprobe: ok },
+        output_writable: true, plugins: s.plugins.length,
+      });
+    }
 
     // --- auth ---
     if (path === "/auth/register" && method === "POST") {

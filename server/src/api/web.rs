@@ -51,7 +51,9 @@ impl WebPage {
             }
             None if EmbeddedPage::get("index.html").is_some() => Self::Embedded,
             None => {
-                tracing::warn!("this binary was built without the web page (npm was missing or failed at build time); serving the API only");
+                tracing::warn!(
+                    "this binary was built without the web page (npm was missing or failed at build time); serving the API only"
+                );
                 Self::Missing
             }
         }
@@ -132,12 +134,14 @@ impl<E> WithWebPage<E> {
 
 /// The URL path as a plain relative path (no `..`, no absolute or empty components).
 fn plain_relative_path(url_path: &str) -> Option<String> {
-    let relative = Path::new(url_path.trim_start_matches('/'));
-    let plain = !relative.as_os_str().is_empty()
-        && relative
-            .components()
-            .all(|c| matches!(c, Component::Normal(_)));
-    plain.then(|| relative.to_string_lossy().into_owned())
+    let mut parts = Vec::new();
+    for component in Path::new(url_path.trim_start_matches('/')).components() {
+        match component {
+            Component::Normal(part) => parts.push(part.to_str()?),
+            _ => return None,
+        }
+    }
+    (!parts.is_empty()).then(|| parts.join("/"))
 }
 
 /// A file of the built-in page, with its type and an ETag (a 304 when the browser has it).

@@ -215,4 +215,3 @@ async fn run_in(
         album: tags.album,
     })
 }
-

@@ -18,11 +18,9 @@ pub mod worker;
 pub mod ytdlp;
 pub mod ytdlp_args;
 
-pub use executor::{
-    execute, job_temp_dir, list_job_temps, remove_job_temp, temp_root,
-};
-pub use tools::{ToolReport, ToolStatus, probe_tools};
+pub use executor::{execute, job_temp_dir, list_job_temps, remove_job_temp, temp_root};
 pub use model::{
     AudioFormat, DEFAULT_OUTPUT_TEMPLATE, ErrorClass, ExecutionError, ExecutionRequest,
     ExecutorConfig, FetchAction, Finished, Phase, Progress, TrackMetadataHint,
 };
+pub use tools::{ToolReport, ToolStatus, probe_tools};

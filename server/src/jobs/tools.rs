@@ -109,7 +109,10 @@ pub fn js_runtime_args(js_runtime: &Path) -> [std::ffi::OsString; 4] {
 async fn probe_ytdlp(config: &ExecutorConfig) -> (Option<String>, Option<String>, Option<String>) {
     let mut args: Vec<std::ffi::OsString> = vec!["--ignore-config".into(), "-v".into()];
     args.extend(js_runtime_args(&config.js_runtime_path));
-    args.extend(["--ffmpeg-location".into(), config.ffmpeg_path.clone().into()]);
+    args.extend([
+        "--ffmpeg-location".into(),
+        config.ffmpeg_path.clone().into(),
+    ]);
     let Some(stderr) = capture_stderr(&config.ytdlp_path, &args).await else {
         return (None, None, None);
     };
@@ -193,8 +196,12 @@ fn log_report(config: &ExecutorConfig, report: &ToolReport) {
     ];
     for (name, version, path, consequence) in tools {
         match version {
-            Some(v) => tracing::info!(tool = name, version = %v, path = %path.display(), "tool found"),
-            None => tracing::warn!(tool = name, path = %path.display(), "{name} not found: {consequence} ({fix})"),
+            Some(v) => {
+                tracing::info!(tool = name, version = %v, path = %path.display(), "tool found")
+            }
+            None => {
+                tracing::warn!(tool = name, path = %path.display(), "{name} not found: {consequence} ({fix})")
+            }
         }
     }
     match &report.ejs_version {

@@ -1,6 +1,7 @@
 //! Compiled plugin code. Deserialising an artifact runs whatever machine code it holds, so
 //! only two kinds are ever deserialised (SEC-44):
-//! - the artifacts `build.rs` precompiled into this binary (trusted like the binary itself);
+//! - the artifacts `build.rs` precompiled into this binary (trusted like the binary itself),
+//!   which are written into the cache below on first use and mapped from there;
 //! - this host's own cache, kept in `DATA_DIRECTORY/cache/plugins` (outside PLUGIN_DIRECTORY,
 //!   where admins and uploads drop `.wasm` files), each file carrying an HMAC-SHA256 tag keyed
 //!   from the server's secret. A file whose tag does not verify (swapped, edited, written by
@@ -9,13 +10,14 @@
 //! Bytes that arrive already precompiled (an upload, a file in PLUGIN_DIRECTORY) are refused
 //! (SEC-21): a `.wasm` component is the only thing a plugin author hands over.
 
+use super::builtin::BuiltinPlugin;
+use super::engine_config::engine_hash;
 use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 use std::fmt;
-use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
+use wasmtime::Engine;
 use wasmtime::component::Component;
-use wasmtime::{Engine, Precompiled};
 
 type HmacSha256 = Hmac<Sha256>;
 /// Length of the tag that starts every cache file.
@@ -43,13 +45,13 @@ impl CacheKey {
         Self(rand::random())
     }
 
-    /// The MAC of one cache file: its name (the module's SHA-256 and the engine's hash) and
-    /// its artifact, so a valid file copied over another module's name does not verify.
-    fn mac(&self, file_name: &str, artifact: &[u8]) -> HmacSha256 {
+    /// The MAC of one cache file, fed its name (the module's SHA-256 and the engine's hash)
+    /// and then its artifact, so a valid file copied over another module's name does not
+    /// verify.
+    fn mac(&self, file_name: &str) -> HmacSha256 {
         let mut mac = HmacSha256::new_from_slice(&self.0).expect("HMAC takes any key length");
         mac.update(file_name.as_bytes());
         mac.update(&[0]);
-        mac.update(artifact);
         mac
     }
 }
@@ -79,57 +81,82 @@ pub(crate) fn compile(
     if !bytes.starts_with(b"\0asm") {
         return Err("not a WebAssembly file".into());
     }
-    let path = dir.join(format!("{sha256}-{}.cwasm", engine_hash(engine)));
+    let path = cache_path(engine, dir, sha256);
     if let Some(component) = load_verified(engine, &path, key) {
         return Ok(component);
     }
     let component = Component::from_binary(engine, bytes).map_err(|e| format!("{e:#}"))?;
-    if let Err(e) = store_signed(&component, &path, key) {
+    let stored = component
+        .serialize()
+        .map_err(super::engine::wasm_error)
+        .and_then(|artifact| store_signed(&artifact, &path, key));
+    if let Err(e) = stored {
         tracing::warn!(path = %path.display(), "could not cache a compiled plugin: {e:#}");
     }
     Ok(component)
 }
 
-/// A built-in plugin's artifact from `build.rs`, if this engine's settings match the ones it
-/// was compiled for (they do unless PLUGIN_MEMORY_LIMIT_MIB changed or the binary moved to a
-/// CPU with other features); `None` means "compile it instead".
-pub(crate) fn deserialize_builtin(engine: &Engine, artifact: &[u8]) -> Option<Component> {
-    if Engine::detect_precompiled(artifact) != Some(Precompiled::Component) {
-        return None;
+/// A built-in plugin, compiling nothing when its build-time artifact fits this engine (the
+/// default settings): the artifact is written once into the signed cache and mapped from
+/// there, so its code pages are shared with the page cache instead of copied into memory.
+/// Other settings (PLUGIN_MEMORY_LIMIT_MIB, another CPU) compile it like any plugin.
+pub(crate) fn load_builtin(
+    engine: &Engine,
+    plugin: &BuiltinPlugin,
+    dir: &Path,
+    key: &CacheKey,
+) -> Result<Component, String> {
+    let path = cache_path(engine, dir, plugin.sha256);
+    if let Some(component) = load_verified(engine, &path, key) {
+        return Ok(component);
     }
-    // SAFETY: the bytes are part of this executable (include_bytes! of build.rs's output),
-    // produced by `Engine::precompile_component` of the same wasmtime version; wasmtime
-    // checks the header and the engine's settings before using them.
-    match unsafe { Component::deserialize(engine, artifact) } {
-        Ok(component) => Some(component),
-        Err(e) => {
-            tracing::debug!("built-in plugin artifact not usable with these settings: {e:#}");
-            None
+    if plugin.engine_hash == engine_hash(engine) {
+        let stored = store_signed(plugin.artifact, &path, key);
+        // Those pages of the executable were read once, for the copy; let them go.
+        release_pages(plugin.artifact);
+        match stored {
+            Ok(()) => {
+                if let Some(component) = load_verified(engine, &path, key) {
+                    return Ok(component);
+                }
+            }
+            Err(e) => {
+                tracing::warn!(path = %path.display(), "could not cache a built-in plugin: {e:#}");
+                // SAFETY: the bytes are part of this executable (include_bytes! of build.rs's
+                // output), made by `Engine::precompile_component` of this wasmtime version
+                // for these settings (same engine hash); wasmtime checks the header and the
+                // settings again before using them.
+                if let Ok(component) = unsafe { Component::deserialize(engine, plugin.artifact) } {
+                    return Ok(component);
+                }
+            }
         }
     }
+    compile(engine, plugin.wasm, plugin.sha256, dir, key)
 }
 
+fn cache_path(engine: &Engine, dir: &Path, sha256: &str) -> PathBuf {
+    dir.join(format!("{sha256}-{}.cwasm", engine_hash(engine)))
+}
+
+/// Maps a cache file whose tag verifies; removes it when it does not (SEC-44).
 fn load_verified(engine: &Engine, path: &Path, key: &CacheKey) -> Option<Component> {
-    let file = std::fs::read(path).ok()?;
-    let name = path.file_name()?.to_string_lossy();
-    let verified = file.len() > TAG_BYTES && {
-        let (tag, artifact) = file.split_at(TAG_BYTES);
-        key.mac(&name, artifact).verify_slice(tag).is_ok()
-    };
-    if !verified {
-        tracing::warn!(path = %path.display(), "discarding a plugin cache file whose signature does not verify (SEC-44)");
-        let _ = std::fs::remove_file(path);
-        return None;
+    let name = path.file_name()?.to_string_lossy().into_owned();
+    match verify_file(path, &name, key) {
+        Ok(true) => {}
+        Ok(false) => {
+            tracing::warn!(path = %path.display(), "discarding a plugin cache file whose signature does not verify (SEC-44)");
+            let _ = std::fs::remove_file(path);
+            return None;
+        }
+        Err(_) => return None,
     }
-    let artifact = &file[TAG_BYTES..];
-    if Engine::detect_precompiled(artifact) != Some(Precompiled::Component) {
-        let _ = std::fs::remove_file(path);
-        return None;
-    }
-    // SAFETY: the tag proves this host wrote these bytes with `Component::serialize` (only
-    // the holder of the server's secret can produce it); wasmtime additionally checks the
-    // header and the engine's settings before loading.
-    match unsafe { Component::deserialize(engine, artifact) } {
+    // SAFETY: the tag just verified proves this host wrote the file with
+    // `Component::serialize`/`precompile_component` (only the holder of the server's secret
+    // can make it). The file sits in the server's private cache folder (0700): replacing it
+    // between the check and the mapping takes write access to DATA_DIRECTORY, which already
+    // holds the secret itself. wasmtime checks the header and engine settings too.
+    match unsafe { Component::deserialize_file(engine, path) } {
         Ok(c) => Some(c),
         Err(e) => {
             tracing::warn!(path = %path.display(), "ignoring a stale plugin cache entry: {e:#}");
@@ -139,27 +166,76 @@ fn load_verified(engine: &Engine, path: &Path, key: &CacheKey) -> Option<Compone
     }
 }
 
-fn store_signed(component: &Component, path: &Path, key: &CacheKey) -> anyhow::Result<()> {
+/// Whether the file's leading tag is the MAC of its name and the rest of it. Streams the file
+/// so that checking a large artifact allocates nothing large.
+fn verify_file(path: &Path, name: &str, key: &CacheKey) -> std::io::Result<bool> {
+    use std::io::Read;
+    let mut file = std::fs::File::open(path)?;
+    let mut tag = [0u8; TAG_BYTES];
+    if file.read_exact(&mut tag).is_err() {
+        return Ok(false);
+    }
+    let mut mac = key.mac(name);
+    let mut buffer = [0u8; 64 * 1024];
+    loop {
+        match file.read(&mut buffer)? {
+            0 => break,
+            n => mac.update(&buffer[..n]),
+        }
+    }
+    Ok(mac.verify_slice(&tag).is_ok())
+}
+
+fn store_signed(artifact: &[u8], path: &Path, key: &CacheKey) -> anyhow::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir)?;
-    let artifact = component.serialize().map_err(super::engine::wasm_error)?;
+    create_private_dir(dir)?;
     let name = path
         .file_name()
-        .map(|n| n.to_string_lossy())
+        .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let mac = key.mac(&name, &artifact);
-    let mut file = Vec::with_capacity(TAG_BYTES + artifact.len());
-    file.extend_from_slice(&mac.finalize().into_bytes());
-    file.extend_from_slice(&artifact);
+    let mut mac = key.mac(&name);
+    mac.update(artifact);
     // Written under a unique name, then renamed into place: readers never see half a file.
-    let tmp = tempfile::NamedTempFile::new_in(dir)?;
-    std::fs::write(tmp.path(), &file)?;
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+    std::io::Write::write_all(&mut tmp, &mac.finalize().into_bytes())?;
+    std::io::Write::write_all(&mut tmp, artifact)?;
     tmp.persist(path)?;
     Ok(())
 }
 
-fn engine_hash(engine: &Engine) -> String {
-    let mut hasher = std::collections::hash_map::DefaultHasher::new();
-    engine.precompile_compatibility_hash().hash(&mut hasher);
-    format!("{:016x}", hasher.finish())
+/// The cache folder, readable by the server's user only.
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+}
+
+/// Lets the kernel reclaim the pages of the executable that hold `bytes` (read-only data,
+/// read once). Best effort: kernels before 5.4 do not know MADV_PAGEOUT.
+fn release_pages(bytes: &'static [u8]) {
+    let page = nix::unistd::sysconf(nix::unistd::SysconfVar::PAGE_SIZE)
+        .ok()
+        .flatten()
+        .and_then(|p| usize::try_from(p).ok())
+        .unwrap_or(4096);
+    let start = (bytes.as_ptr() as usize).next_multiple_of(page);
+    let end = (bytes.as_ptr() as usize + bytes.len()) / page * page;
+    if end <= start {
+        return;
+    }
+    let Some(address) = std::ptr::NonNull::new(start as *mut std::ffi::c_void) else {
+        return;
+    };
+    // SAFETY: the range lies inside `bytes`, a read-only, file-backed part of the executable.
+    // MADV_PAGEOUT only reclaims its pages; their contents do not change (a later read pages
+    // them in again from the file), so `bytes` stays valid for every reader.
+    let _ = unsafe {
+        nix::sys::mman::madvise(
+            address,
+            end - start,
+            nix::sys::mman::MmapAdvise::MADV_PAGEOUT,
+        )
+    };
 }

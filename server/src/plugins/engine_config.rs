@@ -22,3 +22,14 @@ pub fn compilation_config(memory_limit: usize) -> wasmtime::Config {
         .memory_guard_size(64 << 10);
     wasm
 }
+
+/// A short name for the engine's code-generation settings (wasmtime's compatibility hash):
+/// it names cache files, and tells whether build.rs's artifacts fit this engine.
+pub fn engine_hash(engine: &wasmtime::Engine) -> String {
+    use std::hash::{Hash, Hasher};
+    // DefaultHasher::new() has fixed keys: the same settings give the same name in build.rs
+    // and in the server, which one compiler built.
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    engine.precompile_compatibility_hash().hash(&mut hasher);
+    format!("{:016x}", hasher.finish())
+}

@@ -2,6 +2,7 @@
 //! against, its validated `info()`, and the sandboxed call path (SEC-20).
 
 use super::bindings::{v0_1, v0_2, wit};
+use super::builtin::BuiltinPlugin;
 use super::cache;
 use super::config::PluginHostConfig;
 use super::engine::{HostState, PluginEngine};
@@ -62,20 +63,20 @@ impl LoadedPlugin {
         Self::from_component(engine, component, sha256, config)
     }
 
-    /// A plugin built into the binary: its precompiled artifact when the engine's settings
-    /// allow (the default), else compiled like any other. Blocking, like `load`.
+    /// A plugin built into the binary, from its precompiled artifact when the engine's
+    /// settings allow (the default). Blocking, like `load`.
     pub fn load_builtin(
         engine: &PluginEngine,
-        bytes: &[u8],
-        artifact: &[u8],
+        builtin: &BuiltinPlugin,
         config: &PluginHostConfig,
     ) -> Result<Self, String> {
-        match cache::deserialize_builtin(&engine.engine, artifact) {
-            Some(component) => {
-                Self::from_component(engine, component, cache::sha256_hex(bytes), config)
-            }
-            None => Self::load(engine, bytes, config),
-        }
+        let component = cache::load_builtin(
+            &engine.engine,
+            builtin,
+            &cache::cache_dir(&config.data_directory),
+            &config.cache_key,
+        )?;
+        Self::from_component(engine, component, builtin.sha256.to_owned(), config)
     }
 
     fn from_component(

@@ -79,9 +79,9 @@ impl PluginRegistry {
         let builtins = tokio::task::spawn_blocking(move || {
             BUILTIN_PLUGINS
                 .iter()
-                .map(|(file, bytes, artifact)| {
-                    LoadedPlugin::load_builtin(&loader.engine, bytes, artifact, &loader.config)
-                        .map_err(|e| anyhow::anyhow!("built-in plugin {file}: {e}"))
+                .map(|builtin| {
+                    LoadedPlugin::load_builtin(&loader.engine, builtin, &loader.config)
+                        .map_err(|e| anyhow::anyhow!("built-in plugin {}: {e}", builtin.name))
                 })
                 .collect::<anyhow::Result<Vec<_>>>()
         })

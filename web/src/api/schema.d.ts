@@ -13,8 +13,11 @@ export interface paths {
         };
         /**
          * Health check
-         * @description Checks the database (503 when it is unreachable) and reports the start-up preflight:
-         *     yt-dlp and ffmpeg versions, whether the output folder is writable, free space.
+         * @description Checks the database (503 when it is unreachable) and reports the tool preflight that
+         *     runs in the background after start: for each of yt-dlp, yt-dlp-ejs, the JavaScript
+         *     runtime, ffmpeg and ffprobe `checking`, `ok` or `missing`, and whether the output
+         *     folder is writable. Sent with an admin's token, it also shows the tool versions and
+         *     the free space.
          */
         get: {
             parameters: {
@@ -2359,21 +2362,21 @@ export interface components {
         };
         /** Health */
         Health: {
-            /** @description `healthy` or `unhealthy`. */
+            /** @description `healthy` or `unhealthy` (the database). */
             status: string;
             version: string;
             /** @description `ok` or `unreachable`. */
             database: string;
             /** @description `sqlite` or `postgres`. */
             database_backend: string;
-            /** @description yt-dlp's version, or null when it was not found at start-up. */
-            ytdlp?: string;
-            /** @description ffmpeg's version, or null when it was not found at start-up. */
-            ffmpeg?: string;
-            output_writable: boolean;
+            /** @description `checking` while the tool preflight runs (just after start), then `done`. */
+            preflight: string;
+            tools: components["schemas"]["ToolsHealth"];
+            /** @description Whether the output folder is writable (absent while checking). */
+            output_writable?: boolean;
             /**
              * Format: uint64
-             * @description Free space in the output folder, in bytes.
+             * @description Free space in the output folder, in bytes (admins only).
              */
             output_free_bytes?: number;
             /**
@@ -2493,6 +2496,30 @@ export interface components {
              * @description Seconds until the token expires.
              */
             expires_in: number;
+        };
+        /** ToolHealth */
+        ToolHealth: {
+            status: components["schemas"]["ToolState"];
+            /** @description The version found (admins only). */
+            version?: string;
+        };
+        /**
+         * @description Where a tool stands.
+         * @enum {string}
+         */
+        ToolState: "checking" | "ok" | "missing";
+        /**
+         * ToolsHealth
+         * @description The download tools, as the start-up preflight found them.
+         */
+        ToolsHealth: {
+            ytdlp: components["schemas"]["ToolHealth"];
+            /** @description yt-dlp-ejs, the scripts that solve YouTube's JavaScript challenges. */
+            ytdlp_ejs: components["schemas"]["ToolHealth"] & unknown;
+            /** @description The JavaScript runtime (Deno) that runs them. */
+            js_runtime: components["schemas"]["ToolHealth"] & unknown;
+            ffmpeg: components["schemas"]["ToolHealth"];
+            ffprobe: components["schemas"]["ToolHealth"];
         };
         /** UserPage */
         UserPage: {

@@ -4,6 +4,7 @@
 
 use super::{plugin_bytes, test_config};
 use crate::plugins::PluginHostConfig;
+use crate::plugins::builtin::BUILTIN_PLUGINS;
 use crate::plugins::cache::{CacheKey, cache_dir, sha256_hex};
 use crate::plugins::engine::PluginEngine;
 use crate::plugins::loaded::LoadedPlugin;
@@ -76,4 +77,28 @@ fn a_swapped_or_edited_artifact_is_discarded_and_recompiled_sec_44() {
     std::fs::write(&victim_file, &foreign).unwrap();
     assert_eq!(load(&engine, &config, &victim).info.name, victim_name);
     assert_ne!(std::fs::read(&victim_file).unwrap(), foreign);
+}
+
+#[tokio::test]
+async fn default_plugins_start_from_their_build_time_artifacts_without_compiling() {
+    let root = tempfile::tempdir().unwrap();
+    let config = PluginHostConfig {
+        // The default memory cap: the settings build.rs precompiled for.
+        memory_limit_bytes: crate::plugins::DEFAULT_MEMORY_LIMIT_BYTES,
+        ..test_config(root.path())
+    };
+    let registry = crate::plugins::PluginRegistry::start(
+        config.clone(),
+        tokio_util::sync::CancellationToken::new(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(registry.list().len(), BUILTIN_PLUGINS.len());
+    for builtin in BUILTIN_PLUGINS {
+        // The cache file holds build.rs's artifact itself (after the 32-byte tag): nothing
+        // was compiled at start.
+        let file = std::fs::read(cache_file_of(&config, builtin.wasm)).unwrap();
+        assert_eq!(&file[32..], builtin.artifact, "{}", builtin.name);
+        assert_eq!(builtin.sha256, sha256_hex(builtin.wasm));
+    }
 }
