@@ -20,7 +20,18 @@ use wasmtime::Engine;
 use wasmtime::component::Component;
 
 type HmacSha256 = Hmac<Sha256>;
-/// Length of the tag that starts every cache file.
+
+/// Where a plugin's machine code came from (logged, and checked by tests).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum CodeOrigin {
+    /// This host's signed cache.
+    SignedCache,
+    /// The artifact build.rs precompiled into the binary.
+    BuildArtifact,
+    /// Compiled now.
+    Compiled,
+}
+/// Length of the tag kept beside every cache file (`<file>.sig`).
 const TAG_BYTES: usize = 32;
 
 /// Hex SHA-256 of a module.
@@ -74,7 +85,7 @@ pub(crate) fn compile(
     sha256: &str,
     dir: &Path,
     key: &CacheKey,
-) -> Result<Component, String> {
+) -> Result<(Component, CodeOrigin), String> {
     if Engine::detect_precompiled(bytes).is_some() {
         return Err("precompiled artifacts are not accepted; upload the .wasm component".into());
     }
@@ -83,7 +94,7 @@ pub(crate) fn compile(
     }
     let path = cache_path(engine, dir, sha256);
     if let Some(component) = load_verified(engine, &path, key) {
-        return Ok(component);
+        return Ok((component, CodeOrigin::SignedCache));
     }
     let component = Component::from_binary(engine, bytes).map_err(|e| format!("{e:#}"))?;
     let stored = component
@@ -93,7 +104,7 @@ pub(crate) fn compile(
     if let Err(e) = stored {
         tracing::warn!(path = %path.display(), "could not cache a compiled plugin: {e:#}");
     }
-    Ok(component)
+    Ok((component, CodeOrigin::Compiled))
 }
 
 /// A built-in plugin, compiling nothing when its build-time artifact fits this engine (the
@@ -105,10 +116,10 @@ pub(crate) fn load_builtin(
     plugin: &BuiltinPlugin,
     dir: &Path,
     key: &CacheKey,
-) -> Result<Component, String> {
+) -> Result<(Component, CodeOrigin), String> {
     let path = cache_path(engine, dir, plugin.sha256);
     if let Some(component) = load_verified(engine, &path, key) {
-        return Ok(component);
+        return Ok((component, CodeOrigin::SignedCache));
     }
     if plugin.engine_hash == engine_hash(engine) {
         let stored = store_signed(plugin.artifact, &path, key);
@@ -117,7 +128,7 @@ pub(crate) fn load_builtin(
         match stored {
             Ok(()) => {
                 if let Some(component) = load_verified(engine, &path, key) {
-                    return Ok(component);
+                    return Ok((component, CodeOrigin::BuildArtifact));
                 }
             }
             Err(e) => {
@@ -127,7 +138,7 @@ pub(crate) fn load_builtin(
                 // for these settings (same engine hash); wasmtime checks the header and the
                 // settings again before using them.
                 if let Ok(component) = unsafe { Component::deserialize(engine, plugin.artifact) } {
-                    return Ok(component);
+                    return Ok((component, CodeOrigin::BuildArtifact));
                 }
             }
         }
@@ -146,7 +157,7 @@ fn load_verified(engine: &Engine, path: &Path, key: &CacheKey) -> Option<Compone
         Ok(true) => {}
         Ok(false) => {
             tracing::warn!(path = %path.display(), "discarding a plugin cache file whose signature does not verify (SEC-44)");
-            let _ = std::fs::remove_file(path);
+            remove_entry(path);
             return None;
         }
         Err(_) => return None,
@@ -160,21 +171,21 @@ fn load_verified(engine: &Engine, path: &Path, key: &CacheKey) -> Option<Compone
         Ok(c) => Some(c),
         Err(e) => {
             tracing::warn!(path = %path.display(), "ignoring a stale plugin cache entry: {e:#}");
-            let _ = std::fs::remove_file(path);
+            remove_entry(path);
             None
         }
     }
 }
 
-/// Whether the file's leading tag is the MAC of its name and the rest of it. Streams the file
-/// so that checking a large artifact allocates nothing large.
+/// Whether `<file>.sig` holds the MAC of the file's name and content. The tag sits beside
+/// the artifact, not in it, so that wasmtime can map the artifact file as it is. Streams the
+/// file so that checking a large artifact allocates nothing large.
 fn verify_file(path: &Path, name: &str, key: &CacheKey) -> std::io::Result<bool> {
     use std::io::Read;
     let mut file = std::fs::File::open(path)?;
-    let mut tag = [0u8; TAG_BYTES];
-    if file.read_exact(&mut tag).is_err() {
+    let Ok(tag) = std::fs::read(signature_path(path)) else {
         return Ok(false);
-    }
+    };
     let mut mac = key.mac(name);
     let mut buffer = [0u8; 64 * 1024];
     loop {
@@ -183,9 +194,22 @@ fn verify_file(path: &Path, name: &str, key: &CacheKey) -> std::io::Result<bool>
             n => mac.update(&buffer[..n]),
         }
     }
-    Ok(mac.verify_slice(&tag).is_ok())
+    Ok(tag.len() == TAG_BYTES && mac.verify_slice(&tag).is_ok())
 }
 
+fn signature_path(path: &Path) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(".sig");
+    PathBuf::from(name)
+}
+
+fn remove_entry(path: &Path) {
+    let _ = std::fs::remove_file(path);
+    let _ = std::fs::remove_file(signature_path(path));
+}
+
+/// Writes the artifact, then its signature, each under a unique name renamed into place:
+/// readers never see half a file, and an artifact without its signature is never used.
 fn store_signed(artifact: &[u8], path: &Path, key: &CacheKey) -> anyhow::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     create_private_dir(dir)?;
@@ -195,11 +219,13 @@ fn store_signed(artifact: &[u8], path: &Path, key: &CacheKey) -> anyhow::Result<
         .unwrap_or_default();
     let mut mac = key.mac(&name);
     mac.update(artifact);
-    // Written under a unique name, then renamed into place: readers never see half a file.
+    let _ = std::fs::remove_file(signature_path(path));
     let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
-    std::io::Write::write_all(&mut tmp, &mac.finalize().into_bytes())?;
     std::io::Write::write_all(&mut tmp, artifact)?;
     tmp.persist(path)?;
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+    std::io::Write::write_all(&mut tmp, &mac.finalize().into_bytes())?;
+    tmp.persist(signature_path(path))?;
     Ok(())
 }
 

@@ -39,6 +39,8 @@ pub(crate) struct LoadedPlugin {
     pub patterns: Vec<UrlPattern>,
     pub sha256: String,
     pub interface_version: &'static str,
+    /// Where its machine code came from this time.
+    pub code_origin: cache::CodeOrigin,
     bindings: Bindings,
     http: Option<Arc<HttpCapability>>,
     name: Arc<str>,
@@ -53,14 +55,14 @@ impl LoadedPlugin {
         config: &PluginHostConfig,
     ) -> Result<Self, String> {
         let sha256 = cache::sha256_hex(bytes);
-        let component = cache::compile(
+        let (component, origin) = cache::compile(
             &engine.engine,
             bytes,
             &sha256,
             &cache::cache_dir(&config.data_directory),
             &config.cache_key,
         )?;
-        Self::from_component(engine, component, sha256, config)
+        Self::from_component(engine, component, origin, sha256, config)
     }
 
     /// A plugin built into the binary, from its precompiled artifact when the engine's
@@ -70,18 +72,19 @@ impl LoadedPlugin {
         builtin: &BuiltinPlugin,
         config: &PluginHostConfig,
     ) -> Result<Self, String> {
-        let component = cache::load_builtin(
+        let (component, origin) = cache::load_builtin(
             &engine.engine,
             builtin,
             &cache::cache_dir(&config.data_directory),
             &config.cache_key,
         )?;
-        Self::from_component(engine, component, builtin.sha256.to_owned(), config)
+        Self::from_component(engine, component, origin, builtin.sha256.to_owned(), config)
     }
 
     fn from_component(
         engine: &PluginEngine,
         component: wasmtime::component::Component,
+        origin: cache::CodeOrigin,
         sha256: String,
         config: &PluginHostConfig,
     ) -> Result<Self, String> {
@@ -112,6 +115,7 @@ impl LoadedPlugin {
             patterns: vec![],
             sha256,
             interface_version,
+            code_origin: origin,
             bindings,
             http: None,
             name: Arc::from("(loading)"),

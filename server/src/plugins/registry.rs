@@ -88,6 +88,9 @@ impl PluginRegistry {
         .await??;
         {
             let mut inner = registry.write();
+            for plugin in &builtins {
+                tracing::debug!(plugin = %plugin.info.name, origin = ?plugin.code_origin, "built-in plugin ready");
+            }
             for plugin in builtins {
                 inner.builtins.insert(
                     plugin.info.name.clone(),

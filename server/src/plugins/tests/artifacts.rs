@@ -5,7 +5,7 @@
 use super::{plugin_bytes, test_config};
 use crate::plugins::PluginHostConfig;
 use crate::plugins::builtin::BUILTIN_PLUGINS;
-use crate::plugins::cache::{CacheKey, cache_dir, sha256_hex};
+use crate::plugins::cache::{CacheKey, CodeOrigin, cache_dir, sha256_hex};
 use crate::plugins::engine::PluginEngine;
 use crate::plugins::loaded::LoadedPlugin;
 use std::path::PathBuf;
@@ -16,8 +16,15 @@ fn cache_file_of(config: &PluginHostConfig, bytes: &[u8]) -> PathBuf {
     std::fs::read_dir(cache_dir(&config.data_directory))
         .unwrap()
         .map(|e| e.unwrap().path())
-        .find(|p| p.file_name().unwrap().to_string_lossy().starts_with(&sha))
+        .find(|p| {
+            let name = p.file_name().unwrap().to_string_lossy().into_owned();
+            name.starts_with(&sha) && name.ends_with(".cwasm")
+        })
         .expect("a cache file named by the module's SHA-256")
+}
+
+fn sig(cache_file: &std::path::Path) -> PathBuf {
+    PathBuf::from(format!("{}.sig", cache_file.display()))
 }
 
 fn load(engine: &PluginEngine, config: &PluginHostConfig, bytes: &[u8]) -> LoadedPlugin {
@@ -48,12 +55,20 @@ fn a_swapped_or_edited_artifact_is_discarded_and_recompiled_sec_44() {
     let victim_name = load(&engine, &config, &victim).info.name;
     let other_name = load(&engine, &config, &other).info.name;
     assert_ne!(victim_name, other_name);
+    // Untouched, the cache is used.
+    assert_eq!(
+        load(&engine, &config, &victim).code_origin,
+        CodeOrigin::SignedCache
+    );
     let victim_file = cache_file_of(&config, &victim);
     let other_file = cache_file_of(&config, &other);
 
     // Another module's genuine, signed artifact copied over the victim's name.
     std::fs::copy(&other_file, &victim_file).unwrap();
-    assert_eq!(load(&engine, &config, &victim).info.name, victim_name);
+    std::fs::copy(sig(&other_file), sig(&victim_file)).unwrap();
+    let reloaded = load(&engine, &config, &victim);
+    assert_eq!(reloaded.info.name, victim_name);
+    assert_eq!(reloaded.code_origin, CodeOrigin::Compiled);
     assert_ne!(
         std::fs::read(&victim_file).unwrap(),
         std::fs::read(&other_file).unwrap(),
@@ -65,7 +80,9 @@ fn a_swapped_or_edited_artifact_is_discarded_and_recompiled_sec_44() {
     let last = edited.len() - 1;
     edited[last] ^= 0xff;
     std::fs::write(&victim_file, &edited).unwrap();
-    assert_eq!(load(&engine, &config, &victim).info.name, victim_name);
+    let reloaded = load(&engine, &config, &victim);
+    assert_eq!(reloaded.info.name, victim_name);
+    assert_eq!(reloaded.code_origin, CodeOrigin::Compiled);
     assert_ne!(std::fs::read(&victim_file).unwrap(), edited);
 
     // A file signed by another server (another secret) is not trusted either.
@@ -73,32 +90,47 @@ fn a_swapped_or_edited_artifact_is_discarded_and_recompiled_sec_44() {
     stranger.data_directory = root.path().join("stranger");
     stranger.cache_key = CacheKey::derive(b"someone else's secret");
     load(&engine, &stranger, &victim);
-    let foreign = std::fs::read(cache_file_of(&stranger, &victim)).unwrap();
+    let foreign_file = cache_file_of(&stranger, &victim);
+    let foreign = std::fs::read(&foreign_file).unwrap();
     std::fs::write(&victim_file, &foreign).unwrap();
-    assert_eq!(load(&engine, &config, &victim).info.name, victim_name);
-    assert_ne!(std::fs::read(&victim_file).unwrap(), foreign);
+    std::fs::copy(sig(&foreign_file), sig(&victim_file)).unwrap();
+    let reloaded = load(&engine, &config, &victim);
+    assert_eq!(reloaded.info.name, victim_name);
+    assert_eq!(reloaded.code_origin, CodeOrigin::Compiled);
+    // Same machine code (one compiler, one module), but now under this server's signature.
+    assert_ne!(
+        std::fs::read(sig(&victim_file)).unwrap(),
+        std::fs::read(sig(&foreign_file)).unwrap()
+    );
 }
 
-#[tokio::test]
-async fn default_plugins_start_from_their_build_time_artifacts_without_compiling() {
+#[test]
+fn default_plugins_start_from_their_build_time_artifacts_without_compiling() {
     let root = tempfile::tempdir().unwrap();
     let config = PluginHostConfig {
         // The default memory cap: the settings build.rs precompiled for.
         memory_limit_bytes: crate::plugins::DEFAULT_MEMORY_LIMIT_BYTES,
         ..test_config(root.path())
     };
-    let registry = crate::plugins::PluginRegistry::start(
-        config.clone(),
-        tokio_util::sync::CancellationToken::new(),
-    )
-    .await
-    .unwrap();
-    assert_eq!(registry.list().len(), BUILTIN_PLUGINS.len());
+    let engine = PluginEngine::new(&config).unwrap();
     for builtin in BUILTIN_PLUGINS {
-        // The cache file holds build.rs's artifact itself (after the 32-byte tag): nothing
-        // was compiled at start.
+        let first = LoadedPlugin::load_builtin(&engine, builtin, &config).unwrap();
+        assert_eq!(
+            first.code_origin,
+            CodeOrigin::BuildArtifact,
+            "{}",
+            builtin.name
+        );
+        // Written into the signed cache as it is, and mapped from there next time.
         let file = std::fs::read(cache_file_of(&config, builtin.wasm)).unwrap();
-        assert_eq!(&file[32..], builtin.artifact, "{}", builtin.name);
+        assert_eq!(file, builtin.artifact, "{}", builtin.name);
+        let again = LoadedPlugin::load_builtin(&engine, builtin, &config).unwrap();
+        assert_eq!(
+            again.code_origin,
+            CodeOrigin::SignedCache,
+            "{}",
+            builtin.name
+        );
         assert_eq!(builtin.sha256, sha256_hex(builtin.wasm));
     }
 }
