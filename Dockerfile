@@ -79,9 +79,11 @@ RUN rustup set profile minimal \
     && rustc --version
 
 COPY . .
-# The page is embedded by server/build.rs when web/dist exists at build time.
+# server/build.rs embeds web/dist; the page comes from the web stage, so build.rs is told not
+# to look for npm here (NAS_SKIP_WEB_BUILD), and the build stops if the page is missing.
 COPY --from=web /src/web/dist web/dist
-RUN cargo build --release --locked -p nas-music-downloader \
+RUN test -f web/dist/index.html \
+    && NAS_SKIP_WEB_BUILD=1 cargo build --release --locked -p nas-music-downloader \
     && cp target/release/nas-music-downloader /usr/local/bin/ \
     && rm -rf target
 
