@@ -8,7 +8,8 @@
 #      once, with BuildKit;
 #   3. brings docker-compose.yml up (project nas-e2e) with PUID/PGID 1234:1234, a temporary
 #      DOWNLOADS_HOST_PATH that Docker creates, the API on 127.0.0.1 only, private URLs
-#      allowed, and waits for both healthchecks;
+#      allowed, and waits for both healthchecks; checks every tool passed the server's
+#      preflight and the page built into the binary is served;
 #   4. registers, logs in, asks for an mp3 of a WAV fixture served from this machine on the
 #      compose network's gateway address, waits for it to complete, and checks the file is in
 #      the mounted folder, is an mp3, and belongs to PUID:PGID; the server runs as PUID:PGID
@@ -87,6 +88,8 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
+json() { python3 -c 'import json, sys; d = json.load(sys.stdin); print(eval(sys.argv[1], {}, {"d": d}))' "$1"; }
+
 # ---- 1. host packages and the engine ------------------------------------------------------------
 step "host packages"
 need=()
@@ -100,7 +103,7 @@ fi
 if [ ${#need[@]} -gt 0 ]; then
     echo "installing ${need[*]}" >&2
     apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" \
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" \
         >"$LOGS/apt.log" 2>&1 || { tail -n 30 "$LOGS/apt.log" >&2; fail "apt-get install ${need[*]}"; }
 fi
 # Debian's client matches Debian's engine (20.10) and builds with BuildKit without buildx; a
@@ -144,11 +147,19 @@ else
 fi
 
 step "server image ($IMAGE)"
+# CPU time of the build steps (cgroup v1 with the cgroupfs driver, as here), to tell a slow
+# machine from a busy one in the log.
+cpu_used() { cat /sys/fs/cgroup/cpuacct/docker/buildkit/cpuacct.usage 2>/dev/null || echo 0; }
+cpu_before="$(cpu_used)"
 if ! DOCKER_BUILDKIT=1 "$DOCKER" build --progress=plain -t "$IMAGE" . >"$LOGS/build.log" 2>&1; then
     tail -n 60 "$LOGS/build.log" >&2
     fail "docker build (full log: $LOGS/build.log)"
 fi
 "$DOCKER" image inspect -f 'image {{.Id}}, {{.Size}} bytes' "$IMAGE" >&2
+cpu_after="$(cpu_used)"
+if [ "$cpu_after" != 0 ]; then
+    echo "build steps used $(((cpu_after - cpu_before) / 1000000000)) s of CPU on $(nproc) cores" >&2
+fi
 
 # ---- 3. the stack ---------------------------------------------------------------------------------
 step "compose up"
@@ -176,8 +187,23 @@ for _ in $(seq 1 120); do
     sleep 1
 done
 [ "$health" = healthy ] || fail "server is '$health' (healthcheck: $("$DOCKER" inspect -f '{{json .State.Health}}' "$SERVER" 2>/dev/null | tail -c 600))"
-curl -fsS "$API/health" >"$WORK/health.json" || fail "GET /health on the published port"
+
+step "tools preflight, web page, API docs"
+preflight=""
+for _ in $(seq 1 60); do
+    curl -fsS "$API/health" >"$WORK/health.json" || fail "GET /health on the published port"
+    preflight="$(json 'd["preflight"]' <"$WORK/health.json")"
+    [ "$preflight" = "done" ] && break
+    sleep 1
+done
 echo "health: $(cat "$WORK/health.json")" >&2
+[ "$preflight" = "done" ] || fail "the tool preflight is still '$preflight' after 60 s"
+missing="$(json '" ".join(k for k, v in d["tools"].items() if v["status"] != "ok")' <"$WORK/health.json")"
+[ -z "$missing" ] || fail "tools not ok in the image: $missing"
+[ "$(json 'd.get("output_writable")' <"$WORK/health.json")" = True ] || fail "the output folder is not writable"
+curl -fsS -H 'Accept: text/html' "$API/" | grep -q '<div id="root">' ||
+    fail "GET / does not serve the web page built into the binary"
+curl -fsS -o /dev/null "$API/docs" || fail "GET /docs"
 
 # ---- 4. a download through the API -----------------------------------------------------------------
 step "fixture server on the compose network's gateway"
@@ -198,8 +224,6 @@ FIXTURE_PID=$!
 for _ in $(seq 1 50); do curl -fs -o /dev/null "http://$GATEWAY:$FIXTURE_PORT/docker-e2e-tone.wav" && break; sleep 0.1; done
 FIXTURE_URL="http://$GATEWAY:$FIXTURE_PORT/docker-e2e-tone.wav"
 echo "fixture: $FIXTURE_URL" >&2
-
-json() { python3 -c 'import json, sys; d = json.load(sys.stdin); print(eval(sys.argv[1], {}, {"d": d}))' "$1"; }
 
 step "register, log in, download as mp3"
 code="$(curl -sS -o "$WORK/register.json" -w '%{http_code}' -H 'Content-Type: application/json' \
