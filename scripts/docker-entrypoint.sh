@@ -21,6 +21,9 @@ fi
 data="${DATA_DIRECTORY:-/data}"
 output="${OUTPUT_DIRECTORY:-/downloads}"
 
+# yt-dlp and Deno keep caches under HOME; the data volume is the one folder that persists.
+export HOME="$data"
+
 if [ "$(id -u)" != 0 ]; then
     exec "$@"
 fi
@@ -57,6 +60,4 @@ if ! as_user test -w "$output"; then
     say "warning: $output is not writable by PUID=$puid PGID=$pgid (owner $(stat -c %u:%g "$output")); downloads will fail until PUID/PGID match the share's owner"
 fi
 
-# yt-dlp and Deno keep caches under HOME; the data volume is the one folder that persists.
-export HOME="$data"
 exec setpriv --reuid="$puid" --regid="$pgid" --clear-groups --inh-caps=-all "$@"
