@@ -5,9 +5,9 @@
 #   postgres:17            a stand-in built on it from Debian's postgresql (.ci/postgres-standin)
 # The names are read from the Dockerfile's FROM lines and the compose file, so they follow them.
 #
-# The base image trusts what this machine trusts: the host's CA bundle is added as a local CA
-# (Debian's ca-certificates picks it up when a stage installs it), and pip and Node, which
-# bring their own CA lists, are pointed at the system bundle. Where HTTPS is intercepted by a
+# The base image trusts what this machine trusts: the host's CAs that Debian does not ship are
+# added as local CAs (Debian's ca-certificates picks them up when a stage installs it), and pip
+# and Node, which bring their own CA lists, are pointed at the system bundle. Where HTTPS is intercepted by a
 # proxy (as on the CI machines) that is what lets the build stages reach the registries.
 #
 # Usage: .ci/docker-base-images.sh   (root; needs debootstrap and a running Docker engine)
@@ -55,8 +55,24 @@ Components: main
 Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 EOF
 rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/* "$rootfs"/tmp/*
+# Only the certificates Debian's ca-certificates does not ship (the proxy's, say), one per
+# file, as update-ca-certificates wants them.
+find /usr/share/ca-certificates -name '*.crt' -exec cat {} + >"$work/debian-cas.pem" 2>/dev/null || true
 mkdir -p "$rootfs/usr/local/share/ca-certificates"
-cp /etc/ssl/certs/ca-certificates.crt "$rootfs/usr/local/share/ca-certificates/ci-host-trust.crt"
+awk -v known="$work/debian-cas.pem" -v dir="$rootfs/usr/local/share/ca-certificates" '
+    /-----BEGIN CERTIFICATE-----/ { body = ""; inside = 1; next }
+    /-----END CERTIFICATE-----/ {
+        inside = 0
+        if (FILENAME == known) shipped[body] = 1
+        else if (!(body in shipped)) {
+            out = sprintf("%s/ci-host-%03d.crt", dir, ++n)
+            printf "-----BEGIN CERTIFICATE-----\n%s-----END CERTIFICATE-----\n", body >out
+            close(out)
+        }
+        next
+    }
+    inside { body = body $0 "\n" }' "$work/debian-cas.pem" /etc/ssl/certs/ca-certificates.crt
+echo "trusting $(find "$rootfs/usr/local/share/ca-certificates" -name 'ci-host-*.crt' | wc -l) CA certificate(s) of this machine beyond Debian's" >&2
 
 say "importing $base"
 tar --numeric-owner -C "$rootfs" -c . |
