@@ -11,6 +11,7 @@
 //! Needs `target/release/nas-music-downloader` (`NAS_SERVER_BIN` overrides), ffmpeg
 //! (`FFMPEG_PATH`) and the pinned yt-dlp (`YTDLP_PATH`, default `.venv/bin/yt-dlp`).
 
+mod support;
 use anyhow::{Context, bail, ensure};
 use futures_util::StreamExt;
 use nas_music_downloader::jobs::AudioFormat;
@@ -21,6 +22,7 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use support::{rss_kib, workspace_root};
 use tokio::sync::Notify;
 
 /// Timed runs of the single direct link and of the in-process / curl comparisons.
@@ -59,22 +61,6 @@ fn median(mut samples: Vec<Duration>) -> Duration {
 
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
-}
-
-fn rss_kib(pid: u32) -> anyhow::Result<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches(" kB").trim().parse().ok())
-        .context("no VmRSS")
-}
-
-fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
 }
 
 fn tool(var: &str, default: PathBuf) -> PathBuf {

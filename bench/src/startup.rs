@@ -10,28 +10,14 @@
 //! connection answers 200; until the server listens, the bench retries the connection
 //! every 0.5 ms.
 
+mod support;
 use anyhow::{Context, bail};
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
-
-fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
-}
-
-fn rss_kib(pid: u32) -> anyhow::Result<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches(" kB").trim().parse().ok())
-        .context("no VmRSS")
-}
+use support::{rss_kib, workspace_root};
 
 /// One `GET /health` on a new connection: the status code and body, or `None` when nothing
 /// listens yet.

@@ -115,17 +115,27 @@ pub fn resolve_program(program: &Path) -> Option<PathBuf> {
 /// Runs `program args` to completion (for version probes), at most `timeout`, returning
 /// stdout if it exited 0.
 pub async fn capture_output(program: &Path, args: &[&str], timeout: Duration) -> Option<String> {
-    let mut cmd = group_command(program, args);
-    let child = cmd.spawn().ok()?;
+    let out = run_to_completion(program, args, timeout).await?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// Runs `program args` in its own process group to completion, at most `timeout` (then the
+/// group is killed), and returns what it printed; `None` if it could not start or timed out.
+pub async fn run_to_completion<S: AsRef<OsStr>>(
+    program: &Path,
+    args: &[S],
+    timeout: Duration,
+) -> Option<std::process::Output> {
+    let child = group_command(program, args).spawn().ok()?;
     let mut guard = GroupGuard::new(&child);
     let out = tokio::time::timeout(timeout, child.wait_with_output())
         .await
         .ok()?
         .ok()?;
     guard.finish();
-    out.status
-        .success()
-        .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+    Some(out)
 }
 
 /// How a supervised child ended.

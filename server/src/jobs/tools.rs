@@ -10,7 +10,7 @@ use std::time::Duration;
 use tokio::sync::watch;
 
 use super::model::ExecutorConfig;
-use super::process::{GroupGuard, capture_output, group_command};
+use super::process::{capture_output, run_to_completion};
 
 /// How long one version probe may take (yt-dlp's Python start is the slow one).
 const PROBE_TIMEOUT: Duration = Duration::from_secs(20);
@@ -156,13 +156,7 @@ async fn first_line_version(program: &Path) -> Option<String> {
 /// Runs `program args` (at most PROBE_TIMEOUT) and returns what it printed on stderr,
 /// whatever its exit status.
 async fn capture_stderr(program: &Path, args: &[std::ffi::OsString]) -> Option<String> {
-    let child = group_command(program, args).spawn().ok()?;
-    let mut guard = GroupGuard::new(&child);
-    let out = tokio::time::timeout(PROBE_TIMEOUT, child.wait_with_output())
-        .await
-        .ok()?
-        .ok()?;
-    guard.finish();
+    let out = run_to_completion(program, args, PROBE_TIMEOUT).await?;
     Some(String::from_utf8_lossy(&out.stderr).into_owned())
 }
 
