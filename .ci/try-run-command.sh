@@ -27,8 +27,6 @@ fail() { echo "run command: FAILED: $*" >&2; exit 1; }
 port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
 base="http://127.0.0.1:$port"
 mkdir -p "$work/media"
-"$ROOT/.venv/bin/ffmpeg" -hide_banner -loglevel error -f lavfi -i "sine=frequency=440:duration=3" \
-    -c:a pcm_s16le "$work/media/fixture.wav" 2>/dev/null || true
 
 # The README command, started from another folder; state and music in the temp folder.
 cd "$work"
@@ -60,7 +58,9 @@ page_type="$(curl -fsS -o /dev/null -w '%{content_type}' -H 'Accept: text/html' 
 curl -fsS -H 'Accept: text/html' "$base/" | grep -q '<div id="root">' || fail "/ is not the web page"
 curl -fsS -o /dev/null "$base/docs" || fail "/docs"
 
-# A user downloads a local fixture converted to mp3.
+# A user downloads a local fixture converted to mp3 (made with the tools the command installed).
+"$ROOT/.venv/bin/ffmpeg" -hide_banner -loglevel error -f lavfi -i "sine=frequency=440:duration=3" \
+    -c:a pcm_s16le "$work/media/fixture.wav" || fail "could not make the fixture"
 (cd "$work/media" && exec python3 -m http.server --bind 127.0.0.1 0) >"$work/media.log" 2>&1 &
 media_pid=$!
 for _ in $(seq 1 50); do grep -q "Serving HTTP" "$work/media.log" && break; sleep 0.1; done
