@@ -150,12 +150,31 @@ export function startMockServer({ port = 0, host = "127.0.0.1", distDir = resolv
     });
   };
 
+  // The stream contract: every `download` event carries an increasing SSE `id`; a client too
+  // slow to take its events (the socket's buffer is full) loses them and, once the socket
+  // drains, gets `event: resync` so it refetches, as the server contract says.
+  let eventId = 0;
+  const resync = (res) => {
+    res.lagging = false;
+    res.write("event: resync\ndata: {}\n\n");
+  };
   const publish = (d) => {
+    eventId += 1;
     const streams = s.streams.get(d.user_id);
     if (!streams) return;
     const { user_id: _u, ticks: _t, ...body } = d;
-    const text = `event: download\ndata: ${JSON.stringify(body)}\n\n`;
-    for (const res of streams) res.write(text);
+    const text = `id: ${eventId}\nevent: download\ndata: ${JSON.stringify(body)}\n\n`;
+    for (const res of streams) {
+      if (res.lagging) continue; // dropped; resync follows on drain
+      if (!res.write(text)) {
+        res.lagging = true;
+        res.once("drain", () => resync(res));
+      }
+    }
+  };
+  /** Tests: tell every stream of this user to resync, as after dropped events. */
+  s.resync = (userId) => {
+    for (const res of s.streams.get(userId) ?? []) resync(res);
   };
   const view = (d) => {
     const { user_id: _u, ticks: _t, ...body } = d;
