@@ -19,7 +19,7 @@ export default defineConfig({
   },
   build: { outDir: "dist", sourcemap: true },
   test: {
-    include: ["test/**/*.test.ts"],
+    include: ["test/**/*.test.ts", "test/**/*.test.tsx"],
     environment: "node",
   },
 });

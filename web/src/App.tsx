@@ -1,6 +1,8 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
+import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { ApiError, createClient, type ApiClient } from "./api/client";
-import type { User } from "./api/types";
+import { describeError } from "./lib/errors";
+import { queries } from "./api/queries";
 import {
   SESSION_EXPIRED_MESSAGE,
   browserStores,
@@ -51,9 +53,8 @@ const initial = (() => {
 
 export function App() {
   const stores = useMemo(browserStores, []);
+  const queryClient = useQueryClient();
   const [session, setSession] = useState<StoredSession | null>(initial.session);
-  const [user, setUser] = useState<User | null>(null);
-  const [userError, setUserError] = useState<string | null>(null);
   const [notice, setNotice] = useState<Notice | null>(initial.notice);
   const tokenRef = useRef<string | null>(initial.session?.token ?? null);
   const path = usePath();
@@ -63,11 +64,12 @@ export function App() {
       clearSession(stores);
       tokenRef.current = null;
       setSession(null);
-      setUser(null);
+      // Nothing of this account stays cached for the next one.
+      queryClient.clear();
       setNotice(message);
       navigate("/signin", true);
     },
-    [stores],
+    [stores, queryClient],
   );
 
   const client: ApiClient = useMemo(
@@ -90,23 +92,10 @@ export function App() {
     [stores],
   );
 
-  // Who am I? Also proves the stored token is still accepted.
-  useEffect(() => {
-    if (!session) return;
-    let cancelled = false;
-    setUserError(null);
-    client
-      .me()
-      .then((u) => !cancelled && setUser(u))
-      .catch((e: unknown) => {
-        if (cancelled) return;
-        if (e instanceof ApiError && e.status === 401) return; // endSession already ran
-        setUserError(e instanceof Error ? e.message : String(e));
-      });
-    return () => {
-      cancelled = true;
-    };
-  }, [session, client]);
+  // Who am I? Also proves the stored token is still accepted (a 401 ends the session).
+  const me = useQuery({ ...queries.me(client), enabled: session !== null });
+  const user = session ? me.data : undefined;
+  const userError = me.error && !(me.error instanceof ApiError && me.error.status === 401) ? describeError(me.error) : null;
 
   // Sign out when the token's lifetime runs out, rather than on the next failing click.
   useEffect(() => {
@@ -164,7 +153,7 @@ export function App() {
             <div className="card stack" role="alert">
               <p>{userError}</p>
               <div className="row">
-                <button type="button" onClick={() => setSession({ ...session })}>
+                <button type="button" onClick={() => void me.refetch()}>
                   Try again
                 </button>
                 <button type="button" className="secondary" onClick={() => endSession(null)}>
@@ -213,7 +202,7 @@ export function App() {
       );
       break;
     default:
-      screen = <DownloadsScreen client={client} getToken={() => tokenRef.current} onUnauthorized={() => endSession({ kind: "info", text: SESSION_EXPIRED_MESSAGE })} />;
+      screen = <DownloadsScreen client={client} token={session.token} />;
   }
 
   return (

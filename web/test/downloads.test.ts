@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Download, Page } from "../src/api/types";
-import { applyUpdate, fileKind, splitError } from "../src/lib/downloads";
+import { applyUpdate, fileKind, isDownload, mayJoin, splitError } from "../src/lib/downloads";
 
 function dl(id: number, extra: Partial<Download> = {}): Download {
   return {
@@ -30,38 +30,45 @@ const pageOf = (items: Download[], per_page = 3): Page<Download> => ({ items, to
 const all = { page: 1, status: "" as const, q: "" };
 
 describe("applyUpdate", () => {
-  it("replaces an item already shown", () => {
-    const p = applyUpdate(pageOf([dl(2), dl(1)]), dl(1, { status: "completed" }), all)!;
+  it("replaces an item on the page", () => {
+    const p = applyUpdate(pageOf([dl(2), dl(1)]), dl(1, { status: "completed" }))!;
     expect(p.items.map((d) => [d.id, d.status])).toEqual([[2, "pending"], [1, "completed"]]);
   });
 
-  it("adds a new item at the top of an unfiltered first page, keeping the page size", () => {
-    const p = applyUpdate(pageOf([dl(3), dl(2), dl(1)]), dl(4), all)!;
-    expect(p.items.map((d) => d.id)).toEqual([4, 3, 2]);
-    expect(p.total).toBe(4);
-    expect(p.pages).toBe(2);
+  it("answers null for an item not on the page: the caller decides whether to refetch", () => {
+    expect(applyUpdate(pageOf([dl(3), dl(2)]), dl(4))).toBeNull();
   });
 
-  it("leaves filtered or later pages alone", () => {
-    const start = pageOf([dl(1)]);
-    expect(applyUpdate(start, dl(9), { ...all, page: 2 })).toBe(start);
-    expect(applyUpdate(start, dl(9), { ...all, q: "x" })).toBe(start);
-    expect(applyUpdate(start, dl(9), { ...all, status: "failed" })).toBe(start);
-    expect(applyUpdate(start, dl(9, { status: "failed" }), { ...all, status: "failed" })!.items[0].id).toBe(9);
-  });
-
-  it("drops an item the server reports deleted, and never adds one", () => {
+  it("drops an item the server reports deleted", () => {
     const start = { ...pageOf([dl(3), dl(2), dl(1)]), total: 4, pages: 2 };
-    const p = applyUpdate(start, dl(2, { status: "deleted" }), all)!;
+    const p = applyUpdate(start, dl(2, { status: "deleted" }))!;
     expect(p.items.map((d) => d.id)).toEqual([3, 1]);
     expect(p.total).toBe(3);
     expect(p.pages).toBe(1);
-    // Already gone (a reload beat the event): nothing changes, nothing comes back.
-    expect(applyUpdate(p, dl(2, { status: "deleted" }), all)).toBe(p);
+    expect(applyUpdate(p, dl(2, { status: "deleted" }))).toBeNull();
   });
 
-  it("tolerates no page yet", () => {
-    expect(applyUpdate(null, dl(1), all)).toBeNull();
+  it("reads fields the server sends as null or leaves out alike", () => {
+    const { title: _t, progress: _p, ...absent } = dl(5);
+    expect(applyUpdate(pageOf([dl(5)]), absent)!.items[0].title ?? null).toBeNull();
+  });
+});
+
+describe("mayJoin", () => {
+  it("is true unless the item is deleted or fails the status filter", () => {
+    expect(mayJoin(dl(1), all)).toBe(true);
+    expect(mayJoin(dl(1, { status: "deleted" }), all)).toBe(false);
+    expect(mayJoin(dl(1, { status: "failed" }), { ...all, status: "completed" })).toBe(false);
+    expect(mayJoin(dl(1, { status: "failed" }), { ...all, status: "failed" })).toBe(true);
+  });
+});
+
+describe("isDownload", () => {
+  it("accepts what the stream sends and rejects anything else", () => {
+    expect(isDownload(dl(1))).toBe(true);
+    expect(isDownload({ id: "1", url: "x", status: "pending" })).toBe(false);
+    expect(isDownload(null)).toBe(false);
+    expect(isDownload([])).toBe(false);
   });
 });
 

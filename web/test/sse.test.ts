@@ -1,58 +1,5 @@
 import { describe, expect, it, vi } from "vitest";
-import { SseParser, backoffDelay, openEventStream, type StreamState } from "../src/api/sse";
-
-describe("SseParser", () => {
-  it("parses a download event", () => {
-    const p = new SseParser();
-    const events = p.push('event: download\ndata: {"id":1}\n\n');
-    expect(events).toEqual([{ event: "download", data: '{"id":1}', id: null }]);
-  });
-
-  it("joins events split across arbitrary chunk boundaries", () => {
-    const text = 'event: download\ndata: {"id":1,"title":"a"}\n\nevent: download\ndata: {"id":2}\n\n';
-    for (let size = 1; size < text.length; size += 3) {
-      const p = new SseParser();
-      const out = [];
-      for (let i = 0; i < text.length; i += size) out.push(...p.push(text.slice(i, i + size)));
-      expect(out.map((e) => JSON.parse(e.data).id)).toEqual([1, 2]);
-    }
-  });
-
-  it("accepts CRLF and lone CR line endings, even when CRLF is split", () => {
-    const p = new SseParser();
-    expect(p.push("data: a\r")).toEqual([]);
-    expect(p.push("\n\r\n")).toEqual([{ event: "message", data: "a", id: null }]);
-    expect(p.push("data: b\r\rdata: c\n\n")).toEqual([
-      { event: "message", data: "b", id: null },
-      { event: "message", data: "c", id: null },
-    ]);
-  });
-
-  it("joins multi-line data with newlines and strips one leading space only", () => {
-    const p = new SseParser();
-    expect(p.push("data:one\ndata:  two\n\n")[0].data).toBe("one\n two");
-  });
-
-  it("ignores comments and keep-alives, and blank lines without data", () => {
-    const p = new SseParser();
-    expect(p.push(": keep-alive\n\n\n: connected\n\n")).toEqual([]);
-  });
-
-  it("remembers id and retry, resets the event type after dispatch", () => {
-    const p = new SseParser();
-    const [a, b] = p.push("retry: 2500\nid: 7\nevent: download\ndata: x\n\ndata: y\n\n");
-    expect(a).toEqual({ event: "download", data: "x", id: "7" });
-    expect(b).toEqual({ event: "message", data: "y", id: "7" });
-    expect(p.retry).toBe(2500);
-  });
-
-  it("drops an unfinished event at end of stream", () => {
-    const p = new SseParser();
-    expect(p.push("data: partial")).toEqual([]);
-    p.end();
-    expect(p.push("\n\n")).toEqual([]);
-  });
-});
+import { backoffDelay, openEventStream, type LiveEvent, type StreamState } from "../src/api/sse";
 
 describe("backoffDelay", () => {
   it("doubles from one second up to a 30 second cap", () => {
@@ -83,15 +30,17 @@ describe("openEventStream", () => {
     const calls: RequestInit[] = [];
     const fetchMock = vi.fn(async (_url: RequestInfo | URL, init?: RequestInit) => {
       calls.push(init!);
-      return streamResponse(['event: download\ndata: {"id":', "3}\n\n"]);
+      return streamResponse(['id: 7\nevent: down', 'load\ndata: {"id":', "3}\n\n"]);
     });
     const scheduled: number[] = [];
     const events: string[] = [];
     const states: StreamState[] = [];
+    const onOpen = vi.fn();
     let reconnect: (() => void) | null = null;
     const stop = openEventStream({
       url: "/api/downloads/events",
       getToken: () => "tok",
+      onOpen,
       onEvent: (e) => events.push(e.data),
       onStateChange: (s) => states.push(s),
       fetch: fetchMock as unknown as typeof fetch,
@@ -105,6 +54,7 @@ describe("openEventStream", () => {
     });
     await vi.waitFor(() => expect(scheduled.length).toBe(1));
     expect(events).toEqual(['{"id":3}']);
+    expect(onOpen).toHaveBeenCalledOnce();
     expect((calls[0].headers as Record<string, string>).Authorization).toBe("Bearer tok");
     expect(states).toEqual(["connecting", "open", "reconnecting"]);
     expect(scheduled[0]).toBe(1000);
@@ -112,6 +62,7 @@ describe("openEventStream", () => {
     await vi.waitFor(() => expect(scheduled.length).toBe(2));
     expect(fetchMock).toHaveBeenCalledTimes(2);
     expect(events).toHaveLength(2);
+    expect(onOpen).toHaveBeenCalledTimes(2); // every reconnect: the page refetches
     stop();
     expect(states.at(-1)).toBe("closed");
   });
@@ -172,5 +123,36 @@ describe("openEventStream", () => {
     await Promise.resolve();
     expect(fetchMock).not.toHaveBeenCalled();
     expect(states).toEqual(["closed"]);
+  });
+});
+
+describe("openEventStream parsing (eventsource-parser)", () => {
+  it("delivers event type, id and data; comments, retry and unnamed events as the format says", async () => {
+    const events: LiveEvent[] = [];
+    const scheduled: number[] = [];
+    openEventStream({
+      url: "/e",
+      getToken: () => "tok",
+      onEvent: (e) => events.push(e),
+      fetch: (async () =>
+        streamResponse([
+          "retry: 5000\n: keep-alive\n\n",
+          'id: 41\r\nevent: download\r\ndata: {"id":1}\r\n\r\n',
+          "event: resync\ndata: {}\n\n",
+          "data: a\ndata: b\n\n",
+          "data: unfinished",
+        ])) as unknown as typeof fetch,
+      random: () => 0.5,
+      setTimeout: (_fn, ms) => scheduled.push(ms),
+      clearTimeout: () => {},
+    });
+    await vi.waitFor(() => expect(scheduled).toHaveLength(1));
+    expect(events).toEqual([
+      { event: "download", id: "41", data: '{"id":1}' },
+      { event: "resync", id: null, data: "{}" },
+      { event: "message", id: null, data: "a\nb" },
+    ]);
+    // The server's retry: is a floor under the backoff.
+    expect(scheduled[0]).toBe(5000);
   });
 });

@@ -1,5 +1,10 @@
-// A small typed fetch client for the server's REST API. Relative URLs only: the page is
-// served by the server itself (or proxied by Vite in development).
+// The typed REST client: `openapi-fetch` calls typed by `schema.d.ts` (paths, parameters,
+// bodies and responses all come from the server's OpenAPI document), plus the three things
+// every call needs here: the bearer token, readable errors (`ApiError`), and sign-out on 401.
+// Screens and queries use the named methods below, never raw paths.
+import createFetchClient, { type Middleware } from "openapi-fetch";
+import type { paths } from "./schema";
+import { openEventStream, type LiveEvent, type StreamState } from "./sse";
 import type {
   AuditEntry,
   AuditQuery,
@@ -31,67 +36,40 @@ export class ApiError extends Error {
   }
 }
 
-export interface ClientOptions {
-  /** The current bearer token, read on every request. */
-  getToken: () => string | null;
-  /** Called when an authenticated request answers 401: the token expired or was revoked. */
-  onUnauthorized?: () => void;
-  fetch?: typeof fetch;
-  baseUrl?: string;
+export const OFFLINE_MESSAGE = "Cannot reach the server. Check your connection and try again.";
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
-type Body =
-  | { json: unknown }
-  | { form: Record<string, string> }
-  | { multipart: FormData }
-  | undefined;
-
-interface RequestOptions {
-  method?: string;
-  body?: Body;
-  query?: Record<string, string | number | boolean | null | undefined>;
-  /** Requests made before there is a session (sign-in, register) never trigger sign-out. */
-  anonymous?: boolean;
-  /** A 401 here means a wrong password, not a dead session (POST /auth/password). */
-  keepSessionOn401?: boolean;
+/** One line from a FastAPI-style field error `{loc, msg}` (or a bare string). */
+function fieldError(d: unknown): string {
+  if (typeof d === "string") return d;
+  if (!isRecord(d) || !("msg" in d)) return "";
+  const loc = Array.isArray(d.loc) ? d.loc.filter((x) => x !== "body").join(".") : "";
+  return loc ? `${loc}: ${String(d.msg)}` : String(d.msg);
 }
 
-/** Turns `{detail}` (or anything else a server or proxy might answer) into one readable line. */
-export function errorMessage(status: number, statusText: string, bodyText: string): string {
+/**
+ * Turns an error body into one readable line. `body` is what openapi-fetch hands back: the
+ * parsed JSON when it was JSON (`{detail: string}` or `{detail: [{loc, msg}]}`), else the text.
+ */
+export function errorMessage(status: number, statusText: string, body: unknown): string {
   const fallback = statusText ? `${status} ${statusText}` : `Request failed (${status})`;
-  if (!bodyText.trim()) return fallback;
-  try {
-    const parsed: unknown = JSON.parse(bodyText);
-    if (parsed && typeof parsed === "object" && "detail" in parsed) {
-      const detail = (parsed as { detail: unknown }).detail;
-      if (typeof detail === "string" && detail.trim()) return detail;
-      // A list of field errors, in the common `[{loc, msg}]` shape.
-      if (Array.isArray(detail)) {
-        const parts = detail
-          .map((d) => {
-            if (typeof d === "string") return d;
-            if (d && typeof d === "object" && "msg" in d) {
-              const loc = Array.isArray((d as { loc?: unknown }).loc)
-                ? (d as { loc: unknown[] }).loc.filter((x) => x !== "body").join(".")
-                : "";
-              return loc ? `${loc}: ${String((d as { msg: unknown }).msg)}` : String((d as { msg: unknown }).msg);
-            }
-            return "";
-          })
-          .filter(Boolean);
-        if (parts.length) return parts.join("; ");
-      }
-    }
-    if (parsed && typeof parsed === "object" && "message" in parsed) {
-      const message = (parsed as { message: unknown }).message;
-      if (typeof message === "string" && message.trim()) return message;
-    }
-    return fallback;
-  } catch {
+  if (typeof body === "string") {
     // Plain text (e.g. a framework's parse error): short enough to show, else the status line.
-    const text = bodyText.trim();
-    return text.length <= 300 && !text.startsWith("<") ? text : fallback;
+    const text = body.trim();
+    return text && text.length <= 300 && !text.startsWith("<") ? text : fallback;
   }
+  if (!isRecord(body)) return fallback;
+  const { detail, message } = body;
+  if (typeof detail === "string" && detail.trim()) return detail;
+  if (Array.isArray(detail)) {
+    const parts = detail.map(fieldError).filter(Boolean);
+    if (parts.length) return parts.join("; ");
+  }
+  if (typeof message === "string" && message.trim()) return message;
+  return fallback;
 }
 
 export function parseRetryAfter(value: string | null, now = Date.now()): number | null {
@@ -103,139 +81,170 @@ export function parseRetryAfter(value: string | null, now = Date.now()): number 
   return Math.max(0, Math.ceil((date - now) / 1000));
 }
 
-function queryString(query: RequestOptions["query"]): string {
-  if (!query) return "";
-  const params = new URLSearchParams();
-  for (const [key, value] of Object.entries(query)) {
-    if (value === undefined || value === null || value === "") continue;
-    params.set(key, String(value));
+export interface ClientOptions {
+  /** The current bearer token, read on every request. */
+  getToken: () => string | null;
+  /** Called when an authenticated request answers 401: the token expired or was revoked. */
+  onUnauthorized?: () => void;
+  fetch?: typeof fetch;
+  /** "" in the page (same origin); an absolute origin in tests, where `Request` needs one. */
+  baseUrl?: string;
+}
+
+/** Calls made before there is a session: no token is sent, and a 401 means bad credentials. */
+const PUBLIC_PATHS: ReadonlySet<string> = new Set<keyof paths>(["/auth/login", "/auth/register", "/health"]);
+/** A 401 here means a wrong current password, not a dead session. */
+const KEEPS_SESSION_ON_401: ReadonlySet<string> = new Set<keyof paths>(["/auth/password"]);
+
+/** What openapi-fetch resolves to: `data` on a 2xx, `error` (parsed JSON, else text) otherwise. */
+type Outcome<T> = { data: T; response: Response } | { error: unknown; response: Response };
+
+/**
+ * A successful call's body, or an `ApiError` with the server's message. `T` comes from the
+ * method's declared return type and tsc checks the generated response type is assignable to it
+ * (e.g. `UserResponse` to `Wire<UserResponse>`): a checked widening, not a cast.
+ */
+async function unwrap<T>(pending: Promise<Outcome<NoInfer<T>>>): Promise<T> {
+  let result: Outcome<T>;
+  try {
+    result = await pending;
+  } catch (e) {
+    // fetch rejects with a TypeError when the network is down; aborts (a superseded query) pass through.
+    if (e instanceof TypeError) throw new ApiError(0, OFFLINE_MESSAGE);
+    throw e;
   }
-  const s = params.toString();
-  return s ? `?${s}` : "";
+  const { response } = result;
+  if ("data" in result && response.ok) return result.data;
+  throw new ApiError(
+    response.status,
+    errorMessage(response.status, response.statusText, "error" in result ? result.error : ""),
+    parseRetryAfter(response.headers.get("Retry-After")),
+  );
+}
+
+/** `?q=` and `?status=` mean "no filter": leave them out rather than send empty strings. */
+function orUndefined<T>(value: T | "" | null | undefined): T | undefined {
+  return value === "" || value === null ? undefined : value;
 }
 
 export function createClient(options: ClientOptions) {
-  const doFetch = options.fetch ?? ((input, init) => fetch(input, init));
-  const base = options.baseUrl ?? "";
+  const doFetch = options.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => fetch(input, init));
+  const baseUrl = options.baseUrl ?? "";
+  const api = createFetchClient<paths>({ baseUrl, fetch: doFetch });
 
-  async function request<T>(path: string, opts: RequestOptions = {}): Promise<T> {
-    return (await requestWithStatus<T>(path, opts)).body;
-  }
+  const auth: Middleware = {
+    onRequest({ request, schemaPath }) {
+      const token = options.getToken();
+      if (token && !PUBLIC_PATHS.has(schemaPath)) request.headers.set("Authorization", `Bearer ${token}`);
+      request.headers.set("Accept", "application/json");
+      return request;
+    },
+    onResponse({ request, response, schemaPath }) {
+      if (response.status === 401 && request.headers.has("Authorization") && !KEEPS_SESSION_ON_401.has(schemaPath)) {
+        options.onUnauthorized?.();
+      }
+      return undefined;
+    },
+  };
+  api.use(auth);
 
-  async function requestWithStatus<T>(path: string, opts: RequestOptions = {}): Promise<{ status: number; body: T }> {
-    const headers: Record<string, string> = { Accept: "application/json" };
-    const token = options.getToken();
-    if (token && !opts.anonymous) headers.Authorization = `Bearer ${token}`;
-    let body: BodyInit | undefined;
-    if (opts.body && "json" in opts.body) {
-      headers["Content-Type"] = "application/json";
-      body = JSON.stringify(opts.body.json);
-    } else if (opts.body && "form" in opts.body) {
-      headers["Content-Type"] = "application/x-www-form-urlencoded";
-      body = new URLSearchParams(opts.body.form).toString();
-    } else if (opts.body && "multipart" in opts.body) {
-      body = opts.body.multipart; // the browser sets the boundary
-    }
-
-    let response: Response;
-    try {
-      response = await doFetch(base + path + queryString(opts.query), {
-        method: opts.method ?? "GET",
-        headers,
-        body,
-      });
-    } catch {
-      throw new ApiError(0, "Cannot reach the server. Check your connection and try again.");
-    }
-
-    if (response.ok) {
-      if (response.status === 204) return { status: 204, body: undefined as T };
-      const text = await response.text();
-      return { status: response.status, body: (text ? JSON.parse(text) : undefined) as T };
-    }
-
-    const text = await response.text().catch(() => "");
-    if (response.status === 401 && !opts.anonymous && !opts.keepSessionOn401 && token) {
-      options.onUnauthorized?.();
-    }
-    throw new ApiError(
-      response.status,
-      errorMessage(response.status, response.statusText, text),
-      parseRetryAfter(response.headers.get("Retry-After")),
-    );
-  }
+  type Signal = { signal?: AbortSignal };
 
   return {
-    request,
-
     // --- auth ---
-    register: (body: RegisterRequest) =>
-      request<User>("/auth/register", { method: "POST", body: { json: body }, anonymous: true }),
-    login: (username: string, password: string) =>
-      request<TokenResponse>("/auth/login", {
-        method: "POST",
-        body: { form: { username, password } },
-        anonymous: true,
-      }),
-    logout: () => request<MessageResponse>("/auth/logout", { method: "POST" }),
-    me: () => request<User>("/auth/me"),
-    changePassword: (body: PasswordChangeRequest) =>
-      request<TokenResponse>("/auth/password", {
-        method: "POST",
-        body: { json: body },
-        keepSessionOn401: true,
-      }),
+    register: (body: RegisterRequest): Promise<User> => unwrap(api.POST("/auth/register", { body })),
+    /** The OAuth2 password grant: a form body, as the spec says (openapi-fetch encodes it for this content type). */
+    login: (username: string, password: string): Promise<TokenResponse> =>
+      unwrap(
+        api.POST("/auth/login", {
+          body: { username, password },
+          headers: { "Content-Type": "application/x-www-form-urlencoded" },
+        }),
+      ),
+    logout: (): Promise<MessageResponse> => unwrap(api.POST("/auth/logout")),
+    me: (o: Signal = {}): Promise<User> => unwrap(api.GET("/auth/me", o)),
+    changePassword: (body: PasswordChangeRequest): Promise<TokenResponse> =>
+      unwrap(api.POST("/auth/password", { body })),
 
     // --- downloads ---
     /** `created` is false when the same link and format was already queued (200, not 202). */
     createDownload: async (url: string, format?: DownloadFormat) => {
-      const { status, body } = await requestWithStatus<Download>("/api/download", {
-        method: "POST",
-        body: { json: format && format !== "best" ? { url, format } : { url } },
-      });
-      return { download: body, created: status !== 200 };
+      const pending = api.POST("/api/download", { body: format && format !== "best" ? { url, format } : { url } });
+      const download: Download = await unwrap(pending);
+      return { download, created: (await pending).response.status !== 200 };
     },
-    listDownloads: (q: DownloadQuery = {}) =>
-      request<Page<Download>>("/api/downloads", {
-        query: { page: q.page ?? 1, per_page: q.per_page ?? 20, status: q.status, q: q.q },
-      }),
-    getDownload: (id: number) => request<Download>(`/api/downloads/${id}`),
-    cancelDownload: (id: number) =>
-      request<Download>(`/api/downloads/${id}/cancel`, { method: "POST" }),
-    retryDownload: (id: number) =>
-      request<Download>(`/api/downloads/${id}/retry`, { method: "POST" }),
-    deleteDownload: (id: number, deleteFile: boolean) =>
-      request<void>(`/api/downloads/${id}`, {
-        method: "DELETE",
-        query: { delete_file: deleteFile },
+    listDownloads: (q: DownloadQuery = {}, o: Signal = {}): Promise<Page<Download>> =>
+      unwrap(
+        api.GET("/api/downloads", {
+          ...o,
+          params: {
+            query: { page: q.page ?? 1, per_page: q.per_page ?? 20, status: orUndefined(q.status), q: orUndefined(q.q) },
+          },
+        }),
+      ),
+    getDownload: (id: number): Promise<Download> => unwrap(api.GET("/api/downloads/{id}", { params: { path: { id } } })),
+    cancelDownload: (id: number): Promise<Download> =>
+      unwrap(api.POST("/api/downloads/{id}/cancel", { params: { path: { id } } })),
+    retryDownload: (id: number): Promise<Download> =>
+      unwrap(api.POST("/api/downloads/{id}/retry", { params: { path: { id } } })),
+    deleteDownload: async (id: number, deleteFile: boolean): Promise<void> => {
+      await unwrap(api.DELETE("/api/downloads/{id}", { params: { path: { id }, query: { delete_file: deleteFile } } }));
+    },
+    /** The live stream of this user's downloads, with this client's token, fetch and 401 handling. */
+    downloadEvents: (handlers: {
+      onEvent: (event: LiveEvent) => void;
+      onOpen?: () => void;
+      onStateChange?: (state: StreamState) => void;
+    }) =>
+      openEventStream({
+        url: `${baseUrl}/api/downloads/events`,
+        getToken: options.getToken,
+        onUnauthorized: options.onUnauthorized,
+        fetch: doFetch,
+        ...handlers,
       }),
 
     // --- plugins ---
-    listPlugins: () => request<Plugin[]>("/api/plugins"),
-    uploadPlugin: (file: File | Blob, filename = "plugin.wasm") => {
+    listPlugins: (o: Signal = {}): Promise<Plugin[]> => unwrap(api.GET("/api/plugins", o)),
+    uploadPlugin: (file: File | Blob, filename = "plugin.wasm"): Promise<Plugin> => {
       const form = new FormData();
       form.append("file", file, file instanceof File ? file.name : filename);
-      return request<Plugin>("/api/admin/plugins", { method: "POST", body: { multipart: form } });
+      return unwrap(
+        api.POST("/api/admin/plugins", {
+          // openapi-typescript types a `format: binary` field as a string, so the typed body only
+          // names the file; what is sent is the FormData above (the browser sets the boundary).
+          body: { file: file instanceof File ? file.name : filename },
+          bodySerializer: () => form,
+        }),
+      );
     },
-    setPluginEnabled: (name: string, enabled: boolean) =>
-      request<Plugin>(`/api/admin/plugins/${encodeURIComponent(name)}`, {
-        method: "PATCH",
-        body: { json: { enabled } },
-      }),
-    removePlugin: (name: string) =>
-      request<void>(`/api/admin/plugins/${encodeURIComponent(name)}`, { method: "DELETE" }),
+    setPluginEnabled: (name: string, enabled: boolean): Promise<Plugin> =>
+      unwrap(api.PATCH("/api/admin/plugins/{name}", { params: { path: { name } }, body: { enabled } })),
+    removePlugin: async (name: string): Promise<void> => {
+      await unwrap(api.DELETE("/api/admin/plugins/{name}", { params: { path: { name } } }));
+    },
 
     // --- admin ---
-    listUsers: (page = 1, perPage = 20) =>
-      request<Page<User>>("/api/admin/users", { query: { page, per_page: perPage } }),
-    updateUser: (id: number, patch: UserUpdate) =>
-      request<User>(`/api/admin/users/${id}`, { method: "PATCH", body: { json: patch } }),
-    listAudit: (q: AuditQuery = {}) =>
-      request<Page<AuditEntry>>("/api/admin/audit", {
-        query: { page: q.page ?? 1, per_page: q.per_page ?? 50, user_id: q.user_id, action: q.action },
-      }),
+    listUsers: (page = 1, perPage = 20, o: Signal = {}): Promise<Page<User>> =>
+      unwrap(api.GET("/api/admin/users", { ...o, params: { query: { page, per_page: perPage } } })),
+    updateUser: (id: number, patch: UserUpdate): Promise<User> =>
+      unwrap(api.PATCH("/api/admin/users/{id}", { params: { path: { id } }, body: patch })),
+    listAudit: (q: AuditQuery = {}, o: Signal = {}): Promise<Page<AuditEntry>> =>
+      unwrap(
+        api.GET("/api/admin/audit", {
+          ...o,
+          params: {
+            query: {
+              page: q.page ?? 1,
+              per_page: q.per_page ?? 50,
+              user_id: orUndefined(q.user_id),
+              action: orUndefined(q.action),
+            },
+          },
+        }),
+      ),
 
-    health: () => request<Health>("/health", { anonymous: true }),
+    health: (o: Signal = {}): Promise<Health> => unwrap(api.GET("/health", o)),
   };
 }
 

@@ -24,7 +24,7 @@ const PHASES: Record<string, string> = {
 function ProgressLine({ d }: { d: Download }) {
   if (d.status === "pending") return <p className="muted small">Waiting in queue…</p>;
   const p = d.progress;
-  const percent = p?.percent ?? (p?.total_bytes && p.downloaded_bytes !== null ? (100 * p.downloaded_bytes) / p.total_bytes : null);
+  const percent = p?.percent ?? (p?.total_bytes && p.downloaded_bytes != null ? (100 * p.downloaded_bytes) / p.total_bytes : null);
   const parts = [
     p?.phase ? PHASES[p.phase] ?? p.phase : "Starting",
     percent !== null ? formatPercent(percent) : null,
@@ -156,7 +156,7 @@ export function DownloadItem({ download: d, busy, cancelling = false, onCancel, 
           <dd>{formatBytes(d.file_size)}</dd>
           <dt>Attempts</dt>
           <dd>{d.attempts}</dd>
-          {d.parent_id !== null && (
+          {d.parent_id != null && (
             <>
               <dt>Playlist job</dt>
               <dd>#{d.parent_id}</dd>

@@ -19,35 +19,36 @@ export function canRetry(d: Pick<Download, "status">): boolean {
 export const DELETED_STATUS = "deleted";
 
 /**
- * Folds one live update into the page being shown: an item already on it is replaced; a new
- * one (e.g. a playlist child, or a download from another tab) appears only at the top of an
- * unfiltered first page, where a reload would have put it too. A `deleted` event removes the
- * item (and never adds one). An item that no longer matches the status filter stays until the
- * next reload, so it does not vanish under the pointer.
+ * Folds one live update into a cached page: the item on it is replaced, or removed when the
+ * server reports it `deleted`. Returns null when the item is not on the page: where it belongs
+ * (a new download, one that now matches the filter) is the server's call, so the caller refetches.
+ * An item that no longer matches the status filter stays until the next refetch, so it does not
+ * vanish under the pointer.
  */
-export function applyUpdate(
-  page: Page<Download> | null,
-  update: Download,
-  filters: ListFilters,
-): Page<Download> | null {
-  if (!page) return page;
+export function applyUpdate(page: Page<Download>, update: Download): Page<Download> | null {
   const index = page.items.findIndex((d) => d.id === update.id);
+  if (index === -1) return null;
   if (update.status === DELETED_STATUS) {
-    if (index === -1) return page;
     const items = page.items.filter((d) => d.id !== update.id);
     const total = Math.max(0, page.total - 1);
-    return { ...page, items, total, pages: Math.ceil(total / page.per_page) };
+    return { ...page, items, total, pages: Math.max(1, Math.ceil(total / page.per_page)) };
   }
-  if (index !== -1) {
-    const items = page.items.slice();
-    items[index] = update;
-    return { ...page, items };
-  }
-  const unfiltered = filters.page === 1 && !filters.q.trim() && (!filters.status || filters.status === update.status);
-  if (!unfiltered) return page;
-  const items = [update, ...page.items].sort((a, b) => b.id - a.id).slice(0, page.per_page);
-  const total = page.total + 1;
-  return { ...page, items, total, pages: Math.max(1, Math.ceil(total / page.per_page)) };
+  const items = page.items.slice();
+  items[index] = update;
+  return { ...page, items };
+}
+
+/** Whether an update for an item not on the page may change it (so it is worth a refetch). */
+export function mayJoin(update: Pick<Download, "status">, filters: ListFilters): boolean {
+  if (update.status === DELETED_STATUS) return false;
+  return !filters.status || filters.status === update.status;
+}
+
+/** A light check of what arrives on the event stream, instead of trusting `JSON.parse`. */
+export function isDownload(value: unknown): value is Download {
+  if (typeof value !== "object" || value === null) return false;
+  const v: { id?: unknown; url?: unknown; status?: unknown } = value;
+  return typeof v.id === "number" && typeof v.url === "string" && typeof v.status === "string";
 }
 
 /** "Artist — Title", falling back to the URL while the plugin has not resolved metadata yet. */

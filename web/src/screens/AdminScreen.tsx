@@ -1,6 +1,9 @@
-import { useCallback, useEffect, useState } from "react";
+// Admin: user accounts (enable/disable, admin rights) and the audit log.
+import { useState } from "react";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import type { ApiClient } from "../api/client";
-import { AUDIT_ACTIONS, type AuditEntry, type Page, type User } from "../api/types";
+import { queries, queryKeys } from "../api/queries";
+import { AUDIT_ACTIONS, type Page, type User, type UserUpdate } from "../api/types";
 import { Pager } from "../components/Pager";
 import { describeError } from "../lib/errors";
 import { formatDateTime, formatRelative } from "../lib/format";
@@ -30,36 +33,23 @@ export function AdminScreen({ client, user, tab }: Props) {
 }
 
 function Users({ client, me }: { client: ApiClient; me: User }) {
+  const queryClient = useQueryClient();
   const [page, setPage] = useState(1);
-  const [data, setData] = useState<Page<User> | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState<number | null>(null);
+  const list = useQuery(queries.users(client, page, 20));
+  const data = list.data;
 
-  const load = useCallback(async () => {
-    try {
-      setData(await client.listUsers(page, 20));
-      setError(null);
-    } catch (e) {
-      setError(describeError(e));
-    }
-  }, [client, page]);
-
-  useEffect(() => {
-    void load();
-  }, [load]);
-
-  async function update(u: User, patch: { is_active?: boolean; is_admin?: boolean }) {
-    setBusy(u.id);
-    setError(null);
-    try {
-      const updated = await client.updateUser(u.id, patch);
-      setData((d) => (d ? { ...d, items: d.items.map((x) => (x.id === updated.id ? updated : x)) } : d));
-    } catch (e) {
-      setError(describeError(e));
-    } finally {
-      setBusy(null);
-    }
-  }
+  const update = useMutation({
+    mutationFn: ({ u, patch }: { u: User; patch: UserUpdate }) => client.updateUser(u.id, patch),
+    onSuccess: (updated) => {
+      // The changed account in every cached page of users (the audit filter's list too).
+      queryClient.setQueriesData<Page<User>>({ queryKey: queryKeys.users }, (d) =>
+        d ? { ...d, items: d.items.map((x) => (x.id === updated.id ? updated : x)) } : d,
+      );
+    },
+  });
+  const busy = update.isPending ? update.variables.u.id : null;
+  const failure = update.error ?? list.error;
+  const error = failure ? describeError(failure) : null;
 
   return (
     <section className="stack" aria-labelledby="users-heading">
@@ -96,7 +86,7 @@ function Users({ client, me }: { client: ApiClient; me: User }) {
                   type="button"
                   className={u.is_active ? "secondary danger" : "secondary"}
                   disabled={busy !== null || u.id === me.id}
-                  onClick={() => void update(u, { is_active: !u.is_active })}
+                  onClick={() => update.mutate({ u, patch: { is_active: !u.is_active } })}
                   aria-label={`${u.is_active ? "Disable" : "Enable"} ${u.username}`}
                 >
                   {u.is_active ? "Disable" : "Enable"}
@@ -105,7 +95,7 @@ function Users({ client, me }: { client: ApiClient; me: User }) {
                   type="button"
                   className="secondary"
                   disabled={busy !== null || u.id === me.id}
-                  onClick={() => void update(u, { is_admin: !u.is_admin })}
+                  onClick={() => update.mutate({ u, patch: { is_admin: !u.is_admin } })}
                   aria-label={`${u.is_admin ? "Remove admin from" : "Make admin:"} ${u.username}`}
                 >
                   {u.is_admin ? "Remove admin" : "Make admin"}
@@ -137,35 +127,17 @@ function Audit({ client }: { client: ApiClient }) {
   const [page, setPage] = useState(1);
   const [action, setAction] = useState("");
   const [userId, setUserId] = useState<number | "">("");
-  const [users, setUsers] = useState<User[]>([]);
-  const [data, setData] = useState<Page<AuditEntry> | null>(null);
-  const [error, setError] = useState<string | null>(null);
-
-  useEffect(() => {
-    client
-      .listUsers(1, 100)
-      .then((p) => setUsers(p.items))
-      .catch(() => setUsers([])); // the filter then lists only "Everyone"
-  }, [client]);
-
-  const load = useCallback(async () => {
-    try {
-      setData(await client.listAudit({ page, per_page: 25, action, user_id: userId }));
-      setError(null);
-    } catch (e) {
-      setError(describeError(e));
-    }
-  }, [client, page, action, userId]);
-
-  useEffect(() => {
-    void load();
-  }, [load]);
+  // A failure leaves the filter with only "Everyone".
+  const users = useQuery(queries.users(client, 1, 100)).data?.items ?? [];
+  const list = useQuery(queries.audit(client, { page, per_page: 25, action, user_id: userId }));
+  const data = list.data;
+  const error = list.error ? describeError(list.error) : null;
 
   return (
     <section className="stack" aria-labelledby="audit-heading">
       <div className="row spread">
         <h2 id="audit-heading">Audit log</h2>
-        <button type="button" className="secondary" onClick={() => void load()}>
+        <button type="button" className="secondary" onClick={() => void list.refetch()}>
           Refresh
         </button>
       </div>
@@ -220,7 +192,7 @@ function Audit({ client }: { client: ApiClient }) {
                 <div className="dl-title">
                   <strong>{actionLabel(a.action)}</strong>
                   <span className="small">
-                    {a.username ?? (a.user_id !== null ? `user #${a.user_id}` : "anonymous")}
+                    {a.username ?? (a.user_id != null ? `user #${a.user_id}` : "anonymous")}
                     {a.ip_address ? ` · ${a.ip_address}` : ""}
                   </span>
                 </div>

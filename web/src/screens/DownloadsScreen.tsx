@@ -1,7 +1,22 @@
+// The downloads screen: submit a link, and the history with live progress. Server state (the
+// list, submit/cancel/retry/delete) goes through TanStack Query; live updates come from
+// `useLiveDownloads`. Local state is only what the form and the filters show.
 import { useCallback, useEffect, useRef, useState, type FormEvent } from "react";
+import { useMutation, useMutationState, useQuery, useQueryClient } from "@tanstack/react-query";
 import type { ApiClient } from "../api/client";
-import { openEventStream, type StreamState } from "../api/sse";
-import { DOWNLOAD_FORMATS, DOWNLOAD_STATUSES, type Download, type DownloadFormat, type Page } from "../api/types";
+import { useLiveDownloads } from "../api/live";
+import { queries, queryKeys } from "../api/queries";
+import {
+  DOWNLOAD_FORMATS,
+  DOWNLOAD_STATUSES,
+  formatLabel,
+  isDownloadFormat,
+  isDownloadStatus,
+  statusLabel,
+  type Download,
+  type DownloadFormat,
+  type Page,
+} from "../api/types";
 import { DownloadItem } from "../components/DownloadItem";
 import { Pager } from "../components/Pager";
 import { Bookmarklet } from "../components/Bookmarklet";
@@ -11,17 +26,18 @@ import { PENDING_SHARE_KEY } from "../lib/share";
 
 interface Props {
   client: ApiClient;
-  getToken: () => string | null;
-  onUnauthorized: () => void;
+  /** The session's token: the live stream reconnects when it changes, and only then. */
+  token: string;
 }
 
 const FORMAT_KEY = "nmd.format";
-const PER_PAGE = 20;
+/** Without the live stream, a list with active downloads is refreshed this often. */
+const POLL_MS = 4000;
 
 function savedFormat(): DownloadFormat {
   try {
-    const f = window.localStorage.getItem(FORMAT_KEY) as DownloadFormat | null;
-    return f && DOWNLOAD_FORMATS.includes(f) ? f : "best";
+    const f = window.localStorage.getItem(FORMAT_KEY);
+    return isDownloadFormat(f) ? f : "best";
   } catch {
     return "best";
   }
@@ -37,40 +53,43 @@ function takePendingShare(): string | null {
   }
 }
 
-export function DownloadsScreen({ client, getToken, onUnauthorized }: Props) {
+type RowAction = { id: number } & (
+  | { kind: "cancel" }
+  | { kind: "retry" }
+  | { kind: "delete"; deleteFile: boolean }
+);
+const ROW_ACTION = ["downloads", "row-action"] as const;
+
+export function DownloadsScreen({ client, token }: Props) {
+  const queryClient = useQueryClient();
   const [url, setUrl] = useState("");
   const [format, setFormat] = useState<DownloadFormat>(savedFormat);
-  const [submitting, setSubmitting] = useState(false);
   const [formMessage, setFormMessage] = useState<{ kind: "info" | "error"; text: string } | null>(null);
-
   const [filters, setFilters] = useState<ListFilters>({ page: 1, status: "", q: "" });
   const [search, setSearch] = useState("");
-  const [data, setData] = useState<Page<Download> | null>(null);
-  const [listError, setListError] = useState<string | null>(null);
-  const [busyIds, setBusyIds] = useState<Set<number>>(new Set());
   // A running download stays `downloading` until its worker has stopped it.
-  const [cancelling, setCancelling] = useState<Set<number>>(new Set());
-  const [stream, setStream] = useState<StreamState>("connecting");
-  const filtersRef = useRef(filters);
-  filtersRef.current = filters;
-  const loadSeq = useRef(0);
+  const [cancelling, setCancelling] = useState<ReadonlySet<number>>(new Set());
 
-  const load = useCallback(async () => {
-    const seq = ++loadSeq.current;
-    const f = filtersRef.current;
-    try {
-      const page = await client.listDownloads({ page: f.page, per_page: PER_PAGE, status: f.status, q: f.q.trim() });
-      if (seq !== loadSeq.current) return; // a newer request won
-      setData(page);
-      setListError(null);
-    } catch (e) {
-      if (seq === loadSeq.current) setListError(describeError(e));
-    }
-  }, [client]);
+  const stream = useLiveDownloads(client, token);
+  const list = useQuery({
+    ...queries.downloadList(client, filters),
+    refetchInterval: (query) =>
+      stream !== "open" && query.state.data?.items.some(isActive) ? POLL_MS : false,
+  });
 
-  useEffect(() => {
-    void load();
-  }, [filters, load]);
+  /** A download the server just returned goes into every cached page that shows it. */
+  const putInCache = useCallback(
+    (d: Download) => {
+      queryClient.setQueriesData<Page<Download>>({ queryKey: queryKeys.downloadLists }, (page) =>
+        page ? (applyUpdate(page, d) ?? page) : page,
+      );
+    },
+    [queryClient],
+  );
+  const refetchLists = useCallback(
+    () => queryClient.invalidateQueries({ queryKey: queryKeys.downloadLists }),
+    [queryClient],
+  );
 
   // Debounced search box.
   useEffect(() => {
@@ -80,54 +99,53 @@ export function DownloadsScreen({ client, getToken, onUnauthorized }: Props) {
     return () => window.clearTimeout(t);
   }, [search]);
 
-  // Live progress.
-  useEffect(() => {
-    return openEventStream({
-      url: "/api/downloads/events",
-      getToken,
-      onUnauthorized,
-      onStateChange: setStream,
-      onEvent: (event) => {
-        if (event.event !== "download") return;
-        try {
-          const d = JSON.parse(event.data) as Download;
-          setData((page) => applyUpdate(page, d, filtersRef.current));
-        } catch {
-          /* a malformed event is skipped; the next refresh corrects the list */
-        }
-      },
-    });
-  }, [getToken, onUnauthorized]);
+  const submitMutation = useMutation({
+    mutationFn: ({ target, fmt }: { target: string; fmt: DownloadFormat }) => client.createDownload(target, fmt),
+    onMutate: () => setFormMessage(null),
+    onSuccess: ({ download: d, created }) => {
+      setUrl("");
+      setFormMessage({
+        kind: "info",
+        text: created ? `Added: ${d.title ?? d.url}` : `Already in progress: ${d.title ?? d.url}`,
+      });
+      putInCache(d);
+    },
+    onError: (e, { target }) => {
+      setUrl(target);
+      setFormMessage({ kind: "error", text: describeError(e) });
+    },
+    onSettled: refetchLists,
+  });
+  const submit = submitMutation.mutate;
 
-  // Without the stream, active items are refreshed by polling.
-  const anyActive = data?.items.some(isActive) ?? false;
-  useEffect(() => {
-    if (stream === "open" || !anyActive) return;
-    const t = window.setInterval(() => void load(), 4000);
-    return () => window.clearInterval(t);
-  }, [stream, anyActive, load]);
-
-  const submit = useCallback(
-    async (target: string, fmt: DownloadFormat) => {
-      setSubmitting(true);
-      setFormMessage(null);
-      try {
-        const { download: d, created } = await client.createDownload(target, fmt);
-        setUrl("");
-        setFormMessage({
-          kind: "info",
-          text: created ? `Added: ${d.title ?? d.url}` : `Already in progress: ${d.title ?? d.url}`,
-        });
-        setData((page) => applyUpdate(page, d, filtersRef.current));
-        void load();
-      } catch (e) {
-        setUrl(target);
-        setFormMessage({ kind: "error", text: describeError(e) });
-      } finally {
-        setSubmitting(false);
+  const rowAction = useMutation({
+    mutationKey: ROW_ACTION,
+    mutationFn: async (a: RowAction): Promise<Download | null> => {
+      switch (a.kind) {
+        case "cancel":
+          return client.cancelDownload(a.id);
+        case "retry":
+          return client.retryDownload(a.id);
+        case "delete":
+          await client.deleteDownload(a.id, a.deleteFile);
+          return null;
       }
     },
-    [client, load],
+    onMutate: (a) => {
+      if (a.kind === "retry") setCancelling((s) => without(s, a.id));
+    },
+    onSuccess: (d, a) => {
+      if (!d) return;
+      if (a.kind === "cancel" && isActive(d)) setCancelling((s) => new Set(s).add(a.id));
+      putInCache(d);
+    },
+    onSettled: refetchLists,
+  });
+  const busyIds = new Set(
+    useMutationState({
+      filters: { mutationKey: ROW_ACTION, status: "pending" },
+      select: (m) => idOf(m.state.variables),
+    }),
   );
 
   // A link shared to the app (share target or bookmarklet) is submitted once signed in.
@@ -136,7 +154,7 @@ export function DownloadsScreen({ client, getToken, onUnauthorized }: Props) {
     if (sharedHandled.current) return;
     sharedHandled.current = true;
     const shared = takePendingShare();
-    if (shared) void submit(shared, savedFormat());
+    if (shared) submit({ target: shared, fmt: savedFormat() });
   }, [submit]);
 
   // Confirmations fade; errors stay until the next attempt.
@@ -153,7 +171,7 @@ export function DownloadsScreen({ client, getToken, onUnauthorized }: Props) {
       setFormMessage({ kind: "error", text: "Paste a link first." });
       return;
     }
-    void submit(target, format);
+    submit({ target, fmt: format });
   }
 
   async function pasteFromClipboard() {
@@ -165,25 +183,8 @@ export function DownloadsScreen({ client, getToken, onUnauthorized }: Props) {
     }
   }
 
-  async function act(id: number, action: () => Promise<unknown>) {
-    setBusyIds((s) => new Set(s).add(id));
-    try {
-      const result = await action();
-      if (result && typeof result === "object" && "id" in result) {
-        setData((page) => applyUpdate(page, result as Download, filtersRef.current));
-      }
-      await load();
-    } catch (e) {
-      setListError(describeError(e));
-    } finally {
-      setBusyIds((s) => {
-        const next = new Set(s);
-        next.delete(id);
-        return next;
-      });
-    }
-  }
-
+  const data = list.data;
+  const listError = rowAction.error ?? list.error;
   const canPaste = typeof navigator !== "undefined" && !!navigator.clipboard?.readText;
 
   return (
@@ -219,7 +220,8 @@ export function DownloadsScreen({ client, getToken, onUnauthorized }: Props) {
                 name="format"
                 value={format}
                 onChange={(e) => {
-                  const f = e.target.value as DownloadFormat;
+                  const f = e.target.value;
+                  if (!isDownloadFormat(f)) return;
                   setFormat(f);
                   try {
                     window.localStorage.setItem(FORMAT_KEY, f);
@@ -230,13 +232,13 @@ export function DownloadsScreen({ client, getToken, onUnauthorized }: Props) {
               >
                 {DOWNLOAD_FORMATS.map((f) => (
                   <option key={f} value={f}>
-                    {f === "best" ? "Best available" : f.toUpperCase()}
+                    {formatLabel(f)}
                   </option>
                 ))}
               </select>
             </label>
-            <button type="submit" className="primary" disabled={submitting}>
-              {submitting ? "Adding…" : "Download"}
+            <button type="submit" className="primary" disabled={submitMutation.isPending}>
+              {submitMutation.isPending ? "Adding…" : "Download"}
             </button>
           </div>
           {formMessage && (
@@ -270,26 +272,29 @@ export function DownloadsScreen({ client, getToken, onUnauthorized }: Props) {
             <select
               aria-label="Filter by status"
               value={filters.status}
-              onChange={(e) => setFilters((f) => ({ ...f, status: e.target.value as ListFilters["status"], page: 1 }))}
+              onChange={(e) => {
+                const status = e.target.value;
+                setFilters((f) => ({ ...f, status: isDownloadStatus(status) ? status : "", page: 1 }));
+              }}
             >
               <option value="">All statuses</option>
               {DOWNLOAD_STATUSES.map((s) => (
                 <option key={s} value={s}>
-                  {s[0].toUpperCase() + s.slice(1)}
+                  {statusLabel(s)}
                 </option>
               ))}
             </select>
           </label>
-          <button type="button" className="secondary" onClick={() => void load()} aria-label="Refresh list">
+          <button type="button" className="secondary" onClick={() => void list.refetch()} aria-label="Refresh list">
             ↻
           </button>
         </div>
         {listError && (
           <p className="message error" role="alert">
-            {listError}
+            {describeError(listError)}
           </p>
         )}
-        {data === null && !listError && <p className="muted">Loading…</p>}
+        {!data && !listError && <p className="muted">Loading…</p>}
         {data && data.items.length === 0 && (
           <p className="muted empty">
             {filters.q || filters.status ? "Nothing matches these filters." : "No downloads yet. Paste a link above to start."}
@@ -303,24 +308,9 @@ export function DownloadsScreen({ client, getToken, onUnauthorized }: Props) {
                 download={d}
                 busy={busyIds.has(d.id)}
                 cancelling={cancelling.has(d.id) && isActive(d)}
-                onCancel={() =>
-                  void act(d.id, async () => {
-                    const result = await client.cancelDownload(d.id);
-                    if (isActive(result)) setCancelling((s) => new Set(s).add(d.id));
-                    return result;
-                  })
-                }
-                onRetry={() =>
-                  void act(d.id, () => {
-                    setCancelling((s) => {
-                      const next = new Set(s);
-                      next.delete(d.id);
-                      return next;
-                    });
-                    return client.retryDownload(d.id);
-                  })
-                }
-                onDelete={(deleteFile) => void act(d.id, () => client.deleteDownload(d.id, deleteFile))}
+                onCancel={() => rowAction.mutate({ kind: "cancel", id: d.id })}
+                onRetry={() => rowAction.mutate({ kind: "retry", id: d.id })}
+                onDelete={(deleteFile) => rowAction.mutate({ kind: "delete", id: d.id, deleteFile })}
               />
             ))}
           </ul>
@@ -342,4 +332,16 @@ export function DownloadsScreen({ client, getToken, onUnauthorized }: Props) {
       <Bookmarklet />
     </div>
   );
+}
+
+function without(set: ReadonlySet<number>, id: number): ReadonlySet<number> {
+  const next = new Set(set);
+  next.delete(id);
+  return next;
+}
+
+/** The download id a pending row action was started with (the mutation cache types it `unknown`). */
+function idOf(variables: unknown): number | undefined {
+  if (typeof variables !== "object" || variables === null || !("id" in variables)) return undefined;
+  return typeof variables.id === "number" ? variables.id : undefined;
 }

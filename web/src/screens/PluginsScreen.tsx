@@ -1,6 +1,9 @@
-import { useCallback, useEffect, useRef, useState, type FormEvent } from "react";
+// Plugins: the list for everyone; enable/disable, remove and upload for admins.
+import { useRef, useState, type FormEvent } from "react";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import type { ApiClient } from "../api/client";
-import type { Plugin, User } from "../api/types";
+import { queries, queryKeys } from "../api/queries";
+import type { User } from "../api/types";
 import { describeError } from "../lib/errors";
 import { formatDateTime } from "../lib/format";
 
@@ -15,52 +18,50 @@ const SOURCES: Record<string, string> = {
   upload: "uploaded",
 };
 
+/** An admin action on one plugin (`name`, or "__upload"), with the line shown when it worked. */
+interface PluginAction {
+  name: string;
+  run: () => Promise<unknown>;
+  done: string;
+}
+
 export function PluginsScreen({ client, user }: Props) {
-  const [plugins, setPlugins] = useState<Plugin[] | null>(null);
-  const [error, setError] = useState<string | null>(null);
+  const queryClient = useQueryClient();
+  const list = useQuery(queries.plugins(client));
+  const plugins = list.data;
+  const [formError, setFormError] = useState<string | null>(null);
   const [info, setInfo] = useState<string | null>(null);
-  const [busy, setBusy] = useState<string | null>(null);
   const [removing, setRemoving] = useState<string | null>(null);
   const fileInput = useRef<HTMLInputElement>(null);
 
-  const load = useCallback(async () => {
-    try {
-      const list = await client.listPlugins();
-      list.sort((a, b) => b.priority - a.priority || a.name.localeCompare(b.name));
-      setPlugins(list);
-    } catch (e) {
-      setError(describeError(e));
-    }
-  }, [client]);
-
-  useEffect(() => {
-    void load();
-  }, [load]);
-
-  async function run(name: string, action: () => Promise<unknown>, done: string) {
-    setBusy(name);
-    setError(null);
-    setInfo(null);
-    try {
-      await action();
-      setInfo(done);
-      await load();
-    } catch (e) {
-      setError(describeError(e));
-    } finally {
-      setBusy(null);
+  const action = useMutation({
+    mutationFn: (a: PluginAction) => a.run(),
+    onMutate: () => {
+      setFormError(null);
+      setInfo(null);
+    },
+    onSuccess: (_, a) => setInfo(a.done),
+    // Busy until the list shows the change.
+    onSettled: async () => {
       setRemoving(null);
-    }
+      await queryClient.invalidateQueries({ queryKey: queryKeys.plugins });
+    },
+  });
+  const busy = action.isPending ? action.variables.name : null;
+  const shownError = formError ?? (action.error ? describeError(action.error) : list.error ? describeError(list.error) : null);
+
+  function run(name: string, run: () => Promise<unknown>, done: string) {
+    action.mutate({ name, run, done });
   }
 
-  async function upload(e: FormEvent) {
+  function upload(e: FormEvent) {
     e.preventDefault();
     const file = fileInput.current?.files?.[0];
     if (!file) {
-      setError("Choose a .wasm file first.");
+      setFormError("Choose a .wasm file first.");
       return;
     }
-    await run(
+    run(
       "__upload",
       async () => {
         const p = await client.uploadPlugin(file);
@@ -78,9 +79,9 @@ export function PluginsScreen({ client, user }: Props) {
         <p className="muted small">
           Extractors decide which links can be downloaded. The highest priority plugin that matches a link handles it.
         </p>
-        {error && (
+        {shownError && (
           <p className="message error" role="alert">
-            {error}
+            {shownError}
           </p>
         )}
         {info && (
@@ -88,7 +89,7 @@ export function PluginsScreen({ client, user }: Props) {
             {info}
           </p>
         )}
-        {plugins === null && !error && <p className="muted">Loading…</p>}
+        {!plugins && !shownError && <p className="muted">Loading…</p>}
         {plugins && plugins.length === 0 && <p className="muted">No plugins are loaded.</p>}
         {plugins && plugins.length > 0 && (
           <ul className="list" aria-label="Plugins">
@@ -146,7 +147,7 @@ export function PluginsScreen({ client, user }: Props) {
                       className="secondary"
                       disabled={busy !== null}
                       onClick={() =>
-                        void run(
+                        run(
                           p.name,
                           () => client.setPluginEnabled(p.name, !p.enabled),
                           `${p.name} ${p.enabled ? "disabled" : "enabled"}.`,
@@ -162,7 +163,7 @@ export function PluginsScreen({ client, user }: Props) {
                           type="button"
                           className="danger"
                           disabled={busy !== null}
-                          onClick={() => void run(p.name, () => client.removePlugin(p.name), `${p.name} removed.`)}
+                          onClick={() => run(p.name, () => client.removePlugin(p.name), `${p.name} removed.`)}
                         >
                           Remove {p.name}
                         </button>

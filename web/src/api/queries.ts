@@ -1,0 +1,83 @@
+// Server state: every query key and query the page reads, in one place, so mutations and the
+// live stream update or invalidate exactly what they change. TanStack Query owns caching,
+// deduplication, out-of-order responses and refetch-on-focus; screens only say what they show.
+import { QueryClient, keepPreviousData, queryOptions, type QueryKey } from "@tanstack/react-query";
+import { ApiError, type ApiClient } from "./client";
+import type { AuditQuery } from "./types";
+import { isDownloadStatus } from "./types";
+import type { ListFilters } from "../lib/downloads";
+
+export const DOWNLOADS_PER_PAGE = 20;
+
+export const queryKeys = {
+  me: ["me"] as const,
+  /** Every cached page of the download list, whatever its filters. */
+  downloadLists: ["downloads", "list"] as const,
+  downloadList: (filters: ListFilters) => ["downloads", "list", filters] as const,
+  plugins: ["plugins"] as const,
+  users: ["admin", "users"] as const,
+  userPage: (page: number, perPage: number) => ["admin", "users", page, perPage] as const,
+  audit: (q: Required<AuditQuery>) => ["admin", "audit", q] as const,
+};
+
+/** The filters a download-list key was made with (the live stream decides per cached page). */
+export function listFiltersOf(key: QueryKey): ListFilters | null {
+  const f: unknown = key[2];
+  if (typeof f !== "object" || f === null) return null;
+  const { page, status, q }: { page?: unknown; status?: unknown; q?: unknown } = f;
+  if (typeof page !== "number" || typeof q !== "string") return null;
+  if (status !== "" && !isDownloadStatus(status)) return null;
+  return { page, status, q };
+}
+
+export const queries = {
+  me: (client: ApiClient) => queryOptions({ queryKey: queryKeys.me, queryFn: ({ signal }) => client.me({ signal }) }),
+
+  downloadList: (client: ApiClient, filters: ListFilters) =>
+    queryOptions({
+      queryKey: queryKeys.downloadList(filters),
+      queryFn: ({ signal }) =>
+        client.listDownloads(
+          { page: filters.page, per_page: DOWNLOADS_PER_PAGE, status: filters.status, q: filters.q.trim() },
+          { signal },
+        ),
+      // A new filter or page keeps showing the old list until the new one arrives.
+      placeholderData: keepPreviousData,
+    }),
+
+  plugins: (client: ApiClient) =>
+    queryOptions({
+      queryKey: queryKeys.plugins,
+      queryFn: async ({ signal }) =>
+        (await client.listPlugins({ signal })).sort((a, b) => b.priority - a.priority || a.name.localeCompare(b.name)),
+    }),
+
+  users: (client: ApiClient, page: number, perPage: number) =>
+    queryOptions({
+      queryKey: queryKeys.userPage(page, perPage),
+      queryFn: ({ signal }) => client.listUsers(page, perPage, { signal }),
+      placeholderData: keepPreviousData,
+    }),
+
+  audit: (client: ApiClient, q: Required<AuditQuery>) =>
+    queryOptions({
+      queryKey: queryKeys.audit(q),
+      queryFn: ({ signal }) => client.listAudit(q, { signal }),
+      placeholderData: keepPreviousData,
+    }),
+};
+
+/** A 4xx will answer the same again; only network failures and 5xx are worth retrying. */
+export function shouldRetry(failureCount: number, error: unknown): boolean {
+  if (error instanceof ApiError && error.status >= 400 && error.status < 500) return false;
+  return failureCount < 2;
+}
+
+export function createQueryClient(): QueryClient {
+  return new QueryClient({
+    defaultOptions: {
+      queries: { retry: shouldRetry, staleTime: 5_000 },
+      mutations: { retry: false },
+    },
+  });
+}

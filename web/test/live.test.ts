@@ -1,0 +1,63 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { QueryClient } from "@tanstack/react-query";
+import { createLiveCache, type LiveCache } from "../src/api/live";
+import { queryKeys } from "../src/api/queries";
+import type { Download, Page } from "../src/api/types";
+
+const dl = (id: number, status: string, percent?: number): Download => ({
+  id,
+  url: `https://media.example/${id}`,
+  format: "best",
+  status,
+  attempts: 1,
+  created_at: "2026-01-01T00:00:00Z",
+  progress: percent === undefined ? null : { phase: "downloading", percent },
+});
+const pageOf = (items: Download[]): Page<Download> => ({ items, total: items.length, page: 1, per_page: 20, pages: 1 });
+const event = (d: Download) => ({ event: "download", id: "1", data: JSON.stringify(d) });
+const filters = { page: 1, status: "" as const, q: "" };
+
+let live: LiveCache | null = null;
+afterEach(() => live?.dispose());
+
+/** A list query whose fetches the test answers by hand. */
+function setup() {
+  const queryClient = new QueryClient({ defaultOptions: { queries: { retry: false } } });
+  const answers: ((page: Page<Download>) => void)[] = [];
+  const observe = () =>
+    queryClient.fetchQuery({
+      queryKey: queryKeys.downloadList(filters),
+      queryFn: () => new Promise<Page<Download>>((resolve) => answers.push(resolve)),
+    });
+  live = createLiveCache(queryClient);
+  const shown = () => queryClient.getQueryData<Page<Download>>(queryKeys.downloadList(filters));
+  return { queryClient, answers, observe, shown, live };
+}
+
+describe("createLiveCache", () => {
+  it("re-applies events that arrived while the list was being fetched", async () => {
+    const { answers, observe, shown, live } = setup();
+    const first = observe();
+    answers[0](pageOf([dl(1, "downloading", 10)]));
+    await first;
+    // A refetch starts (e.g. on reconnect); the server reads the list, then the download completes.
+    const second = observe();
+    live.handle(event(dl(1, "completed")));
+    expect(shown()!.items[0].status).toBe("completed");
+    answers[1](pageOf([dl(1, "downloading", 90)])); // older than the event
+    await second;
+    expect(shown()!.items[0].status).toBe("completed");
+  });
+
+  it("ignores malformed events and progress of items shown nowhere after the first refetch", async () => {
+    const { queryClient, answers, observe, live } = setup();
+    const first = observe();
+    answers[0](pageOf([dl(1, "completed")]));
+    await first;
+    live.handle({ event: "download", id: "2", data: "{not json" });
+    live.handle({ event: "download", id: "3", data: '{"id":"x"}' });
+    expect(queryClient.getQueryState(queryKeys.downloadList(filters))!.isInvalidated).toBe(false);
+    live.handle(event(dl(9, "downloading", 1))); // unknown: refetch
+    expect(queryClient.getQueryState(queryKeys.downloadList(filters))!.isInvalidated).toBe(true);
+  });
+});
