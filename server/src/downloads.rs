@@ -1,266 +1,172 @@
 //! Download requests as the user sees them: submit a URL, list and read your history,
 //! cancel, retry, delete. Runs the checks in front of the queue (SEC-1, SEC-2, SEC-4, routing
 //! to a plugin) and keeps every user to their own downloads (SEC-17). The jobs themselves run
-//! in `jobs::worker`.
+//! in `jobs::worker`, behind the `JobQueue` trait.
 
 use crate::{
     audit::{AuditAction, AuditEvent},
     auth::CurrentUser,
+    domain::{AudioFormat, DownloadChange, DownloadEvent, JobQueue},
     error::{AppError, AppResult},
-    jobs::{AudioFormat, events::DownloadEvent},
-    net::url_policy::{check_destination, check_url_syntax},
-    state::AppState,
-    store::{DownloadFilter, DownloadRow, NewDownload, Page, PageRequest, Transition, status},
+    jobs::events::EventHub,
+    net::{
+        AddressPolicy,
+        url_policy::{check_destination, check_url_syntax},
+    },
+    plugins::PluginRegistry,
+    store::{DownloadFilter, DownloadRow, NewSubmission, Page, PageRequest, Store, Transition},
 };
-use chrono::{DateTime, Utc};
-use poem_openapi::Object;
-use serde::{Deserialize, Serialize};
 use serde_json::json;
-use std::path::{Component, Path, PathBuf};
+use std::{
+    path::{Component, Path, PathBuf},
+    sync::Arc,
+};
 
-/// Live progress of a running download.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, Object, PartialEq)]
-pub struct ProgressView {
-    pub downloaded_bytes: Option<u64>,
-    pub total_bytes: Option<u64>,
-    /// 0–100.
-    pub percent: Option<f64>,
-    /// Bytes per second.
-    pub speed: Option<f64>,
-    /// Seconds left.
-    pub eta: Option<f64>,
-    /// `resolving`, `downloading`, `converting`, `tagging` or `finalizing`.
-    pub phase: String,
-}
-
-/// A download as its owner sees it (the REST and SSE shape).
-#[derive(Debug, Clone, Serialize, Deserialize, Object)]
-#[oai(rename = "Download")]
-pub struct DownloadView {
-    pub id: i64,
-    pub url: String,
-    /// The extractor plugin that handles the URL.
-    pub plugin: Option<String>,
-    pub title: Option<String>,
-    pub artist: Option<String>,
-    pub album: Option<String>,
-    /// Seconds.
-    pub duration: Option<f64>,
-    /// `best`, `mp3`, `m4a`, `opus` or `flac`.
-    pub format: String,
-    /// `pending`, `downloading`, `completed`, `failed` or `cancelled`.
-    pub status: String,
-    pub progress: Option<ProgressView>,
-    /// Relative to the output folder.
-    pub file_path: Option<String>,
-    pub file_size: Option<i64>,
-    /// What went wrong, with a hint.
-    pub error: Option<String>,
-    pub attempts: i32,
-    /// The playlist or album this track came from.
-    pub parent_id: Option<i64>,
-    pub created_at: DateTime<Utc>,
-    pub started_at: Option<DateTime<Utc>>,
-    pub completed_at: Option<DateTime<Utc>>,
-}
-
-impl From<DownloadRow> for DownloadView {
-    fn from(r: DownloadRow) -> Self {
-        Self {
-            id: r.id,
-            url: r.url,
-            plugin: r.plugin,
-            title: r.title,
-            artist: r.artist,
-            album: r.album,
-            duration: r.duration,
-            format: r.format,
-            progress: if r.status == status::DOWNLOADING {
-                r.progress.and_then(|p| serde_json::from_value(p.0).ok())
-            } else {
-                None
-            },
-            status: r.status,
-            file_path: r.file_path,
-            file_size: r.file_size,
-            error: r.error,
-            attempts: r.attempts,
-            parent_id: r.parent_id,
-            created_at: r.created_at,
-            started_at: r.started_at,
-            completed_at: r.completed_at,
-        }
-    }
+/// Users' download operations, with what they use and nothing else.
+pub struct DownloadService {
+    pub store: Arc<dyn Store>,
+    pub events: Arc<EventHub>,
+    pub queue: Arc<dyn JobQueue>,
+    pub plugins: Arc<PluginRegistry>,
+    pub output_directory: PathBuf,
+    pub address_policy: AddressPolicy,
 }
 
 /// What `submit` did.
 pub enum Submitted {
-    Created(DownloadView),
+    Created(DownloadRow),
     /// The same URL and format is already active for this user.
-    Existing(DownloadView),
+    Existing(DownloadRow),
 }
 
-/// Validates a URL and queues it (SEC-1, SEC-2, SEC-4; 422 when no plugin claims it).
-pub async fn submit(
-    state: &AppState,
-    user: &CurrentUser,
-    raw_url: &str,
-    format: AudioFormat,
-) -> AppResult<Submitted> {
-    let url = check_url_syntax(raw_url.trim())
-        .map_err(|e| AppError::Validation(capitalise(&e.to_string())))?;
-    check_destination(&url, state.config.address_policy)
-        .await
-        .map_err(|e| AppError::Validation(capitalise(&e.to_string())))?;
-    let plugin = state
-        .plugins
-        .route(&url)
-        .ok_or_else(|| AppError::Validation("No extractor plugin handles this URL".into()))?;
-    let audit = AuditEvent::new(
-        AuditAction::DownloadRequested,
-        &user.actor,
-        json!({ "url": url.as_str(), "format": format.as_str(), "plugin": plugin }),
-    );
-    let (row, created) = state
-        .store
-        .create_download(
-            NewDownload {
-                user_id: user.user.id,
-                url: url.to_string(),
-                format: format.as_str().into(),
-                plugin: Some(plugin),
-                ..NewDownload::default()
-            },
-            audit,
-        )
-        .await?;
-    let view = DownloadView::from(row);
-    if created {
-        publish(state, user.user.id, view.clone()).await;
-        state.runner.wake();
-        Ok(Submitted::Created(view))
-    } else {
-        Ok(Submitted::Existing(view))
-    }
-}
-
-pub async fn list(
-    state: &AppState,
-    user: &CurrentUser,
-    filter: DownloadFilter,
-    page: PageRequest,
-) -> AppResult<Page<DownloadView>> {
-    if let Some(s) = &filter.status
-        && !status::ALL.contains(&s.as_str())
-    {
-        return Err(AppError::Validation(format!(
-            "Unknown status {s:?}; use one of {}",
-            status::ALL.join(", ")
-        )));
-    }
-    let page = state
-        .store
-        .list_downloads(user.user.id, filter, page)
-        .await?;
-    Ok(Page {
-        items: page.items.into_iter().map(Into::into).collect(),
-        total: page.total,
-    })
-}
-
-pub async fn get(state: &AppState, user: &CurrentUser, id: i64) -> AppResult<DownloadView> {
-    state
-        .store
-        .download_for_user(id, user.user.id)
-        .await?
-        .map(Into::into)
-        .ok_or_else(not_found)
-}
-
-/// Cancels a pending download at once; a running one is stopped by its worker (SEC-7).
-pub async fn cancel(state: &AppState, user: &CurrentUser, id: i64) -> AppResult<DownloadView> {
-    let audit = AuditEvent::new(
-        AuditAction::DownloadCancelled,
-        &user.actor,
-        json!({ "download_id": id }),
-    );
-    let row = transition(
-        state.store.request_cancel(id, user.user.id, audit).await?,
-        "cancelled",
-    )?;
-    let view = DownloadView::from(row);
-    publish(state, user.user.id, view.clone()).await;
-    Ok(view)
-}
-
-pub async fn retry(state: &AppState, user: &CurrentUser, id: i64) -> AppResult<DownloadView> {
-    let audit = AuditEvent::new(
-        AuditAction::DownloadRetried,
-        &user.actor,
-        json!({ "download_id": id }),
-    );
-    let row = transition(
-        state.store.retry_download(id, user.user.id, audit).await?,
-        "retried",
-    )?;
-    let view = DownloadView::from(row);
-    publish(state, user.user.id, view.clone()).await;
-    state.runner.wake();
-    Ok(view)
-}
-
-/// Deletes a download from the history; with `delete_file`, also its file, which must lie
-/// inside OUTPUT_DIRECTORY (SEC-5). A running download is stopped by its worker, which
-/// finds its row gone.
-pub async fn delete(
-    state: &AppState,
-    user: &CurrentUser,
-    id: i64,
-    delete_file: bool,
-) -> AppResult<()> {
-    let existing = state
-        .store
-        .download_for_user(id, user.user.id)
-        .await?
-        .ok_or_else(not_found)?;
-    let file = match (&existing.file_path, delete_file) {
-        (Some(relative), true) => Some(file_inside(&state.config.output_directory, relative)?),
-        _ => None,
-    };
-    let audit = AuditEvent::new(
-        AuditAction::DownloadDeleted,
-        &user.actor,
-        json!({ "download_id": id, "url": existing.url, "file_deleted": file.is_some() }),
-    );
-    let row = state
-        .store
-        .delete_download(id, user.user.id, audit)
-        .await?
-        .ok_or_else(not_found)?;
-    if let Some(path) = file {
-        match tokio::fs::remove_file(&path).await {
-            Ok(()) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => {
-                tracing::warn!(error = %e, "could not remove a deleted download's file");
-                return Err(AppError::Conflict(
-                    "The download was removed from your history, but its file could not be deleted"
-                        .into(),
-                ));
-            }
+impl DownloadService {
+    /// Validates a URL and queues it (SEC-1, SEC-2, SEC-4; 422 when no plugin claims it).
+    pub async fn submit(
+        &self,
+        user: &CurrentUser,
+        raw_url: &str,
+        format: AudioFormat,
+    ) -> AppResult<Submitted> {
+        let url = check_url_syntax(raw_url.trim())
+            .map_err(|e| AppError::Validation(capitalise(&e.to_string())))?;
+        check_destination(&url, self.address_policy)
+            .await
+            .map_err(|e| AppError::Validation(capitalise(&e.to_string())))?;
+        let plugin = self
+            .plugins
+            .route(&url)
+            .ok_or_else(|| AppError::Validation("No extractor plugin handles this URL".into()))?;
+        let audit = AuditEvent::new(
+            AuditAction::DownloadRequested,
+            &user.actor,
+            json!({ "url": url.as_str(), "format": format.as_str(), "plugin": plugin }),
+        );
+        let submission = NewSubmission {
+            user_id: user.user.id,
+            url: url.to_string(),
+            format,
+            plugin,
+        };
+        let (row, created) = self.store.create_download(submission, audit).await?;
+        if created {
+            self.events.publish_row(&row, None).await;
+            self.queue.wake();
+            Ok(Submitted::Created(row))
+        } else {
+            Ok(Submitted::Existing(row))
         }
     }
-    let mut view = DownloadView::from(row);
-    view.status = "deleted".into();
-    publish(state, user.user.id, view).await;
-    Ok(())
-}
 
-pub async fn publish(state: &AppState, user_id: i64, download: DownloadView) {
-    state
-        .events
-        .publish(DownloadEvent { user_id, download })
-        .await;
+    pub async fn list(
+        &self,
+        user: &CurrentUser,
+        filter: DownloadFilter,
+        page: PageRequest,
+    ) -> AppResult<Page<DownloadRow>> {
+        Ok(self
+            .store
+            .list_downloads(user.user.id, filter, page)
+            .await?)
+    }
+
+    pub async fn get(&self, user: &CurrentUser, id: i64) -> AppResult<DownloadRow> {
+        self.store
+            .download_for_user(id, user.user.id)
+            .await?
+            .ok_or_else(not_found)
+    }
+
+    /// Cancels a pending download at once; a running one is stopped by its worker (SEC-7).
+    pub async fn cancel(&self, user: &CurrentUser, id: i64) -> AppResult<DownloadRow> {
+        let audit = AuditEvent::new(
+            AuditAction::DownloadCancelled,
+            &user.actor,
+            json!({ "download_id": id }),
+        );
+        let row = transition(
+            self.store.request_cancel(id, user.user.id, audit).await?,
+            "cancelled",
+        )?;
+        self.queue.cancel_local(id);
+        self.events.publish_row(&row, None).await;
+        Ok(row)
+    }
+
+    pub async fn retry(&self, user: &CurrentUser, id: i64) -> AppResult<DownloadRow> {
+        let audit = AuditEvent::new(
+            AuditAction::DownloadRetried,
+            &user.actor,
+            json!({ "download_id": id }),
+        );
+        let row = transition(
+            self.store.retry_download(id, user.user.id, audit).await?,
+            "retried",
+        )?;
+        self.events.publish_row(&row, None).await;
+        self.queue.wake();
+        Ok(row)
+    }
+
+    /// Deletes a download from the history; with `delete_file`, also its file, which must lie
+    /// inside OUTPUT_DIRECTORY (SEC-5). A running download is stopped by its worker, which
+    /// finds its row gone.
+    pub async fn delete(&self, user: &CurrentUser, id: i64, delete_file: bool) -> AppResult<()> {
+        let existing = self.get(user, id).await?;
+        let file = match (&existing.file_path, delete_file) {
+            (Some(relative), true) => Some(file_inside(&self.output_directory, relative)?),
+            _ => None,
+        };
+        let audit = AuditEvent::new(
+            AuditAction::DownloadDeleted,
+            &user.actor,
+            json!({ "download_id": id, "url": existing.url, "file_deleted": file.is_some() }),
+        );
+        self.store
+            .delete_download(id, user.user.id, audit)
+            .await?
+            .ok_or_else(not_found)?;
+        self.queue.cancel_local(id);
+        let deleted = DownloadEvent {
+            user_id: user.user.id,
+            download_id: id,
+            change: DownloadChange::Deleted,
+        };
+        self.events.publish(deleted, None).await;
+        if let Some(path) = file {
+            match tokio::fs::remove_file(&path).await {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => {
+                    tracing::warn!(error = %e, "could not remove a deleted download's file");
+                    return Err(AppError::Conflict(
+                        "The download was removed from your history, but its file could not be deleted"
+                            .into(),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Resolves a stored relative path inside the output folder, component-wise (SEC-5).

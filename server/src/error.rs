@@ -2,7 +2,7 @@
 //! status in one exhaustive match. Messages are written for the end user; internal causes
 //! stay in `Internal` and are logged, never shown.
 
-use crate::store::StoreError;
+use crate::store::{Duplicate, StoreError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
@@ -33,8 +33,15 @@ pub type AppResult<T> = Result<T, AppError>;
 impl From<StoreError> for AppError {
     fn from(err: StoreError) -> Self {
         match err {
-            StoreError::Conflict("email") => AppError::Conflict("Email already registered".into()),
-            StoreError::Conflict(_) => AppError::Conflict("Username already registered".into()),
+            StoreError::Conflict(Duplicate::Email) => {
+                AppError::Conflict("Email already registered".into())
+            }
+            StoreError::Conflict(Duplicate::Username) => {
+                AppError::Conflict("Username already registered".into())
+            }
+            StoreError::Conflict(Duplicate::ActiveDownload) => {
+                AppError::Conflict("The same URL and format is already queued or running".into())
+            }
             StoreError::LastAdmin => AppError::Conflict(err.to_string()),
             StoreError::NotFound => AppError::NotFound("Not found".into()),
             StoreError::Database(_) | StoreError::Migration(_) => {

@@ -8,6 +8,7 @@ pub mod api;
 pub mod audit;
 pub mod auth;
 pub mod config;
+pub mod domain;
 pub mod downloads;
 pub mod error;
 pub mod healthcheck;
@@ -79,11 +80,17 @@ pub async fn run(
     let state = Arc::new(AppState {
         tokens: auth::TokenService::from_config(&config),
         throttle: auth::LoginThrottle::new(),
+        downloads: downloads::DownloadService {
+            store: store.clone(),
+            events,
+            queue: runner.clone(),
+            plugins: plugins.clone(),
+            output_directory: config.output_directory.clone(),
+            address_policy: config.address_policy,
+        },
         store,
         config: config.clone(),
         plugins,
-        events,
-        runner: runner.clone(),
         tools,
         shutdown: stop.clone(),
     });

@@ -4,7 +4,7 @@
 use crate::{
     auth::{LoginThrottle, TokenService},
     config::Config,
-    jobs::{events::EventHub, worker::JobRunner},
+    downloads::DownloadService,
     plugins::PluginRegistry,
     store::Store,
 };
@@ -16,8 +16,8 @@ pub struct AppState {
     pub tokens: TokenService,
     pub throttle: LoginThrottle,
     pub plugins: Arc<PluginRegistry>,
-    pub events: Arc<EventHub>,
-    pub runner: Arc<JobRunner>,
+    /// Users' downloads: submit, list, cancel, retry, delete, and their live updates.
+    pub downloads: DownloadService,
     /// The tool preflight (yt-dlp, its JavaScript runtime, ffmpeg, ffprobe, the output
     /// folder), running in the background after start.
     pub tools: crate::jobs::ToolStatus,

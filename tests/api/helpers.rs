@@ -41,7 +41,7 @@ fn postgres_admin_url() -> String {
 }
 
 /// Whether PostgreSQL tests can run here; under CI a missing server is a failure.
-async fn postgres_available() -> bool {
+pub async fn postgres_available() -> bool {
     static AVAILABLE: OnceLock<bool> = OnceLock::new();
     if let Some(v) = AVAILABLE.get() {
         return *v;
@@ -61,7 +61,7 @@ async fn postgres_available() -> bool {
     *AVAILABLE.get_or_init(|| ok)
 }
 
-async fn create_postgres_database() -> (String, String) {
+pub async fn create_postgres_database() -> (String, String) {
     let name = format!("nmd_test_{}", uuid::Uuid::new_v4().simple());
     let admin = sqlx::postgres::PgPoolOptions::new()
         .max_connections(1)

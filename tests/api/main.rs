@@ -12,3 +12,4 @@ mod plugins;
 mod resilience;
 mod security;
 mod system;
+mod typed_core;

@@ -290,3 +290,38 @@ async fn ytdlp_is_not_started_for_refused_addresses_sec_4() {
     assert!(err.message.contains("private"), "{}", err.message);
     assert_eq!(h.server.hits("/page.html"), 0);
 }
+
+#[tokio::test]
+async fn every_allowlisted_option_passes_plugin_checks_and_runs_in_ytdlp_sec_3() {
+    use futures_util::StreamExt;
+    use nas_music_downloader::domain::ytdlp_options::ALLOWED;
+    let h = Harness::new().await;
+    let h = &h;
+    // One run per option (with its documented example value), a few at a time.
+    let runs = futures_util::stream::iter(ALLOWED.iter().map(|option| {
+        let mut options = vec![option.name.to_string()];
+        options.extend(option.example.map(str::to_string));
+        assert_eq!(
+            nas_music_downloader::plugins::check_yt_dlp_options(&options),
+            Ok(()),
+            "plugin validation refuses {options:?}"
+        );
+        let request = h.request(
+            FetchAction::YtDlp {
+                url: h.server.url("/tagged.mp3"),
+                options: options.clone(),
+            },
+            AudioFormat::Best,
+        );
+        async move { (options, h.run(request).await) }
+    }))
+    .buffer_unordered(3)
+    .collect::<Vec<_>>()
+    .await;
+    let failed: Vec<_> = runs
+        .iter()
+        .filter_map(|(options, result)| result.as_ref().err().map(|e| (options, e)))
+        .collect();
+    assert!(failed.is_empty(), "yt-dlp runs that failed: {failed:?}");
+    h.assert_no_temp_left();
+}

@@ -2,7 +2,7 @@
 //! (403 otherwise, SEC-17). Plugin administration lives in `plugins.rs`.
 
 use super::{
-    error::{ApiError, ApiResult},
+    error::ApiResult,
     models::{UserResponse, page_count},
 };
 use crate::{
@@ -39,19 +39,24 @@ pub struct UserPage {
 #[derive(Debug, Object)]
 pub struct UserUpdate {
     /// Enable or disable the account; takes effect on its next request.
+    #[oai(nullable)]
     pub is_active: Option<bool>,
     /// Grant or revoke admin rights; takes effect on its next request.
+    #[oai(nullable)]
     pub is_admin: Option<bool>,
 }
 
 #[derive(Debug, Object)]
 pub struct AuditEntry {
     pub id: i64,
+    #[oai(nullable)]
     pub user_id: Option<i64>,
+    #[oai(nullable)]
     pub username: Option<String>,
-    /// A snake_case action name, e.g. `login_failed`.
-    pub action: String,
+    pub action: AuditAction,
+    #[oai(nullable)]
     pub ip_address: Option<String>,
+    #[oai(nullable)]
     pub user_agent: Option<String>,
     pub details: serde_json::Value,
     pub created_at: DateTime<Utc>,
@@ -180,23 +185,9 @@ impl AdminApi {
         )]
         per_page: Query<u32>,
         user_id: Query<Option<i64>>,
-        /// One of the audit action names, e.g. `login_failed`.
-        action: Query<Option<String>>,
+        action: Query<Option<AuditAction>>,
     ) -> ApiResult<AuditListed> {
         auth.0.require_admin()?;
-        let action = match action.0 {
-            None => None,
-            Some(name) => Some(
-                AuditAction::parse(&name)
-                    .ok_or_else(|| {
-                        ApiError::from(AppError::Validation(format!(
-                            "Unknown audit action {name:?}"
-                        )))
-                    })?
-                    .as_str()
-                    .to_owned(),
-            ),
-        };
         let request = PageRequest {
             page: page.0,
             per_page: per_page.0,
@@ -206,7 +197,7 @@ impl AdminApi {
             .list_audit(
                 AuditFilter {
                     user_id: user_id.0,
-                    action,
+                    action: action.0,
                 },
                 request,
             )

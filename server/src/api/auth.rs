@@ -32,7 +32,7 @@ pub struct RegisterRequest {
     /// 8–72 bytes (bcrypt's limit; longer passwords are refused, not truncated).
     #[oai(validator(max_length = 1024))]
     pub password: String,
-    #[oai(validator(max_length = 100))]
+    #[oai(nullable, validator(max_length = 100))]
     pub full_name: Option<String>,
 }
 
@@ -65,6 +65,7 @@ pub struct PasswordChangeRequest {
     #[oai(validator(max_length = 1024))]
     pub new_password: String,
     /// Sign out every other session (all previously issued tokens). Default true.
+    #[oai(nullable)]
     pub revoke_other_sessions: Option<bool>,
 }
 

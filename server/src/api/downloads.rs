@@ -3,20 +3,22 @@
 
 use super::{
     admin::{default_page, default_per_page},
+    download_events::live_events,
+    download_views::{DownloadStreamEvent, DownloadView},
     error::ApiResult,
     models::page_count,
 };
 use crate::{
     auth::BearerAuth,
-    downloads::{self, DownloadView, Submitted},
-    jobs::AudioFormat,
+    domain::{AudioFormat, DownloadStatus},
+    downloads::Submitted,
     state::AppState,
     store::{DownloadFilter, PageRequest},
 };
-use futures_util::{StreamExt, stream::BoxStream};
+use futures_util::stream::BoxStream;
 use poem::web::Data;
 use poem_openapi::{
-    ApiResponse, Enum, Object, OpenApi, Tags,
+    ApiResponse, Object, OpenApi, Tags,
     param::{Path, Query},
     payload::{EventStream, Json},
 };
@@ -28,36 +30,13 @@ enum DownloadTags {
     Downloads,
 }
 
-/// The audio format to keep: `best` keeps the source's audio without re-encoding.
-#[derive(Debug, Clone, Copy, Default, Enum)]
-#[oai(rename_all = "lowercase")]
-pub enum DownloadFormat {
-    #[default]
-    Best,
-    Mp3,
-    M4a,
-    Opus,
-    Flac,
-}
-
-impl From<DownloadFormat> for AudioFormat {
-    fn from(f: DownloadFormat) -> Self {
-        match f {
-            DownloadFormat::Best => AudioFormat::Best,
-            DownloadFormat::Mp3 => AudioFormat::Mp3,
-            DownloadFormat::M4a => AudioFormat::M4a,
-            DownloadFormat::Opus => AudioFormat::Opus,
-            DownloadFormat::Flac => AudioFormat::Flac,
-        }
-    }
-}
-
 #[derive(Debug, Object)]
 pub struct DownloadRequest {
     /// An http(s) URL of a track, album, playlist or media file (at most 2048 bytes).
     #[oai(validator(max_length = 4096))]
     pub url: String,
-    pub format: Option<DownloadFormat>,
+    #[oai(nullable)]
+    pub format: Option<AudioFormat>,
 }
 
 #[derive(Debug, Object)]
@@ -114,11 +93,11 @@ impl DownloadsApi {
         auth: BearerAuth,
         body: Json<DownloadRequest>,
     ) -> ApiResult<SubmitResponse> {
-        let format = body.0.format.unwrap_or_default().into();
+        let format = body.0.format.unwrap_or_default();
         Ok(
-            match downloads::submit(&state, &auth.0, &body.0.url, format).await? {
-                Submitted::Created(d) => SubmitResponse::Accepted(Json(d)),
-                Submitted::Existing(d) => SubmitResponse::Existing(Json(d)),
+            match state.downloads.submit(&auth.0, &body.0.url, format).await? {
+                Submitted::Created(d) => SubmitResponse::Accepted(Json(d.into())),
+                Submitted::Existing(d) => SubmitResponse::Existing(Json(d.into())),
             },
         )
     }
@@ -141,26 +120,26 @@ impl DownloadsApi {
             validator(minimum(value = "1"), maximum(value = "100"))
         )]
         per_page: Query<u32>,
-        /// `pending`, `downloading`, `completed`, `failed` or `cancelled`.
-        status: Query<Option<String>>,
+        status: Query<Option<DownloadStatus>>,
         #[oai(validator(max_length = 200))] q: Query<Option<String>>,
     ) -> ApiResult<DownloadsListed> {
         let filter = DownloadFilter {
-            status: status.0.filter(|s| !s.is_empty()),
+            status: status.0,
             query: q.0.map(|q| q.trim().to_owned()).filter(|q| !q.is_empty()),
         };
-        let result = downloads::list(
-            &state,
-            &auth.0,
-            filter,
-            PageRequest {
-                page: page.0,
-                per_page: per_page.0,
-            },
-        )
-        .await?;
+        let result = state
+            .downloads
+            .list(
+                &auth.0,
+                filter,
+                PageRequest {
+                    page: page.0,
+                    per_page: per_page.0,
+                },
+            )
+            .await?;
         Ok(DownloadsListed::Ok(Json(DownloadPage {
-            items: result.items,
+            items: result.items.into_iter().map(Into::into).collect(),
             total: result.total,
             page: page.0,
             per_page: per_page.0,
@@ -170,41 +149,29 @@ impl DownloadsApi {
 
     /// Live download events (Server-Sent Events)
     ///
-    /// Each event is `event: download` with the full download as JSON `data`, for every
-    /// status change and progress update (a few per second at most) of your downloads.
-    /// Send the bearer token in the `Authorization` header.
+    /// `event: download` with the download as JSON `data` for every status change and
+    /// progress update (a few per second at most) of your downloads; `event: deleted` with
+    /// `{"id": …}` when one leaves your history; `event: resync` when this stream missed
+    /// updates (reload the list). Every event has an increasing `id:`. Reload the list on
+    /// every (re)connect too: nothing is replayed. Send the bearer token in the
+    /// `Authorization` header.
     #[oai(path = "/api/downloads/events", method = "get")]
     async fn events(
         &self,
         state: Data<&Arc<AppState>>,
         auth: BearerAuth,
-    ) -> EventStream<BoxStream<'static, DownloadView>> {
-        let user_id = auth.0.user.id;
-        let receiver = state.events.subscribe();
-        let stop = state.shutdown.clone();
-        let stream =
-            futures_util::stream::unfold((receiver, stop), move |(mut rx, stop)| async move {
-                loop {
-                    let next = tokio::select! {
-                        _ = stop.cancelled() => return None,
-                        next = rx.recv() => next,
-                    };
-                    match next {
-                        Ok(event) if event.user_id == user_id => {
-                            return Some((event.download.clone(), (rx, stop)));
-                        }
-                        Ok(_) => {}
-                        Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
-                        Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
-                    }
-                }
-            })
-            .boxed();
+    ) -> EventStream<BoxStream<'static, DownloadStreamEvent>> {
+        let stream = live_events(
+            state.downloads.events.subscribe(),
+            auth.0.user.id,
+            state.shutdown.clone(),
+        );
+        let mut next_id = 0u64;
         EventStream::new(stream)
             .keep_alive(Duration::from_secs(15))
-            .to_event(|d| {
-                poem::web::sse::Event::message(serde_json::to_string(&d).unwrap_or_default())
-                    .event_type("download")
+            .to_event(move |event| {
+                next_id += 1;
+                event.to_sse(next_id)
             })
     }
 
@@ -217,7 +184,7 @@ impl DownloadsApi {
         id: Path<i64>,
     ) -> ApiResult<OneDownload> {
         Ok(OneDownload::Ok(Json(
-            downloads::get(&state, &auth.0, id.0).await?,
+            state.downloads.get(&auth.0, id.0).await?.into(),
         )))
     }
 
@@ -232,9 +199,9 @@ impl DownloadsApi {
         auth: BearerAuth,
         id: Path<i64>,
     ) -> ApiResult<OneDownload> {
-        let view = downloads::cancel(&state, &auth.0, id.0).await?;
-        state.runner.cancel_local(id.0);
-        Ok(OneDownload::Ok(Json(view)))
+        Ok(OneDownload::Ok(Json(
+            state.downloads.cancel(&auth.0, id.0).await?.into(),
+        )))
     }
 
     /// Retry a failed or cancelled download
@@ -246,7 +213,7 @@ impl DownloadsApi {
         id: Path<i64>,
     ) -> ApiResult<OneDownload> {
         Ok(OneDownload::Ok(Json(
-            downloads::retry(&state, &auth.0, id.0).await?,
+            state.downloads.retry(&auth.0, id.0).await?.into(),
         )))
     }
 
@@ -261,8 +228,7 @@ impl DownloadsApi {
         id: Path<i64>,
         #[oai(default)] delete_file: Query<bool>,
     ) -> ApiResult<Deleted> {
-        downloads::delete(&state, &auth.0, id.0, delete_file.0).await?;
-        state.runner.cancel_local(id.0);
+        state.downloads.delete(&auth.0, id.0, delete_file.0).await?;
         Ok(Deleted::NoContent)
     }
 }

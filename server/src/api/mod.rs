@@ -7,6 +7,8 @@ pub mod admin;
 pub mod auth;
 pub mod body_limit;
 pub mod cors;
+pub mod download_events;
+pub mod download_views;
 pub mod downloads;
 pub mod error;
 pub mod models;

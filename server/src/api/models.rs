@@ -10,10 +10,12 @@ pub struct UserResponse {
     pub id: i64,
     pub username: String,
     pub email: String,
+    #[oai(nullable)]
     pub full_name: Option<String>,
     pub is_admin: bool,
     pub is_active: bool,
     pub created_at: DateTime<Utc>,
+    #[oai(nullable)]
     pub last_login: Option<DateTime<Utc>>,
 }
 

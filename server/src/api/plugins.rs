@@ -2,7 +2,12 @@
 //! disable, remove).
 
 use super::error::ApiResult;
-use crate::{auth::BearerAuth, plugin_admin, plugins::PluginSummary, state::AppState};
+use crate::{
+    auth::BearerAuth,
+    plugin_admin,
+    plugins::{PluginSource, PluginSummary},
+    state::AppState,
+};
 use chrono::{DateTime, Utc};
 use poem::web::Data;
 use poem_openapi::{
@@ -31,24 +36,21 @@ pub struct PluginView {
     /// Hosts its `http-get` may reach.
     pub hosts: Vec<String>,
     pub enabled: bool,
-    /// `built_in`, `directory` or `upload`.
-    pub source: String,
+    pub source: PluginSource,
     /// SHA-256 of the WASM module.
     pub sha256: String,
     /// The plugin interface version it was built against.
     pub interface_version: String,
     pub loaded_at: DateTime<Utc>,
     /// The last failed reload or crash, if any.
+    #[oai(nullable)]
     pub last_error: Option<String>,
 }
 
 impl From<PluginSummary> for PluginView {
     fn from(s: PluginSummary) -> Self {
         Self {
-            source: serde_json::to_value(s.source)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_owned))
-                .unwrap_or_default(),
+            source: s.source,
             name: s.name,
             version: s.version,
             description: s.description,

@@ -7,6 +7,8 @@ use std::time::Duration;
 
 use crate::net::AddressPolicy;
 
+pub use crate::domain::{AudioFormat, Phase, Progress};
+
 /// How a plugin says the audio is fetched (yt-dlp with allowlisted options, or a direct
 /// media link); defined by the plugin host.
 pub use crate::plugins::FetchAction;
@@ -26,48 +28,6 @@ impl From<&crate::plugins::TrackMetadata> for TrackMetadataHint {
             artist: m.artist.clone(),
             album: m.album.clone(),
         }
-    }
-}
-
-/// The audio format the user asked for.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub enum AudioFormat {
-    /// Whatever the source offers, never re-encoded.
-    #[default]
-    Best,
-    Mp3,
-    M4a,
-    Opus,
-    Flac,
-}
-
-impl AudioFormat {
-    /// The file extension a conversion to this format produces (`None` for `Best`).
-    pub fn extension(self) -> Option<&'static str> {
-        match self {
-            AudioFormat::Best => None,
-            AudioFormat::Mp3 => Some("mp3"),
-            AudioFormat::M4a => Some("m4a"),
-            AudioFormat::Opus => Some("opus"),
-            AudioFormat::Flac => Some("flac"),
-        }
-    }
-
-    /// Parses the API's spelling (`best`, `mp3`, `m4a`, `opus`, `flac`).
-    pub fn parse(raw: &str) -> Option<Self> {
-        match raw.to_ascii_lowercase().as_str() {
-            "best" => Some(AudioFormat::Best),
-            "mp3" => Some(AudioFormat::Mp3),
-            "m4a" => Some(AudioFormat::M4a),
-            "opus" => Some(AudioFormat::Opus),
-            "flac" => Some(AudioFormat::Flac),
-            _ => None,
-        }
-    }
-
-    /// The API's spelling.
-    pub fn as_str(self) -> &'static str {
-        self.extension().unwrap_or("best")
     }
 }
 
@@ -104,50 +64,6 @@ pub struct ExecutionRequest {
     pub format: AudioFormat,
     /// The owner's user name, for `{user}` in the template.
     pub user: String,
-}
-
-/// Where a job is.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub enum Phase {
-    #[default]
-    Resolving,
-    Downloading,
-    Converting,
-    Tagging,
-    Finalizing,
-}
-
-impl Phase {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Phase::Resolving => "resolving",
-            Phase::Downloading => "downloading",
-            Phase::Converting => "converting",
-            Phase::Tagging => "tagging",
-            Phase::Finalizing => "finalizing",
-        }
-    }
-}
-
-/// A progress snapshot. Values are finite and non-negative when present.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Progress {
-    pub downloaded_bytes: Option<u64>,
-    pub total_bytes: Option<u64>,
-    /// 0.0 ..= 100.0
-    pub percent: Option<f64>,
-    pub speed_bps: Option<f64>,
-    pub eta_seconds: Option<f64>,
-    pub phase: Phase,
-}
-
-impl Progress {
-    pub fn phase(phase: Phase) -> Self {
-        Progress {
-            phase,
-            ..Progress::default()
-        }
-    }
 }
 
 /// A finished download.

@@ -8,10 +8,10 @@
 
 use super::{
     AudioFormat, ErrorClass, ExecutionError, ExecutionRequest, ExecutorConfig, FetchAction,
-    Finished, Phase, Progress, TrackMetadataHint, events::DownloadEvent, execute, remove_job_temp,
+    Finished, Phase, Progress, TrackMetadataHint, execute, remove_job_temp,
 };
 use crate::{
-    downloads::{DownloadView, ProgressView},
+    domain::DownloadStatus,
     jobs::events::EventHub,
     plugins::{PluginRegistry, ResolutionKind},
     store::{CompletedFile, DownloadRow, Heartbeat, NewDownload, ResolvedMetadata, Store},
@@ -95,8 +95,8 @@ pub struct JobRunner {
 /// What the heartbeat task of one running job needs.
 struct LiveJob {
     id: i64,
-    user_id: i64,
-    view: Arc<Mutex<DownloadView>>,
+    /// The job's row as last saved (progress events show it with the live progress).
+    row: Arc<Mutex<DownloadRow>>,
     cancel: CancellationToken,
     user_cancelled: Arc<AtomicBool>,
     stop: CancellationToken,
@@ -131,20 +131,6 @@ impl JobRunner {
     /// Tells an idle worker that a job is waiting.
     pub fn wake(&self) {
         self.wake.notify_one();
-    }
-
-    /// Stops a job running on this instance at once (other instances see the request on
-    /// their next heartbeat).
-    pub fn cancel_local(&self, id: i64) {
-        if let Some(job) = self
-            .running
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(&id)
-        {
-            job.user_cancelled.store(true, Ordering::SeqCst);
-            job.cancel.cancel();
-        }
     }
 
     /// Runs until `stop` is cancelled, then stops and requeues what is running.
@@ -242,21 +228,20 @@ impl JobRunner {
                     user_cancelled: user_cancelled.clone(),
                 },
             );
-        let view = Arc::new(Mutex::new(DownloadView::from(job.clone())));
+        let row = Arc::new(Mutex::new(job.clone()));
         let (progress_tx, progress_rx) = watch::channel(Progress::phase(Phase::Resolving));
-        self.publish(&job, Some(&Progress::phase(Phase::Resolving)))
+        self.publish(&job, Some(Progress::phase(Phase::Resolving)))
             .await;
         let live = LiveJob {
             id,
-            user_id: job.user_id,
-            view: view.clone(),
+            row: row.clone(),
             cancel: cancel.clone(),
             user_cancelled: user_cancelled.clone(),
             stop: stop.clone(),
         };
         let keeper = tokio::spawn(self.clone().keep_alive(live, progress_rx));
 
-        let outcome = self.attempt(&job, &view, progress_tx, cancel.clone()).await;
+        let outcome = self.attempt(&job, &row, progress_tx, cancel.clone()).await;
         // Wait for the heartbeat task to be gone: a progress event it was about to publish
         // must not arrive after the final status below.
         keeper.abort();
@@ -307,7 +292,7 @@ impl JobRunner {
             Ok(Some(row)) => {
                 tracing::info!(job = id, status = %row.status, "job finished");
                 self.publish(&row, None).await;
-                if row.status == crate::store::status::PENDING {
+                if row.status == DownloadStatus::Pending {
                     self.wake();
                 }
             }
@@ -320,11 +305,11 @@ impl JobRunner {
     async fn attempt(
         &self,
         job: &DownloadRow,
-        view: &Mutex<DownloadView>,
+        live_row: &Mutex<DownloadRow>,
         progress: watch::Sender<Progress>,
         cancel: CancellationToken,
     ) -> Result<Outcome, ExecutionError> {
-        let format = AudioFormat::parse(&job.format).unwrap_or_default();
+        let format = job.format;
         let (action, hint) = match job
             .action
             .as_ref()
@@ -333,8 +318,7 @@ impl JobRunner {
             Some(stored) => (FetchAction::from(stored), hint_from_row(job)),
             None => match self.resolve(job, format, &cancel).await? {
                 Some(resolved) => {
-                    *view.lock().unwrap_or_else(|e| e.into_inner()) =
-                        DownloadView::from(resolved.0.clone());
+                    *live_row.lock().unwrap_or_else(|e| e.into_inner()) = resolved.0.clone();
                     resolved.1
                 }
                 None => return Ok(Outcome::Expanded),
@@ -394,7 +378,7 @@ impl JobRunner {
                         user_id: job.user_id,
                         parent_id: Some(job.id),
                         url: action_url(&entry.action).to_owned(),
-                        format: format.as_str().into(),
+                        format,
                         plugin: Some(plugin.clone()),
                         title: m.title.clone(),
                         artist: m.artist.clone().or_else(|| top.artist.clone()),
@@ -452,7 +436,7 @@ impl JobRunner {
             })?
             .ok_or_else(ExecutionError::cancelled)?;
         let hint = hint_from_row(&row);
-        self.publish(&row, Some(&Progress::phase(Phase::Resolving)))
+        self.publish(&row, Some(Progress::phase(Phase::Resolving)))
             .await;
         Ok(Some((row, (entry.action.clone(), hint))))
     }
@@ -462,8 +446,7 @@ impl JobRunner {
     async fn keep_alive(self: Arc<Self>, job: LiveJob, mut progress: watch::Receiver<Progress>) {
         let LiveJob {
             id,
-            user_id,
-            view,
+            row,
             cancel,
             user_cancelled,
             stop,
@@ -485,11 +468,13 @@ impl JobRunner {
                     }
                     last_event = tokio::time::Instant::now();
                     let snapshot = progress.borrow_and_update().clone();
-                    let download = view.lock().unwrap_or_else(|e| e.into_inner()).clone();
-                    self.publish_view(user_id, download, Some(&snapshot)).await;
+                    let mut current = row.lock().unwrap_or_else(|e| e.into_inner()).clone();
+                    // Resolving and running both show as downloading with their phase.
+                    current.status = DownloadStatus::Downloading;
+                    self.publish(&current, Some(snapshot)).await;
                 }
                 _ = heartbeat.tick() => {
-                    let snapshot = serde_json::to_value(progress_view(&progress.borrow())).ok();
+                    let snapshot = serde_json::to_value(&*progress.borrow()).ok();
                     match self.store.heartbeat(id, &self.worker_id, snapshot).await {
                         Ok(Heartbeat::Running) => {}
                         Ok(Heartbeat::CancelRequested) => {
@@ -505,35 +490,28 @@ impl JobRunner {
         }
     }
 
-    async fn publish(&self, row: &DownloadRow, progress: Option<&Progress>) {
-        self.publish_view(row.user_id, DownloadView::from(row.clone()), progress)
-            .await;
-    }
-
-    async fn publish_view(
-        &self,
-        user_id: i64,
-        mut download: DownloadView,
-        progress: Option<&Progress>,
-    ) {
-        if let Some(p) = progress {
-            download.status = crate::store::status::DOWNLOADING.into();
-            download.progress = Some(progress_view(p));
-        }
-        self.events
-            .publish(DownloadEvent { user_id, download })
-            .await;
+    async fn publish(&self, row: &DownloadRow, progress: Option<Progress>) {
+        self.events.publish_row(row, progress).await;
     }
 }
 
-fn progress_view(p: &Progress) -> ProgressView {
-    ProgressView {
-        downloaded_bytes: p.downloaded_bytes,
-        total_bytes: p.total_bytes,
-        percent: p.percent,
-        speed: p.speed_bps,
-        eta: p.eta_seconds,
-        phase: p.phase.as_str().into(),
+impl crate::domain::JobQueue for JobRunner {
+    fn wake(&self) {
+        JobRunner::wake(self);
+    }
+
+    /// Stops a job running on this instance at once (other instances see the request on
+    /// their next heartbeat).
+    fn cancel_local(&self, id: i64) {
+        if let Some(job) = self
+            .running
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&id)
+        {
+            job.user_cancelled.store(true, Ordering::SeqCst);
+            job.cancel.cancel();
+        }
     }
 }
 

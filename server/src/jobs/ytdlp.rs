@@ -11,7 +11,8 @@ use super::errors::classify_ytdlp_stderr;
 use super::model::{AudioFormat, ExecutionError, ExecutorConfig, Phase, Progress};
 use super::process::{RunOutcome, group_command, resolve_program, run_supervised};
 use super::progress::{MAX_LINE_BYTES, Throttle, YtDlpLine, parse_ytdlp_line};
-use super::ytdlp_args::{YtDlpInvocation, build_args, validate_plugin_options};
+use super::ytdlp_args::{YtDlpInvocation, build_args};
+use crate::domain::ytdlp_options::validate_plugin_options;
 
 /// Runs yt-dlp and returns the single finished file inside `temp_dir` (SEC-6).
 pub async fn run_ytdlp(

@@ -46,11 +46,15 @@ pub struct Resolution {
 }
 
 /// Where the active version of a plugin came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, poem_openapi::Enum)]
 #[serde(rename_all = "snake_case")]
+#[oai(rename_all = "snake_case")]
 pub enum PluginSource {
+    /// Compiled into the server.
     BuiltIn,
+    /// A file placed in PLUGIN_DIRECTORY.
     Directory,
+    /// Uploaded by an admin.
     Upload,
 }
 

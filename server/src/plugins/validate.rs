@@ -6,101 +6,18 @@ use super::loaded::PluginInfo;
 use super::types::{
     FetchAction, PluginCallError, Resolution, ResolutionKind, ResolvedEntry, TrackMetadata,
 };
-use crate::net::check_url_syntax;
+use crate::{domain::ytdlp_options::validate_plugin_options, net::check_url_syntax};
 use nas_music_plugin_sdk::pattern::UrlPattern;
 
 const MAX_ENTRIES: usize = 10_000;
 const MAX_TEXT_CHARS: usize = 512;
-const MAX_OPTIONS: usize = 32;
 
-/// yt-dlp options a plugin may choose that take no value (SEC-3).
-const FLAGS: &[&str] = &[
-    "-x",
-    "--extract-audio",
-    "--no-playlist",
-    "--yes-playlist",
-    "--embed-metadata",
-    "--add-metadata",
-    "--no-embed-metadata",
-    "--embed-thumbnail",
-    "--no-embed-thumbnail",
-    "--embed-chapters",
-    "--prefer-free-formats",
-    "--no-mtime",
-    "--ignore-errors",
-];
-/// yt-dlp options a plugin may choose that take one value (SEC-3).
-const WITH_VALUE: &[&str] = &[
-    "-f",
-    "--format",
-    "-S",
-    "--format-sort",
-    "--audio-format",
-    "--audio-quality",
-    "-I",
-    "--playlist-items",
-    "--playlist-start",
-    "--playlist-end",
-    "--max-downloads",
-];
-const AUDIO_FORMATS: &[&str] = &[
-    "best", "aac", "alac", "flac", "m4a", "mp3", "opus", "vorbis", "wav",
-];
-
-/// Checks plugin-chosen yt-dlp options against the allowlist (SEC-3). Everything else,
+/// Checks plugin-chosen yt-dlp options against the one allowlist (SEC-3). Everything else,
 /// `--exec`, `-o`, `--config-location` … included, is refused.
 pub fn check_yt_dlp_options(options: &[String]) -> Result<(), String> {
-    if options.len() > MAX_OPTIONS {
-        return Err("too many yt-dlp options".into());
-    }
-    let mut it = options.iter();
-    while let Some(option) = it.next() {
-        let (name, inline) = match option.split_once('=') {
-            Some((n, v)) if n.starts_with("--") => (n, Some(v.to_owned())),
-            _ => (option.as_str(), None),
-        };
-        if FLAGS.contains(&name) && inline.is_none() {
-            continue;
-        }
-        if !WITH_VALUE.contains(&name) {
-            return Err(format!("yt-dlp option {name:?} is not allowed"));
-        }
-        let value = match inline {
-            Some(v) => v,
-            None => it
-                .next()
-                .cloned()
-                .ok_or_else(|| format!("{name} needs a value"))?,
-        };
-        check_option_value(name, &value)?;
-    }
-    Ok(())
-}
-
-fn check_option_value(name: &str, value: &str) -> Result<(), String> {
-    let bad = || Err(format!("bad value {value:?} for {name}"));
-    if value.is_empty()
-        || value.len() > 200
-        || value.starts_with('-')
-        || value.chars().any(char::is_control)
-    {
-        return bad();
-    }
-    let ok = match name {
-        "--audio-format" => AUDIO_FORMATS.contains(&value),
-        "--audio-quality" => value
-            .trim_end_matches(['k', 'K'])
-            .chars()
-            .all(|c| c.is_ascii_digit()),
-        "-I" | "--playlist-items" => value
-            .chars()
-            .all(|c| c.is_ascii_digit() || ",:-".contains(c)),
-        "--playlist-start" | "--playlist-end" | "--max-downloads" => value.parse::<u32>().is_ok(),
-        _ => value
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "+/[]<>=!*.,:?_-()~^$ ".contains(c)),
-    };
-    if ok { Ok(()) } else { bad() }
+    validate_plugin_options(options)
+        .map(drop)
+        .map_err(|e| e.to_string())
 }
 
 /// Validates `info()`: a plain name, parsable patterns, concrete hosts (never `*`).
@@ -227,60 +144,6 @@ pub(crate) fn message(raw: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn opts(list: &[&str]) -> Vec<String> {
-        list.iter().map(|s| (*s).to_owned()).collect()
-    }
-
-    #[test]
-    fn allowlisted_options_pass_sec_3() {
-        for ok in [
-            &[
-                "--format",
-                "bestaudio/best",
-                "--extract-audio",
-                "--no-playlist",
-            ][..],
-            &[
-                "-x",
-                "--audio-format=mp3",
-                "--audio-quality",
-                "192K",
-                "-I",
-                "1:3,5",
-            ],
-            &["-f", "bestaudio[ext=m4a]/best"],
-        ] {
-            assert_eq!(check_yt_dlp_options(&opts(ok)), Ok(()), "{ok:?}");
-        }
-    }
-
-    #[test]
-    fn dangerous_options_are_refused_sec_3() {
-        for bad in [
-            &["--exec", "touch /tmp/pwned"][..],
-            &["--exec=touch /tmp/pwned"],
-            &["-o", "/etc/passwd"],
-            &["--config-location", "/tmp/x"],
-            &["--batch-file=/etc/passwd"],
-            &["-a", "/etc/passwd"],
-            &["--cookies", "x"],
-            &["--netrc-cmd", "x"],
-            &["--downloader", "curl"],
-            &["--postprocessor-args", "x"],
-            &["--format", "--exec"],
-            &["--audio-format", "exe"],
-            &["--format"],
-            &["--no-playlist=1"],
-            &["--proxy", "http://x"],
-            &["-U"],
-        ] {
-            assert!(
-                check_yt_dlp_options(&opts(bad)).is_err(),
-                "{bad:?} accepted"
-            );
-        }
-    }
 
     fn entry(url: &str) -> wit::ResolvedEntry {
         wit::ResolvedEntry {

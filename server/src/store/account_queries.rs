@@ -237,14 +237,14 @@ macro_rules! impl_account_store {
                     "SELECT * FROM audit_log {WHERE} ORDER BY id DESC LIMIT $3 OFFSET $4"
                 ))
                 .bind(filter.user_id)
-                .bind(filter.action.as_deref())
+                .bind(filter.action.map(|a| a.as_str()))
                 .bind(i64::from(page.per_page))
                 .bind(page.offset())
                 .fetch_all(&self.pool)
                 .await?;
                 let total: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM audit_log {WHERE}"))
                     .bind(filter.user_id)
-                    .bind(filter.action.as_deref())
+                    .bind(filter.action.map(|a| a.as_str()))
                     .fetch_one(&self.pool)
                     .await?;
                 Ok($crate::store::Page { items, total })

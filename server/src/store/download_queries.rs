@@ -27,43 +27,42 @@ macro_rules! impl_download_store {
             #[tracing::instrument(skip_all)]
             async fn create_download(
                 &self,
-                new: $crate::store::NewDownload,
+                new: $crate::store::NewSubmission,
                 mut audit: $crate::audit::AuditEvent,
             ) -> $crate::store::StoreResult<($crate::store::DownloadRow, bool)> {
                 let mut tx = self.begin_write().await?;
-                let existing: Option<$crate::store::DownloadRow> = sqlx::query_as(
-                    "SELECT * FROM download_history WHERE user_id = $1 AND url = $2 AND format = $3 \
-                     AND parent_id IS NULL AND status IN ('pending', 'downloading') ORDER BY id LIMIT 1",
+                // The partial unique index `download_history_active` is the rule: of two
+                // concurrent submissions one inserts, the other gets no row and reads it.
+                let now = chrono::Utc::now();
+                let inserted: Option<$crate::store::DownloadRow> = sqlx::query_as(
+                    "INSERT INTO download_history (user_id, url, format, plugin, status, attempts, run_after, \
+                     cancel_requested, created_at) VALUES ($1, $2, $3, $4, 'pending', 0, $5, FALSE, $5) \
+                     ON CONFLICT (user_id, url, format) WHERE parent_id IS NULL AND status IN ('pending', 'downloading') \
+                     DO NOTHING RETURNING *",
                 )
                 .bind(new.user_id)
                 .bind(&new.url)
-                .bind(&new.format)
+                .bind(new.format.as_str())
+                .bind(&new.plugin)
+                .bind(now)
                 .fetch_optional(&mut *tx)
                 .await?;
-                if let Some(row) = existing {
+                let Some(row) = inserted else {
+                    let existing: Option<$crate::store::DownloadRow> = sqlx::query_as(
+                        "SELECT * FROM download_history WHERE user_id = $1 AND url = $2 AND format = $3 \
+                         AND parent_id IS NULL AND status IN ('pending', 'downloading')",
+                    )
+                    .bind(new.user_id)
+                    .bind(&new.url)
+                    .bind(new.format.as_str())
+                    .fetch_optional(&mut *tx)
+                    .await?;
                     tx.commit().await?;
-                    return Ok((row, false));
-                }
-                let now = chrono::Utc::now();
-                let row: $crate::store::DownloadRow = sqlx::query_as(
-                    "INSERT INTO download_history (user_id, parent_id, url, format, plugin, title, artist, album, \
-                     duration, cover_url, action, status, attempts, run_after, cancel_requested, created_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'pending', 0, $12, FALSE, $12) RETURNING *",
-                )
-                .bind(new.user_id)
-                .bind(new.parent_id)
-                .bind(&new.url)
-                .bind(&new.format)
-                .bind(new.plugin.as_deref())
-                .bind(new.title.as_deref())
-                .bind(new.artist.as_deref())
-                .bind(new.album.as_deref())
-                .bind(new.duration)
-                .bind(new.cover_url.as_deref())
-                .bind(new.action.as_ref().map(sqlx::types::Json))
-                .bind(now)
-                .fetch_one(&mut *tx)
-                .await?;
+                    // Finished between the two statements: the caller may simply submit again.
+                    return existing
+                        .map(|row| (row, false))
+                        .ok_or($crate::store::StoreError::Conflict($crate::store::Duplicate::ActiveDownload));
+                };
                 if let Some(details) = audit.details.as_object_mut() {
                     details.insert("download_id".into(), row.id.into());
                 }
@@ -111,7 +110,7 @@ macro_rules! impl_download_store {
                     .bind(child.user_id)
                     .bind(parent_id)
                     .bind(&child.url)
-                    .bind(&child.format)
+                    .bind(child.format.as_str())
                     .bind(child.plugin.as_deref())
                     .bind(child.title.as_deref())
                     .bind(child.artist.as_deref())
@@ -156,7 +155,7 @@ macro_rules! impl_download_store {
                     "SELECT * FROM download_history {WHERE} ORDER BY id DESC LIMIT $4 OFFSET $5"
                 ))
                 .bind(user_id)
-                .bind(filter.status.as_deref())
+                .bind(filter.status.map(|s| s.as_str()))
                 .bind(pattern.as_deref())
                 .bind(i64::from(page.per_page))
                 .bind(page.offset())
@@ -164,7 +163,7 @@ macro_rules! impl_download_store {
                 .await?;
                 let total: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM download_history {WHERE}"))
                     .bind(user_id)
-                    .bind(filter.status.as_deref())
+                    .bind(filter.status.map(|s| s.as_str()))
                     .bind(pattern.as_deref())
                     .fetch_one(&self.pool)
                     .await?;
@@ -358,10 +357,12 @@ macro_rules! impl_download_store {
                 let Some(row) = Self::owned_download(&mut tx, id, user_id).await? else {
                     return Ok($crate::store::Transition::NotFound);
                 };
-                let sql = match row.status.as_str() {
-                    "pending" => "UPDATE download_history SET status = 'cancelled', completed_at = $2 WHERE id = $1 RETURNING *",
-                    "downloading" => "UPDATE download_history SET cancel_requested = TRUE WHERE id = $1 AND $2 IS NOT NULL RETURNING *",
-                    other => return Ok($crate::store::Transition::NotAllowed(other.to_owned())),
+                use $crate::domain::{DownloadStatus, UserRequest};
+                let sql = match row.status.after(UserRequest::Cancel) {
+                    Some(DownloadStatus::Cancelled) => "UPDATE download_history SET status = 'cancelled', completed_at = $2 WHERE id = $1 RETURNING *",
+                    // Running: its worker sees the flag on its next heartbeat and stops.
+                    Some(DownloadStatus::Downloading) => "UPDATE download_history SET cancel_requested = TRUE WHERE id = $1 AND $2 IS NOT NULL RETURNING *",
+                    _ => return Ok($crate::store::Transition::NotAllowed(row.status)),
                 };
                 let updated: $crate::store::DownloadRow = sqlx::query_as(sql)
                     .bind(id)
@@ -384,7 +385,7 @@ macro_rules! impl_download_store {
                 let Some(row) = Self::owned_download(&mut tx, id, user_id).await? else {
                     return Ok($crate::store::Transition::NotFound);
                 };
-                if !matches!(row.status.as_str(), "failed" | "cancelled") {
+                if row.status.after($crate::domain::UserRequest::Retry).is_none() {
                     return Ok($crate::store::Transition::NotAllowed(row.status));
                 }
                 let updated: $crate::store::DownloadRow = sqlx::query_as(

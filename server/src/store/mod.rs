@@ -23,9 +23,9 @@ use std::sync::Arc;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    /// A uniqueness rule was broken; the string names the field (`username`, `email`).
-    #[error("{0} already exists")]
-    Conflict(&'static str),
+    /// A uniqueness rule was broken.
+    #[error("{0:?} already exists")]
+    Conflict(Duplicate),
     /// The change would leave the system without an active admin.
     #[error("the last active admin cannot be disabled or demoted")]
     LastAdmin,
@@ -42,15 +42,27 @@ impl From<sqlx::Error> for StoreError {
         if let sqlx::Error::Database(db) = &err
             && db.is_unique_violation()
         {
+            // PostgreSQL names the constraint, SQLite the columns: both mention the column.
             let text = format!("{} {}", db.constraint().unwrap_or(""), db.message());
             return StoreError::Conflict(if text.contains("email") {
-                "email"
+                Duplicate::Email
+            } else if text.contains("username") {
+                Duplicate::Username
             } else {
-                "username"
+                Duplicate::ActiveDownload
             });
         }
         StoreError::Database(err)
     }
+}
+
+/// Which uniqueness rule a change broke.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Duplicate {
+    Username,
+    Email,
+    /// The same user, URL and format is already queued or running (`download_history_active`).
+    ActiveDownload,
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -105,11 +117,13 @@ pub trait AccountStore: Send + Sync + 'static {
 
 #[async_trait]
 pub trait DownloadStore: Send + Sync + 'static {
-    /// Inserts a download, unless the same user already has the same URL and format active:
-    /// then that one is returned with `false`. The audit entry is written only on insert.
+    /// Queues a submission, unless the same user already has the same URL and format
+    /// active: then that one is returned with `false` (the database's partial unique index
+    /// decides, so concurrent submissions cannot both insert). The audit entry is written
+    /// only on insert.
     async fn create_download(
         &self,
-        new: NewDownload,
+        new: NewSubmission,
         audit: AuditEvent,
     ) -> StoreResult<(DownloadRow, bool)>;
     /// Turns a resolved playlist into children and completes the parent, in one transaction.

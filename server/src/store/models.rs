@@ -1,6 +1,8 @@
 //! Rows as the store returns them. The API layer maps these to its own response types so
 //! that columns such as `hashed_password` can never leak into a response by accident.
 
+use crate::audit::AuditAction;
+use crate::domain::{AudioFormat, DownloadStatus, Progress};
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
@@ -40,7 +42,7 @@ pub struct AuditRow {
     pub id: i64,
     pub user_id: Option<i64>,
     pub username: Option<String>,
-    pub action: String,
+    pub action: AuditAction,
     pub ip_address: Option<String>,
     pub user_agent: Option<String>,
     pub details: sqlx::types::Json<Value>,
@@ -51,7 +53,7 @@ pub struct AuditRow {
 #[derive(Debug, Clone, Default)]
 pub struct AuditFilter {
     pub user_id: Option<i64>,
-    pub action: Option<String>,
+    pub action: Option<AuditAction>,
 }
 
 /// One page of a listing: `page` is 1-based.
@@ -80,7 +82,7 @@ pub struct DownloadRow {
     pub user_id: i64,
     pub parent_id: Option<i64>,
     pub url: String,
-    pub format: String,
+    pub format: AudioFormat,
     pub plugin: Option<String>,
     pub title: Option<String>,
     pub artist: Option<String>,
@@ -89,8 +91,9 @@ pub struct DownloadRow {
     pub cover_url: Option<String>,
     /// How to fetch, once resolved (playlist children are created with theirs).
     pub action: Option<sqlx::types::Json<Value>>,
-    pub status: String,
-    pub progress: Option<sqlx::types::Json<Value>>,
+    pub status: DownloadStatus,
+    /// The last progress a heartbeat saved; `None` unless downloading.
+    pub progress: Option<sqlx::types::Json<Progress>>,
     pub file_path: Option<String>,
     pub file_size: Option<i64>,
     pub error: Option<String>,
@@ -104,22 +107,22 @@ pub struct DownloadRow {
     pub completed_at: Option<DateTime<Utc>>,
 }
 
-/// The statuses a download moves through.
-pub mod status {
-    pub const PENDING: &str = "pending";
-    pub const DOWNLOADING: &str = "downloading";
-    pub const COMPLETED: &str = "completed";
-    pub const FAILED: &str = "failed";
-    pub const CANCELLED: &str = "cancelled";
-    pub const ALL: [&str; 5] = [PENDING, DOWNLOADING, COMPLETED, FAILED, CANCELLED];
+/// A user's submission: a top-level download, queued until its plugin resolves it.
+#[derive(Debug, Clone)]
+pub struct NewSubmission {
+    pub user_id: i64,
+    pub url: String,
+    pub format: AudioFormat,
+    pub plugin: String,
 }
 
+/// A playlist's entry, created already resolved.
 #[derive(Debug, Clone, Default)]
 pub struct NewDownload {
     pub user_id: i64,
     pub parent_id: Option<i64>,
     pub url: String,
-    pub format: String,
+    pub format: AudioFormat,
     pub plugin: Option<String>,
     pub title: Option<String>,
     pub artist: Option<String>,
@@ -153,7 +156,7 @@ pub struct CompletedFile {
 
 #[derive(Debug, Clone, Default)]
 pub struct DownloadFilter {
-    pub status: Option<String>,
+    pub status: Option<DownloadStatus>,
     /// Case-insensitive substring of title, artist or URL.
     pub query: Option<String>,
 }
@@ -174,6 +177,6 @@ pub enum Heartbeat {
 pub enum Transition {
     Done(Box<DownloadRow>),
     /// The download is not in a state that allows it; carries its current status.
-    NotAllowed(String),
+    NotAllowed(DownloadStatus),
     NotFound,
 }

@@ -1,0 +1,163 @@
+//! How downloads look on the wire (REST bodies and the event stream), mapped from the
+//! domain's `DownloadRow` at the edge so the database's columns never leak by accident.
+
+use crate::{
+    domain::{AudioFormat, DownloadStatus, Phase, Progress},
+    jobs::events::{LiveState, LiveUpdate},
+    store::DownloadRow,
+};
+use chrono::{DateTime, Utc};
+use poem_openapi::{Object, Union};
+
+/// Live progress of a running download.
+#[derive(Debug, Clone, Default, Object, PartialEq)]
+pub struct ProgressView {
+    #[oai(nullable)]
+    pub downloaded_bytes: Option<u64>,
+    #[oai(nullable)]
+    pub total_bytes: Option<u64>,
+    /// 0–100.
+    #[oai(nullable)]
+    pub percent: Option<f64>,
+    /// Bytes per second.
+    #[oai(nullable)]
+    pub speed: Option<f64>,
+    /// Seconds left.
+    #[oai(nullable)]
+    pub eta: Option<f64>,
+    pub phase: Phase,
+}
+
+impl From<Progress> for ProgressView {
+    fn from(p: Progress) -> Self {
+        Self {
+            downloaded_bytes: p.downloaded_bytes,
+            total_bytes: p.total_bytes,
+            percent: p.percent,
+            speed: p.speed_bps,
+            eta: p.eta_seconds,
+            phase: p.phase,
+        }
+    }
+}
+
+/// A download as its owner sees it (the REST and SSE shape).
+#[derive(Debug, Clone, Object)]
+#[oai(rename = "Download")]
+pub struct DownloadView {
+    pub id: i64,
+    pub url: String,
+    /// The extractor plugin that handles the URL.
+    #[oai(nullable)]
+    pub plugin: Option<String>,
+    #[oai(nullable)]
+    pub title: Option<String>,
+    #[oai(nullable)]
+    pub artist: Option<String>,
+    #[oai(nullable)]
+    pub album: Option<String>,
+    /// Seconds.
+    #[oai(nullable)]
+    pub duration: Option<f64>,
+    pub format: AudioFormat,
+    pub status: DownloadStatus,
+    /// Only while downloading.
+    #[oai(nullable)]
+    pub progress: Option<ProgressView>,
+    /// Relative to the output folder.
+    #[oai(nullable)]
+    pub file_path: Option<String>,
+    #[oai(nullable)]
+    pub file_size: Option<i64>,
+    /// What went wrong, with a hint.
+    #[oai(nullable)]
+    pub error: Option<String>,
+    pub attempts: i32,
+    /// The playlist or album this track came from.
+    #[oai(nullable)]
+    pub parent_id: Option<i64>,
+    pub created_at: DateTime<Utc>,
+    #[oai(nullable)]
+    pub started_at: Option<DateTime<Utc>>,
+    #[oai(nullable)]
+    pub completed_at: Option<DateTime<Utc>>,
+}
+
+impl DownloadView {
+    /// The row as stored, with `live` progress (fresher than the row's) when it runs.
+    pub fn new(r: DownloadRow, live: Option<Progress>) -> Self {
+        let running = r.status == DownloadStatus::Downloading;
+        let progress = live.or_else(|| r.progress.map(|p| p.0));
+        Self {
+            id: r.id,
+            url: r.url,
+            plugin: r.plugin,
+            title: r.title,
+            artist: r.artist,
+            album: r.album,
+            duration: r.duration,
+            format: r.format,
+            progress: progress.filter(|_| running).map(Into::into),
+            status: r.status,
+            file_path: r.file_path,
+            file_size: r.file_size,
+            error: r.error,
+            attempts: r.attempts,
+            parent_id: r.parent_id,
+            created_at: r.created_at,
+            started_at: r.started_at,
+            completed_at: r.completed_at,
+        }
+    }
+}
+
+impl From<DownloadRow> for DownloadView {
+    fn from(r: DownloadRow) -> Self {
+        Self::new(r, None)
+    }
+}
+
+/// A download removed from the history.
+#[derive(Debug, Clone, Object)]
+pub struct DeletedDownload {
+    pub id: i64,
+}
+
+/// Sent when this stream missed updates: reload the list.
+#[derive(Debug, Clone, Object)]
+pub struct Resync {}
+
+/// One event of `GET /api/downloads/events`; the SSE event type names the variant
+/// (`download`, `deleted`, `resync`) and `data` is its JSON.
+#[derive(Debug, Clone, Union)]
+pub enum DownloadStreamEvent {
+    Download(DownloadView),
+    Deleted(DeletedDownload),
+    Resync(Resync),
+}
+
+impl DownloadStreamEvent {
+    pub fn from_update(update: &LiveUpdate) -> Self {
+        match &update.state {
+            LiveState::Updated { download, progress } => Self::Download(DownloadView::new(
+                download.as_ref().clone(),
+                progress.clone(),
+            )),
+            LiveState::Deleted => Self::Deleted(DeletedDownload {
+                id: update.download_id,
+            }),
+        }
+    }
+
+    /// The SSE event: its type, its JSON data, and the stream's running number.
+    pub fn to_sse(&self, id: u64) -> poem::web::sse::Event {
+        let (kind, data) = match self {
+            Self::Download(d) => ("download", poem_openapi::types::ToJSON::to_json_string(d)),
+            Self::Deleted(d) => ("deleted", poem_openapi::types::ToJSON::to_json_string(d)),
+            Self::Resync(r) => ("resync", poem_openapi::types::ToJSON::to_json_string(r)),
+        };
+        poem::web::sse::Event::message(data)
+            .event_type(kind)
+            .id(id.to_string())
+    }
+}
