@@ -150,7 +150,7 @@ export function startMockServer({ port = 0, host = "127.0.0.1", distDir = resolv
     });
   };
 
-  // The stream contract: every `download` event carries an increasing SSE `id`; a client too
+  // The stream contract: every `download` and `deleted` event carries an increasing SSE `id`; a client too
   // slow to take its events (the socket's buffer is full) loses them and, once the socket
   // drains, gets `event: resync` so it refetches, as the server contract says.
   let eventId = 0;
@@ -158,12 +158,13 @@ export function startMockServer({ port = 0, host = "127.0.0.1", distDir = resolv
     res.lagging = false;
     res.write("event: resync\ndata: {}\n\n");
   };
-  const publish = (d) => {
+  const publish = (d, kind = "download") => {
     eventId += 1;
     const streams = s.streams.get(d.user_id);
     if (!streams) return;
-    const { user_id: _u, ticks: _t, ...body } = d;
-    const text = `id: ${eventId}\nevent: download\ndata: ${JSON.stringify(body)}\n\n`;
+    const { user_id: _u, ticks: _t, ...download } = d;
+    const body = kind === "deleted" ? { id: d.id } : download;
+    const text = `id: ${eventId}\nevent: ${kind}\ndata: ${JSON.stringify(body)}\n\n`;
     for (const res of streams) {
       if (res.lagging) continue; // dropped; resync follows on drain
       if (!res.write(text)) {
@@ -474,7 +475,7 @@ export function startMockServer({ port = 0, host = "127.0.0.1", distDir = resolv
             return fail(res, 409, "Cancel the download before deleting it.");
           s.downloads = s.downloads.filter((x) => x !== d);
           audit(req, user, "download_deleted", { download_id: d.id, delete_file: url.searchParams.get("delete_file") === "true" });
-          publish({ ...d, status: "deleted" }); // as the real server does
+          publish(d, "deleted"); // as the real server does: `{"id": …}`
           return json(res, 204);
         }
         return fail(res, 405, "Method not allowed.");

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Download, Page } from "../src/api/types";
-import { applyUpdate, fileKind, isDownload, mayJoin, splitError } from "../src/lib/downloads";
+import { applyUpdate, deletedId, fileKind, isDownload, mayJoin, removeFromPage, splitError } from "../src/lib/downloads";
 
 function dl(id: number, extra: Partial<Download> = {}): Download {
   return {
@@ -41,11 +41,17 @@ describe("applyUpdate", () => {
 
   it("drops an item the server reports deleted", () => {
     const start = { ...pageOf([dl(3), dl(2), dl(1)]), total: 4, pages: 2 };
-    const p = applyUpdate(start, dl(2, { status: "deleted" }))!;
+    const p = removeFromPage(start, 2)!;
     expect(p.items.map((d) => d.id)).toEqual([3, 1]);
     expect(p.total).toBe(3);
     expect(p.pages).toBe(1);
-    expect(applyUpdate(p, dl(2, { status: "deleted" }))).toBeNull();
+    expect(removeFromPage(p, 2)).toBeNull();
+  });
+
+  it("reads the id of a deleted event and nothing else", () => {
+    expect(deletedId({ id: 7 })).toBe(7);
+    expect(deletedId({ id: "7" })).toBeNull();
+    expect(deletedId(null)).toBeNull();
   });
 
   it("reads fields the server sends as null or leaves out alike", () => {
@@ -55,9 +61,8 @@ describe("applyUpdate", () => {
 });
 
 describe("mayJoin", () => {
-  it("is true unless the item is deleted or fails the status filter", () => {
+  it("is true unless the item fails the status filter", () => {
     expect(mayJoin(dl(1), all)).toBe(true);
-    expect(mayJoin(dl(1, { status: "deleted" }), all)).toBe(false);
     expect(mayJoin(dl(1, { status: "failed" }), { ...all, status: "completed" })).toBe(false);
     expect(mayJoin(dl(1, { status: "failed" }), { ...all, status: "failed" })).toBe(true);
   });

@@ -60,4 +60,17 @@ describe("createLiveCache", () => {
     live.handle(event(dl(9, "downloading", 1))); // unknown: refetch
     expect(queryClient.getQueryState(queryKeys.downloadList(filters))!.isInvalidated).toBe(true);
   });
+
+  it("removes a download the server reports deleted from every cached page", async () => {
+    const { queryClient, answers, observe, shown, live } = setup();
+    const first = observe();
+    answers[0](pageOf([dl(2, "completed"), dl(1, "failed")]));
+    await first;
+    live.handle({ event: "deleted", id: "4", data: '{"id":2}' });
+    expect(shown()!.items.map((d) => d.id)).toEqual([1]);
+    expect(shown()!.total).toBe(1);
+    live.handle({ event: "deleted", id: "5", data: '{"id":"x"}' });
+    expect(shown()!.items.map((d) => d.id)).toEqual([1]);
+    expect(queryClient.getQueryState(queryKeys.downloadList(filters))!.isInvalidated).toBe(false);
+  });
 });

@@ -1,6 +1,6 @@
 // Live download updates into the query cache. The stream's contract: `event: download` carries
-// the full download (with an increasing SSE `id`); `event: resync` says the server dropped
-// events for this client. Events sent while disconnected are lost, so every (re)connect and
+// the full download, `event: deleted` carries `{"id": …}` of one that left the history (each with
+// an increasing SSE `id`); `event: resync` says the server dropped events for this client. Events sent while disconnected are lost, so every (re)connect and
 // every `resync` refetches the lists; a `download` event updates the item where it is cached
 // and refetches a list it may now belong to.
 import { useEffect, useState } from "react";
@@ -9,7 +9,7 @@ import type { ApiClient } from "./client";
 import type { LiveEvent, StreamState } from "./sse";
 import type { Download, Page } from "./types";
 import { queryKeys, listFiltersOf } from "./queries";
-import { applyUpdate, isDownload, mayJoin } from "../lib/downloads";
+import { applyUpdate, deletedId, isDownload, mayJoin, removeFromPage } from "../lib/downloads";
 
 export interface LiveCache {
   /** Everything cached may be stale: refetch the download lists. */
@@ -59,6 +59,16 @@ export function createLiveCache(queryClient: QueryClient): LiveCache {
     for (const queryKey of stale) void queryClient.invalidateQueries({ queryKey, exact: true });
   };
 
+  const remove = (id: number) => {
+    lastStatus.delete(id);
+    for (const query of queryClient.getQueryCache().findAll({ queryKey: queryKeys.downloadLists })) {
+      const page = queryClient.getQueryData<Page<Download>>(query.queryKey);
+      const next = page && removeFromPage(page, id);
+      if (next) queryClient.setQueryData(query.queryKey, next);
+      // A page fetched meanwhile may still hold it: the next refetch settles that.
+    }
+  };
+
   const unsubscribe = queryClient.getQueryCache().subscribe((event) => {
     if (event.type !== "updated") return;
     const buffered = duringFetch.get(event.query.queryHash);
@@ -76,14 +86,17 @@ export function createLiveCache(queryClient: QueryClient): LiveCache {
     resync,
     handle(event) {
       if (event.event === "resync") return resync();
-      if (event.event !== "download") return;
+      if (event.event !== "download" && event.event !== "deleted") return;
       let parsed: unknown;
       try {
         parsed = JSON.parse(event.data);
       } catch {
         return; // a malformed event is skipped; the next refetch corrects the list
       }
-      if (isDownload(parsed)) apply(parsed);
+      if (event.event === "deleted") {
+        const id = deletedId(parsed);
+        if (id !== null) remove(id);
+      } else if (isDownload(parsed)) apply(parsed);
     },
     dispose() {
       unsubscribe();

@@ -15,33 +15,38 @@ export function canRetry(d: Pick<Download, "status">): boolean {
   return d.status === "failed" || d.status === "cancelled";
 }
 
-/** The status the server's event stream sends once a download has left the history. */
-export const DELETED_STATUS = "deleted";
-
 /**
- * Folds one live update into a cached page: the item on it is replaced, or removed when the
- * server reports it `deleted`. Returns null when the item is not on the page: where it belongs
- * (a new download, one that now matches the filter) is the server's call, so the caller refetches.
- * An item that no longer matches the status filter stays until the next refetch, so it does not
- * vanish under the pointer.
+ * Folds one live update into a cached page: the item on it is replaced. Returns null when the
+ * item is not on the page: where it belongs (a new download, one that now matches the filter) is
+ * the server's call, so the caller refetches. An item that no longer matches the status filter
+ * stays until the next refetch, so it does not vanish under the pointer.
  */
 export function applyUpdate(page: Page<Download>, update: Download): Page<Download> | null {
   const index = page.items.findIndex((d) => d.id === update.id);
   if (index === -1) return null;
-  if (update.status === DELETED_STATUS) {
-    const items = page.items.filter((d) => d.id !== update.id);
-    const total = Math.max(0, page.total - 1);
-    return { ...page, items, total, pages: Math.max(1, Math.ceil(total / page.per_page)) };
-  }
   const items = page.items.slice();
   items[index] = update;
   return { ...page, items };
 }
 
+/** Drops a download the server reports deleted; null when it is not on the page. */
+export function removeFromPage(page: Page<Download>, id: number): Page<Download> | null {
+  if (!page.items.some((d) => d.id === id)) return null;
+  const items = page.items.filter((d) => d.id !== id);
+  const total = Math.max(0, page.total - 1);
+  return { ...page, items, total, pages: Math.max(1, Math.ceil(total / page.per_page)) };
+}
+
 /** Whether an update for an item not on the page may change it (so it is worth a refetch). */
 export function mayJoin(update: Pick<Download, "status">, filters: ListFilters): boolean {
-  if (update.status === DELETED_STATUS) return false;
   return !filters.status || filters.status === update.status;
+}
+
+/** The data of a `deleted` event: `{"id": …}`. */
+export function deletedId(value: unknown): number | null {
+  if (typeof value !== "object" || value === null) return null;
+  const v: { id?: unknown } = value;
+  return typeof v.id === "number" ? v.id : null;
 }
 
 /** A light check of what arrives on the event stream, instead of trusting `JSON.parse`. */
