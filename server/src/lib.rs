@@ -39,6 +39,9 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let config = Arc::new(config);
+    // The side effects of configuration: the generated key and the instance id, kept in
+    // DATA_DIRECTORY.
+    let identity = config::Identity::load(&config)?;
     std::fs::create_dir_all(&config.output_directory).with_context(|| {
         format!(
             "cannot create OUTPUT_DIRECTORY {}",
@@ -49,9 +52,10 @@ pub async fn run(
         .await
         .context("cannot open the database (DATABASE_URL)")?;
     let stop = CancellationToken::new();
-    let plugins = plugins::PluginRegistry::start(plugin_host_config(&config), stop.clone())
-        .await
-        .context("cannot start the plugin host")?;
+    let plugins =
+        plugins::PluginRegistry::start(plugin_host_config(&config, &identity), stop.clone())
+            .await
+            .context("cannot start the plugin host")?;
     let executor = executor_config(&config);
     // Listen first: the tool checks start Python and take a moment; `/health` says
     // `checking` until they are done.
@@ -68,17 +72,21 @@ pub async fn run(
             max_concurrent: config.max_concurrent_downloads,
             max_attempts: config.max_download_attempts,
             stale_after: config.job_stale_after,
-            instance_id: config.instance_id.clone(),
+            instance_id: identity.instance_id.clone(),
             // A SQLite database has one server: whatever it shows running died with us.
             dead_worker_prefix: if config.is_sqlite() {
                 String::new()
             } else {
-                format!("{}:", config.instance_id)
+                format!("{}:", identity.instance_id)
             },
         },
     );
     let state = Arc::new(AppState {
-        tokens: auth::TokenService::from_config(&config),
+        tokens: auth::TokenService::new(
+            &identity.secret_key,
+            config.algorithm,
+            config.access_token_expire_minutes,
+        ),
         throttle: auth::LoginThrottle::new(),
         downloads: downloads::DownloadService {
             store: store.clone(),
@@ -121,11 +129,11 @@ pub async fn run(
     Ok(())
 }
 
-fn plugin_host_config(config: &Config) -> plugins::PluginHostConfig {
+fn plugin_host_config(config: &Config, identity: &config::Identity) -> plugins::PluginHostConfig {
     plugins::PluginHostConfig {
         plugin_directory: config.plugin_directory.clone(),
         data_directory: config.data_directory.clone(),
-        cache_key: plugins::CacheKey::derive(config.secret_key.expose()),
+        cache_key: plugins::CacheKey::derive(identity.secret_key.expose()),
         call_timeout: config.plugin_call_timeout,
         memory_limit_bytes: config.plugin_memory_limit_bytes,
         address_policy: config.address_policy,

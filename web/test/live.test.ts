@@ -2,9 +2,9 @@ import { afterEach, describe, expect, it } from "vitest";
 import { QueryClient } from "@tanstack/react-query";
 import { createLiveCache, type LiveCache } from "../src/api/live";
 import { queryKeys } from "../src/api/queries";
-import type { Download, Page } from "../src/api/types";
+import type { Download, DownloadStatus, Page } from "../src/api/types";
 
-const dl = (id: number, status: string, percent?: number): Download => ({
+const dl = (id: number, status: DownloadStatus, percent?: number): Download => ({
   id,
   url: `https://media.example/${id}`,
   format: "best",

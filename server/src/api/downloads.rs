@@ -160,19 +160,19 @@ impl DownloadsApi {
         &self,
         state: Data<&Arc<AppState>>,
         auth: BearerAuth,
-    ) -> EventStream<BoxStream<'static, DownloadStreamEvent>> {
+    ) -> ApiResult<EventStream<BoxStream<'static, DownloadStreamEvent>>> {
         let stream = live_events(
             state.downloads.events.subscribe(),
             auth.0.user.id,
             state.shutdown.clone(),
         );
         let mut next_id = 0u64;
-        EventStream::new(stream)
+        Ok(EventStream::new(stream)
             .keep_alive(Duration::from_secs(15))
             .to_event(move |event| {
                 next_id += 1;
                 event.to_sse(next_id)
-            })
+            }))
     }
 
     /// One of your downloads

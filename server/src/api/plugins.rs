@@ -109,10 +109,14 @@ pub struct PluginsApi;
 impl PluginsApi {
     /// List extractor plugins
     #[oai(path = "/api/plugins", method = "get")]
-    async fn list(&self, state: Data<&Arc<AppState>>, _auth: BearerAuth) -> PluginsListed {
-        PluginsListed::Ok(Json(
+    async fn list(
+        &self,
+        state: Data<&Arc<AppState>>,
+        _auth: BearerAuth,
+    ) -> ApiResult<PluginsListed> {
+        Ok(PluginsListed::Ok(Json(
             state.plugins.list().into_iter().map(Into::into).collect(),
-        ))
+        )))
     }
 
     /// Upload a plugin (admin)

@@ -2,7 +2,7 @@
 //! explicit leeway, `nbf`/`exp` checked, a token id (`jti`) for logout, and the session
 //! generation that a password change can bump.
 
-use crate::config::{Config, SecretKey};
+use crate::config::SecretKey;
 use crate::store::User;
 use chrono::{DateTime, Utc};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
@@ -67,14 +67,6 @@ impl TokenService {
             decoding: DecodingKey::from_secret(secret.expose()),
             ttl_seconds: ttl_minutes * 60,
         }
-    }
-
-    pub fn from_config(config: &Config) -> Self {
-        Self::new(
-            &config.secret_key,
-            config.algorithm,
-            config.access_token_expire_minutes,
-        )
     }
 
     pub fn issue(&self, user: &User) -> anyhow::Result<IssuedToken> {

@@ -102,7 +102,7 @@ type Outcome<T> = { data: T; response: Response } | { error: unknown; response: 
 /**
  * A successful call's body, or an `ApiError` with the server's message. `T` comes from the
  * method's declared return type and tsc checks the generated response type is assignable to it
- * (e.g. `UserResponse` to `Wire<UserResponse>`): a checked widening, not a cast.
+ * (e.g. the generated `UserResponse` to `User`): checked by the compiler, not a cast.
  */
 async function unwrap<T>(pending: Promise<Outcome<NoInfer<T>>>): Promise<T> {
   let result: Outcome<T>;

@@ -865,8 +865,7 @@ export interface paths {
                 query?: {
                     page?: number;
                     per_page?: number;
-                    /** @description `pending`, `downloading`, `completed`, `failed` or `cancelled`. */
-                    status?: string;
+                    status?: components["schemas"]["DownloadStatus"];
                     q?: string;
                 };
                 header?: never;
@@ -985,9 +984,12 @@ export interface paths {
         };
         /**
          * Live download events (Server-Sent Events)
-         * @description Each event is `event: download` with the full download as JSON `data`, for every
-         *     status change and progress update (a few per second at most) of your downloads.
-         *     Send the bearer token in the `Authorization` header.
+         * @description `event: download` with the download as JSON `data` for every status change and
+         *     progress update (a few per second at most) of your downloads; `event: deleted` with
+         *     `{"id": …}` when one leaves your history; `event: resync` when this stream missed
+         *     updates (reload the list). Every event has an increasing `id:`. Reload the list on
+         *     every (re)connect too: nothing is replayed. Send the bearer token in the
+         *     `Authorization` header.
          */
         get: {
             parameters: {
@@ -1003,7 +1005,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "text/event-stream": components["schemas"]["Download"][];
+                        "text/event-stream": components["schemas"]["DownloadStreamEvent"][];
                     };
                 };
             };
@@ -2148,8 +2150,7 @@ export interface paths {
                     page?: number;
                     per_page?: number;
                     user_id?: number;
-                    /** @description One of the audit action names, e.g. `login_failed`. */
-                    action?: string;
+                    action?: components["schemas"]["AuditAction"];
                 };
                 header?: never;
                 path?: never;
@@ -2262,17 +2263,22 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /**
+         * @description Everything the audit log can record. Stored as the snake_case name; the database's
+         *     `CHECK` on `audit_log.action` lists the same names.
+         * @enum {string}
+         */
+        AuditAction: "user_registered" | "login_succeeded" | "login_failed" | "login_throttled" | "logout" | "password_changed" | "user_updated" | "download_requested" | "download_cancelled" | "download_retried" | "download_deleted" | "plugin_uploaded" | "plugin_enabled" | "plugin_disabled" | "plugin_removed";
         /** AuditEntry */
         AuditEntry: {
             /** Format: int64 */
             id: number;
             /** Format: int64 */
-            user_id?: number;
-            username?: string;
-            /** @description A snake_case action name, e.g. `login_failed`. */
-            action: string;
-            ip_address?: string;
-            user_agent?: string;
+            user_id?: number | null;
+            username?: string | null;
+            action: components["schemas"]["AuditAction"];
+            ip_address?: string | null;
+            user_agent?: string | null;
             details: unknown;
             /** Format: date-time */
             created_at: string;
@@ -2290,6 +2296,14 @@ export interface components {
             pages: number;
         };
         /**
+         * DeletedDownload
+         * @description A download removed from the history.
+         */
+        DeletedDownload: {
+            /** Format: int64 */
+            id: number;
+        };
+        /**
          * Download
          * @description A download as its owner sees it (the REST and SSE shape).
          */
@@ -2298,39 +2312,38 @@ export interface components {
             id: number;
             url: string;
             /** @description The extractor plugin that handles the URL. */
-            plugin?: string;
-            title?: string;
-            artist?: string;
-            album?: string;
+            plugin?: string | null;
+            title?: string | null;
+            artist?: string | null;
+            album?: string | null;
             /**
              * Format: double
              * @description Seconds.
              */
-            duration?: number;
-            /** @description `best`, `mp3`, `m4a`, `opus` or `flac`. */
-            format: string;
-            /** @description `pending`, `downloading`, `completed`, `failed` or `cancelled`. */
-            status: string;
-            progress?: components["schemas"]["ProgressView"];
+            duration?: number | null;
+            format: components["schemas"]["DownloadFormat"];
+            status: components["schemas"]["DownloadStatus"];
+            /** @description Only while downloading. */
+            progress?: (components["schemas"]["ProgressView"] & unknown) | null;
             /** @description Relative to the output folder. */
-            file_path?: string;
+            file_path?: string | null;
             /** Format: int64 */
-            file_size?: number;
+            file_size?: number | null;
             /** @description What went wrong, with a hint. */
-            error?: string;
+            error?: string | null;
             /** Format: int32 */
             attempts: number;
             /**
              * Format: int64
              * @description The playlist or album this track came from.
              */
-            parent_id?: number;
+            parent_id?: number | null;
             /** Format: date-time */
             created_at: string;
             /** Format: date-time */
-            started_at?: string;
+            started_at?: string | null;
             /** Format: date-time */
-            completed_at?: string;
+            completed_at?: string | null;
         };
         /**
          * @description The audio format to keep: `best` keeps the source's audio without re-encoding.
@@ -2353,8 +2366,18 @@ export interface components {
         DownloadRequest: {
             /** @description An http(s) URL of a track, album, playlist or media file (at most 2048 bytes). */
             url: string;
-            format?: components["schemas"]["DownloadFormat"];
+            format?: (components["schemas"]["DownloadFormat"] & unknown) | null;
         };
+        /**
+         * @description The status of a download job.
+         * @enum {string}
+         */
+        DownloadStatus: "pending" | "downloading" | "completed" | "failed" | "cancelled";
+        /**
+         * @description One event of `GET /api/downloads/events`; the SSE event type names the variant
+         *     (`download`, `deleted`, `resync`) and `data` is its JSON.
+         */
+        DownloadStreamEvent: components["schemas"]["Download"] | components["schemas"]["DeletedDownload"] | components["schemas"]["Resync"];
         /** ErrorBody */
         ErrorBody: {
             /** @description What went wrong, written for the user. */
@@ -2406,8 +2429,13 @@ export interface components {
             current_password: string;
             new_password: string;
             /** @description Sign out every other session (all previously issued tokens). Default true. */
-            revoke_other_sessions?: boolean;
+            revoke_other_sessions?: boolean | null;
         };
+        /**
+         * @description Where a running job is.
+         * @enum {string}
+         */
+        Phase: "resolving" | "downloading" | "converting" | "tagging" | "finalizing";
         /**
          * Plugin
          * @description An extractor plugin.
@@ -2426,8 +2454,7 @@ export interface components {
             /** @description Hosts its `http-get` may reach. */
             hosts: string[];
             enabled: boolean;
-            /** @description `built_in`, `directory` or `upload`. */
-            source: string;
+            source: components["schemas"]["PluginSource"];
             /** @description SHA-256 of the WASM module. */
             sha256: string;
             /** @description The plugin interface version it was built against. */
@@ -2435,8 +2462,13 @@ export interface components {
             /** Format: date-time */
             loaded_at: string;
             /** @description The last failed reload or crash, if any. */
-            last_error?: string;
+            last_error?: string | null;
         };
+        /**
+         * @description Where the active version of a plugin came from.
+         * @enum {string}
+         */
+        PluginSource: "built_in" | "directory" | "upload";
         /** PluginUpdate */
         PluginUpdate: {
             enabled: boolean;
@@ -2447,26 +2479,25 @@ export interface components {
          */
         ProgressView: {
             /** Format: uint64 */
-            downloaded_bytes?: number;
+            downloaded_bytes?: number | null;
             /** Format: uint64 */
-            total_bytes?: number;
+            total_bytes?: number | null;
             /**
              * Format: double
              * @description 0–100.
              */
-            percent?: number;
+            percent?: number | null;
             /**
              * Format: double
              * @description Bytes per second.
              */
-            speed?: number;
+            speed?: number | null;
             /**
              * Format: double
              * @description Seconds left.
              */
-            eta?: number;
-            /** @description `resolving`, `downloading`, `converting`, `tagging` or `finalizing`. */
-            phase: string;
+            eta?: number | null;
+            phase: components["schemas"]["Phase"];
         };
         /** RegisterRequest */
         RegisterRequest: {
@@ -2475,8 +2506,13 @@ export interface components {
             email: string;
             /** @description 8–72 bytes (bcrypt's limit; longer passwords are refused, not truncated). */
             password: string;
-            full_name?: string;
+            full_name?: string | null;
         };
+        /**
+         * Resync
+         * @description Sent when this stream missed updates: reload the list.
+         */
+        Resync: Record<string, never>;
         /** ServiceInfo */
         ServiceInfo: {
             name: string;
@@ -2542,20 +2578,20 @@ export interface components {
             id: number;
             username: string;
             email: string;
-            full_name?: string;
+            full_name?: string | null;
             is_admin: boolean;
             is_active: boolean;
             /** Format: date-time */
             created_at: string;
             /** Format: date-time */
-            last_login?: string;
+            last_login?: string | null;
         };
         /** UserUpdate */
         UserUpdate: {
             /** @description Enable or disable the account; takes effect on its next request. */
-            is_active?: boolean;
+            is_active?: boolean | null;
             /** @description Grant or revoke admin rights; takes effect on its next request. */
-            is_admin?: boolean;
+            is_admin?: boolean | null;
         };
     };
     responses: never;

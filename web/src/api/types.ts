@@ -6,32 +6,6 @@ import type { components } from "./schema";
 
 type Schemas = components["schemas"];
 
-type OptionalKeys<T> = { [K in keyof T]-?: object extends Pick<T, K> ? K : never }[keyof T];
-type Simplify<T> = { [K in keyof T]: T[K] } & {};
-
-/**
- * A response object as it may arrive: an optional field can be absent *or* `null`.
- *
- * The current document declares an `Option` field only as optional (`title?: string`), but the
- * server sends `null` for it. This widens every optional field to `?: T | null`, so the page
- * must handle both (`??`, `!= null`). It is a supertype of the generated type, so the client
- * returns generated data as `Wire<…>` without a cast.
- *
- * It goes once the document marks these fields `nullable: true` (openapi-typescript then
- * generates `T | null` itself): replace `Wire<X>` by `X`.
- */
-export type Wire<T> = Simplify<
-  { [K in Exclude<keyof T, OptionalKeys<T>>]: T[K] } & {
-    [K in OptionalKeys<T>]?: T[K] | null;
-  }
->;
-
-/**
- * The generated union when the schema has one, else `Fallback`. The spec still types
- * `Download.status` as a documented string; once the server derives `poem_openapi::Enum` for it,
- * the generated union takes over here and tsc checks the lists below against it.
- */
-type UnionFromSchema<T, Fallback extends string> = string extends T ? Fallback : T;
 
 /** Enumerated by the schema (`DownloadFormat`). */
 export type DownloadFormat = Schemas["DownloadFormat"];
@@ -51,11 +25,8 @@ export function isDownloadFormat(value: unknown): value is DownloadFormat {
   return typeof value === "string" && Object.hasOwn(FORMAT_LABELS, value);
 }
 
-/** What `Download.status` holds in the list (the spec types it as a documented string). */
-export type DownloadStatus = UnionFromSchema<
-  Schemas["Download"]["status"],
-  "pending" | "downloading" | "completed" | "failed" | "cancelled"
->;
+/** Enumerated by the schema (`DownloadStatus`). */
+export type DownloadStatus = Schemas["DownloadStatus"];
 const STATUS_LABELS = {
   pending: "Pending",
   downloading: "Downloading",
@@ -71,21 +42,18 @@ export function isDownloadStatus(value: unknown): value is DownloadStatus {
   return typeof value === "string" && Object.hasOwn(STATUS_LABELS, value);
 }
 
-export type User = Wire<Schemas["UserResponse"]>;
+export type User = Schemas["UserResponse"];
 export type TokenResponse = Schemas["TokenResponse"];
 export type RegisterRequest = Schemas["RegisterRequest"];
 export type PasswordChangeRequest = Schemas["PasswordChangeRequest"];
 export type UserUpdate = Schemas["UserUpdate"];
 export type MessageResponse = Schemas["MessageResponse"];
 
-/** Live progress; only present while a download runs. `phase`: resolving, downloading, converting, tagging or finalizing. */
-export type Progress = Wire<Schemas["ProgressView"]>;
+/** Live progress; only present while a download runs. */
+export type Progress = Schemas["ProgressView"];
 
-/**
- * A download, from REST and from the event stream. `status` is one of `DownloadStatus`, or
- * `deleted` in the event sent when it leaves the history.
- */
-export type Download = Simplify<Omit<Wire<Schemas["Download"]>, "progress"> & { progress?: Progress | null }>;
+/** A download, from REST and from the event stream's `download` events. */
+export type Download = Schemas["Download"];
 
 /** The pagination envelope the server uses for downloads, users and the audit log. */
 export interface Page<T> {
@@ -103,39 +71,43 @@ export interface DownloadQuery {
   q?: string;
 }
 
-/** `source`: `built_in`, `directory` or `upload`. */
-export type Plugin = Wire<Schemas["Plugin"]>;
+export type Plugin = Schemas["Plugin"];
 
-/** Every action the server's audit log records (server/src/audit.rs); the spec types it as a string. */
-export const AUDIT_ACTIONS = [
-  "user_registered",
-  "login_succeeded",
-  "login_failed",
-  "login_throttled",
-  "logout",
-  "password_changed",
-  "user_updated",
-  "download_requested",
-  "download_cancelled",
-  "download_retried",
-  "download_deleted",
-  "plugin_uploaded",
-  "plugin_enabled",
-  "plugin_disabled",
-  "plugin_removed",
-] as const;
-export type AuditAction = UnionFromSchema<Schemas["AuditEntry"]["action"], (typeof AUDIT_ACTIONS)[number]>;
+/** Enumerated by the schema (`AuditAction`). */
+export type AuditAction = Schemas["AuditAction"];
+const AUDIT_ACTION_SET = {
+  user_registered: true,
+  login_succeeded: true,
+  login_failed: true,
+  login_throttled: true,
+  logout: true,
+  password_changed: true,
+  user_updated: true,
+  download_requested: true,
+  download_cancelled: true,
+  download_retried: true,
+  download_deleted: true,
+  plugin_uploaded: true,
+  plugin_enabled: true,
+  plugin_disabled: true,
+  plugin_removed: true,
+} as const satisfies Record<AuditAction, true>;
+// tsc fails above if the schema's enum gains or loses a value.
+export const AUDIT_ACTIONS = Object.keys(AUDIT_ACTION_SET) as AuditAction[];
+export function isAuditAction(value: unknown): value is AuditAction {
+  return typeof value === "string" && Object.hasOwn(AUDIT_ACTION_SET, value);
+}
 
-export type AuditEntry = Wire<Schemas["AuditEntry"]>;
+export type AuditEntry = Schemas["AuditEntry"];
 
 export interface AuditQuery {
   page?: number;
   per_page?: number;
   user_id?: number | "";
-  action?: string;
+  action?: AuditAction | "";
 }
 
-export type Health = Wire<Schemas["Health"]>;
+export type Health = Schemas["Health"];
 
 // The envelopes must stay what `Page<T>` says; tsc fails here if the server changes them.
 type Assert<T extends true> = T;

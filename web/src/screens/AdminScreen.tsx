@@ -3,7 +3,7 @@ import { useState } from "react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import type { ApiClient } from "../api/client";
 import { queries, queryKeys } from "../api/queries";
-import { AUDIT_ACTIONS, type Page, type User, type UserUpdate } from "../api/types";
+import { AUDIT_ACTIONS, isAuditAction, type AuditAction, type Page, type User, type UserUpdate } from "../api/types";
 import { Pager } from "../components/Pager";
 import { describeError } from "../lib/errors";
 import { formatDateTime, formatRelative } from "../lib/format";
@@ -125,7 +125,7 @@ function actionLabel(action: string): string {
 
 function Audit({ client }: { client: ApiClient }) {
   const [page, setPage] = useState(1);
-  const [action, setAction] = useState("");
+  const [action, setAction] = useState<AuditAction | "">("");
   const [userId, setUserId] = useState<number | "">("");
   // A failure leaves the filter with only "Everyone".
   const users = useQuery(queries.users(client, 1, 100)).data?.items ?? [];
@@ -164,7 +164,7 @@ function Audit({ client }: { client: ApiClient }) {
           <select
             value={action}
             onChange={(e) => {
-              setAction(e.target.value);
+              setAction(isAuditAction(e.target.value) ? e.target.value : "");
               setPage(1);
             }}
           >

@@ -7,16 +7,15 @@
 //! `pending` without counting the attempt.
 
 use super::{
-    AudioFormat, ErrorClass, ExecutionError, ExecutionRequest, ExecutorConfig, FetchAction,
-    Finished, Phase, Progress, TrackMetadataHint, execute, remove_job_temp,
+    ErrorClass, ExecutionError, ExecutionRequest, ExecutorConfig, FetchAction, Finished, Phase,
+    Progress, TrackMetadataHint, execute, remove_job_temp,
 };
 use crate::{
     domain::DownloadStatus,
     jobs::events::EventHub,
-    plugins::{PluginRegistry, ResolutionKind},
-    store::{CompletedFile, DownloadRow, Heartbeat, NewDownload, ResolvedMetadata, Store},
+    plugins::PluginRegistry,
+    store::{CompletedFile, DownloadRow, Store},
 };
-use serde::{Deserialize, Serialize};
 use std::{
     collections::HashMap,
     sync::{
@@ -28,41 +27,18 @@ use std::{
 use tokio::sync::{Notify, Semaphore, watch};
 use tokio_util::sync::CancellationToken;
 
+mod keep_alive;
+mod resolve;
+mod stored_action;
+
+pub use stored_action::StoredAction;
+
 /// How often an idle worker looks for jobs queued by other instances.
 const IDLE_POLL: Duration = Duration::from_secs(1);
 /// At most this many progress events per second per download.
 const PROGRESS_EVENT_INTERVAL: Duration = Duration::from_millis(250);
 const BACKOFF_BASE: Duration = Duration::from_secs(5);
 const BACKOFF_CAP: Duration = Duration::from_secs(300);
-
-/// How a job's fetch action is stored in the database.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-pub enum StoredAction {
-    YtDlp { url: String, options: Vec<String> },
-    Direct { url: String },
-}
-
-impl From<&FetchAction> for StoredAction {
-    fn from(a: &FetchAction) -> Self {
-        match a {
-            FetchAction::YtDlp { url, options } => Self::YtDlp {
-                url: url.clone(),
-                options: options.clone(),
-            },
-            FetchAction::Direct { url } => Self::Direct { url: url.clone() },
-        }
-    }
-}
-
-impl From<StoredAction> for FetchAction {
-    fn from(a: StoredAction) -> Self {
-        match a {
-            StoredAction::YtDlp { url, options } => FetchAction::YtDlp { url, options },
-            StoredAction::Direct { url } => FetchAction::Direct { url },
-        }
-    }
-}
 
 pub struct RunnerSettings {
     pub executor: ExecutorConfig,
@@ -340,156 +316,6 @@ impl JobRunner {
             .map(Outcome::File)
     }
 
-    /// Calls the job's plugin. Returns the updated row with the single entry's action, or
-    /// `None` when a playlist was expanded into child jobs.
-    async fn resolve(
-        &self,
-        job: &DownloadRow,
-        format: AudioFormat,
-        cancel: &CancellationToken,
-    ) -> Result<Option<(DownloadRow, (FetchAction, TrackMetadataHint))>, ExecutionError> {
-        let plugin = match &job.plugin {
-            Some(p) => p.clone(),
-            None => url::Url::parse(&job.url)
-                .ok()
-                .and_then(|u| self.plugins.route(&u))
-                .ok_or_else(|| ExecutionError::permanent("No extractor plugin handles this URL"))?,
-        };
-        let resolution = tokio::select! {
-            _ = cancel.cancelled() => return Err(ExecutionError::cancelled()),
-            r = self.plugins.resolve(&plugin, &job.url) => r,
-        };
-        let resolution = resolution.map_err(|e| {
-            let message = e.user_message();
-            if e.is_transient() {
-                ExecutionError::transient(message)
-            } else {
-                ExecutionError::permanent(message)
-            }
-        })?;
-        let top = &resolution.metadata;
-        if resolution.kind != ResolutionKind::Single || resolution.entries.len() > 1 {
-            let children = resolution
-                .entries
-                .iter()
-                .map(|entry| {
-                    let m = &entry.metadata;
-                    NewDownload {
-                        user_id: job.user_id,
-                        parent_id: Some(job.id),
-                        url: action_url(&entry.action).to_owned(),
-                        format,
-                        plugin: Some(plugin.clone()),
-                        title: m.title.clone(),
-                        artist: m.artist.clone().or_else(|| top.artist.clone()),
-                        album: m.album.clone().or_else(|| top.album.clone()),
-                        duration: m.duration_seconds,
-                        cover_url: m.cover_url.clone().or_else(|| top.cover_url.clone()),
-                        action: serde_json::to_value(StoredAction::from(&entry.action)).ok(),
-                    }
-                })
-                .collect::<Vec<_>>();
-            let parent = ResolvedMetadata {
-                title: top.title.clone(),
-                artist: top.artist.clone(),
-                album: top.album.clone(),
-                duration: None,
-                cover_url: top.cover_url.clone(),
-                action: None,
-            };
-            let rows = self
-                .store
-                .expand_playlist(job.id, &self.worker_id, parent, children)
-                .await
-                .map_err(|e| {
-                    tracing::error!(error = ?e, "expanding a playlist failed");
-                    ExecutionError::transient("Could not save the playlist's tracks")
-                })?;
-            if let Ok(Some(parent_row)) = self.store.download_for_user(job.id, job.user_id).await {
-                self.publish(&parent_row, None).await;
-            }
-            for row in &rows {
-                self.publish(row, None).await;
-            }
-            self.wake();
-            return Ok(None);
-        }
-        let entry = resolution.entries.first().ok_or_else(|| {
-            ExecutionError::permanent("The plugin found nothing to download at this URL")
-        })?;
-        let m = &entry.metadata;
-        let meta = ResolvedMetadata {
-            title: m.title.clone().or_else(|| top.title.clone()),
-            artist: m.artist.clone().or_else(|| top.artist.clone()),
-            album: m.album.clone().or_else(|| top.album.clone()),
-            duration: m.duration_seconds.or(top.duration_seconds),
-            cover_url: m.cover_url.clone().or_else(|| top.cover_url.clone()),
-            action: serde_json::to_value(StoredAction::from(&entry.action)).ok(),
-        };
-        let row = self
-            .store
-            .save_resolution(job.id, &self.worker_id, meta)
-            .await
-            .map_err(|e| {
-                tracing::error!(error = ?e, "saving a resolution failed");
-                ExecutionError::transient("Could not save the track's details")
-            })?
-            .ok_or_else(ExecutionError::cancelled)?;
-        let hint = hint_from_row(&row);
-        self.publish(&row, Some(Progress::phase(Phase::Resolving)))
-            .await;
-        Ok(Some((row, (entry.action.clone(), hint))))
-    }
-
-    /// While a job runs: heartbeat (and learn of cancel requests), publish throttled
-    /// progress, and stop the job when the server shuts down.
-    async fn keep_alive(self: Arc<Self>, job: LiveJob, mut progress: watch::Receiver<Progress>) {
-        let LiveJob {
-            id,
-            row,
-            cancel,
-            user_cancelled,
-            stop,
-        } = job;
-        let every = (self.settings.stale_after / 6)
-            .clamp(Duration::from_millis(200), Duration::from_secs(10));
-        let mut heartbeat = tokio::time::interval(every);
-        heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        let mut last_event = tokio::time::Instant::now();
-        loop {
-            tokio::select! {
-                _ = stop.cancelled() => { cancel.cancel(); return; }
-                _ = cancel.cancelled() => return,
-                changed = progress.changed() => {
-                    if changed.is_err() { return; }
-                    let wait = PROGRESS_EVENT_INTERVAL.saturating_sub(last_event.elapsed());
-                    if !wait.is_zero() {
-                        tokio::time::sleep(wait).await;
-                    }
-                    last_event = tokio::time::Instant::now();
-                    let snapshot = progress.borrow_and_update().clone();
-                    let mut current = row.lock().unwrap_or_else(|e| e.into_inner()).clone();
-                    // Resolving and running both show as downloading with their phase.
-                    current.status = DownloadStatus::Downloading;
-                    self.publish(&current, Some(snapshot)).await;
-                }
-                _ = heartbeat.tick() => {
-                    let snapshot = serde_json::to_value(&*progress.borrow()).ok();
-                    match self.store.heartbeat(id, &self.worker_id, snapshot).await {
-                        Ok(Heartbeat::Running) => {}
-                        Ok(Heartbeat::CancelRequested) => {
-                            user_cancelled.store(true, Ordering::SeqCst);
-                            cancel.cancel();
-                            return;
-                        }
-                        Ok(Heartbeat::Lost) => { cancel.cancel(); return; }
-                        Err(err) => tracing::warn!(job = id, error = ?err, "heartbeat failed"),
-                    }
-                }
-            }
-        }
-    }
-
     async fn publish(&self, row: &DownloadRow, progress: Option<Progress>) {
         self.events.publish_row(row, progress).await;
     }
@@ -555,17 +381,5 @@ mod tests {
         assert!((16_000..=24_000).contains(&third), "{third}");
         let late = backoff(30).num_milliseconds();
         assert!(late <= 360_000, "{late}");
-    }
-
-    #[test]
-    fn stored_actions_round_trip() {
-        let a = FetchAction::YtDlp {
-            url: "https://x".into(),
-            options: vec!["-x".into()],
-        };
-        let json = serde_json::to_value(StoredAction::from(&a)).unwrap();
-        assert_eq!(json["type"], "yt_dlp");
-        let back: FetchAction = serde_json::from_value::<StoredAction>(json).unwrap().into();
-        assert_eq!(back, a);
     }
 }

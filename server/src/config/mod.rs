@@ -1,0 +1,178 @@
+//! Every setting the server reads, its environment variable, its default, and its validation.
+//!
+//! Layering: built-in defaults → `.env` file → process environment. Reading is pure
+//! (`parse.rs`: parse, then validate; a bad value stops start-up with a message naming the
+//! variable, never a silent clamp). What needs the disk — the generated key and the instance
+//! id kept in DATA_DIRECTORY — happens later, in `run`, through `Identity::load`
+//! (`identity.rs`). `Config::from_lookup` takes any key lookup so tests build a
+//! configuration without touching the process environment.
+
+mod identity;
+mod parse;
+#[cfg(test)]
+mod tests;
+
+pub use identity::{GENERATED_KEY_FILE, Identity};
+
+use crate::net::AddressPolicy;
+use jsonwebtoken::Algorithm;
+use std::{
+    fmt,
+    path::{Path, PathBuf},
+    time::Duration,
+};
+
+/// A secret whose `Debug` output never shows the value.
+#[derive(Clone)]
+pub struct SecretKey(Vec<u8>);
+
+impl SecretKey {
+    /// The shortest key accepted, in bytes (SEC-18).
+    pub const MIN_BYTES: usize = 32;
+
+    pub fn new(bytes: Vec<u8>) -> Result<Self, ConfigError> {
+        if bytes.len() < Self::MIN_BYTES {
+            return Err(ConfigError::invalid(
+                "SECRET_KEY",
+                format!(
+                    "must be at least {} bytes of random data (got {}); generate one with `openssl rand -hex 32`, or unset it to let the server generate and keep one",
+                    Self::MIN_BYTES,
+                    bytes.len()
+                ),
+            ));
+        }
+        Ok(Self(bytes))
+    }
+
+    pub fn expose(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl fmt::Debug for SecretKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SecretKey(<redacted>)")
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// Who may create accounts through `POST /auth/register`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RegistrationPolicy {
+    /// Anyone may register (the first account becomes admin).
+    Open,
+    /// Only an admin may create accounts; the very first account may still be registered.
+    AdminOnly,
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub host: String,
+    pub port: u16,
+    pub database_url: String,
+    /// SECRET_KEY; `None`: generated once and kept in DATA_DIRECTORY (see `Identity`).
+    pub secret_key: Option<SecretKey>,
+    pub algorithm: Algorithm,
+    pub access_token_expire_minutes: i64,
+    pub data_directory: PathBuf,
+    pub output_directory: PathBuf,
+    pub plugin_directory: PathBuf,
+    /// WEB_DIRECTORY: serve the web page from this folder instead of the copy built into the
+    /// binary.
+    pub web_directory: Option<PathBuf>,
+    pub cors_origins: Vec<String>,
+    pub registration: RegistrationPolicy,
+    pub address_policy: AddressPolicy,
+    pub log_format: LogFormat,
+    pub debug: bool,
+    pub max_concurrent_downloads: usize,
+    /// The tools, absolute (a bare name is looked up on PATH once, here).
+    pub tools: ToolPaths,
+    pub output_template: String,
+    pub plugin_call_timeout: Duration,
+    pub plugin_memory_limit_bytes: usize,
+    pub watch_plugins: bool,
+    pub max_download_attempts: i32,
+    /// How long a running job may go without a heartbeat before another worker reclaims it.
+    pub job_stale_after: Duration,
+    /// INSTANCE_ID: names this server among instances sharing a database (worker ids start
+    /// with it); `None`: generated once and kept in DATA_DIRECTORY (see `Identity`).
+    pub instance_id: Option<String>,
+}
+
+/// Where the download tools are. Each defaults to `TOOLS_DIRECTORY/bin/<tool>` — the folder
+/// `scripts/setup-tools.sh` fills — and can be set on its own.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ToolPaths {
+    pub ytdlp: PathBuf,
+    /// Deno, for yt-dlp's YouTube challenge scripts.
+    pub js_runtime: PathBuf,
+    pub ffmpeg: PathBuf,
+    pub ffprobe: PathBuf,
+}
+
+impl ToolPaths {
+    fn from_lookup(get: &impl Fn(&str) -> Option<String>) -> Self {
+        let tools_directory = absolute(Path::new(
+            &get("TOOLS_DIRECTORY").unwrap_or_else(|| ".venv".into()),
+        ));
+        let tool = |variable: &str, name: &str| match get(variable) {
+            Some(value) => locate(Path::new(&value)),
+            None => tools_directory.join("bin").join(name),
+        };
+        Self {
+            ytdlp: tool("YTDLP_PATH", "yt-dlp"),
+            js_runtime: tool("DENO_PATH", "deno"),
+            ffmpeg: tool("FFMPEG_PATH", "ffmpeg"),
+            ffprobe: tool("FFPROBE_PATH", "ffprobe"),
+        }
+    }
+}
+
+/// A relative path made absolute against the working folder, so a child process started
+/// elsewhere means the same file.
+fn absolute(path: &Path) -> PathBuf {
+    std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())
+}
+
+/// A tool set by the operator: a path is made absolute; a bare name is looked up on PATH once
+/// (and kept as it is when it is not there, for the preflight to report missing).
+fn locate(value: &Path) -> PathBuf {
+    if value.components().count() > 1 {
+        return absolute(value);
+    }
+    std::env::var_os("PATH")
+        .and_then(|path| {
+            std::env::split_paths(&path)
+                .map(|dir| dir.join(value))
+                .find(|candidate| candidate.is_file())
+        })
+        .unwrap_or_else(|| value.to_path_buf())
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("{variable}: {message}")]
+pub struct ConfigError {
+    pub variable: &'static str,
+    pub message: String,
+}
+
+impl ConfigError {
+    pub(crate) fn invalid(variable: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            variable,
+            message: message.into(),
+        }
+    }
+}
+
+impl Config {
+    pub fn is_sqlite(&self) -> bool {
+        self.database_url.starts_with("sqlite:")
+    }
+}

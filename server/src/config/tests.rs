@@ -1,0 +1,121 @@
+//! Reading the configuration: defaults, tools, secrets, and refusals that name their variable.
+
+use super::*;
+use std::collections::HashMap;
+
+fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+    let map: HashMap<String, String> = vars
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    Config::from_lookup(|k| map.get(k).cloned())
+}
+
+const KEY: (&str, &str) = ("SECRET_KEY", "0123456789abcdef0123456789abcdef");
+
+#[test]
+fn defaults_need_no_environment() {
+    let dir = tempdir();
+    let c = config(&[("DATA_DIRECTORY", dir.to_str().unwrap())]).unwrap();
+    assert_eq!(c.port, 8000);
+    assert_eq!(c.host, "0.0.0.0");
+    assert_eq!(c.access_token_expire_minutes, 30);
+    assert_eq!(c.algorithm, Algorithm::HS256);
+    assert!(c.database_url.starts_with("sqlite://"));
+    assert_eq!(c.plugin_directory, dir.join("plugins"));
+    assert_eq!(c.registration, RegistrationPolicy::Open);
+    assert_eq!(c.address_policy, AddressPolicy::PublicOnly);
+    assert_eq!(c.web_directory, None, "the embedded page by default");
+    let tools = std::env::current_dir().unwrap().join(".venv/bin");
+    assert_eq!(c.tools.ytdlp, tools.join("yt-dlp"));
+    assert_eq!(c.tools.js_runtime, tools.join("deno"));
+    assert_eq!(c.tools.ffmpeg, tools.join("ffmpeg"));
+    assert_eq!(c.tools.ffprobe, tools.join("ffprobe"));
+}
+
+#[test]
+fn tools_come_from_tools_directory_unless_set_one_by_one() {
+    let c = config(&[
+        KEY,
+        ("TOOLS_DIRECTORY", "/opt/tools"),
+        ("FFMPEG_PATH", "/usr/local/bin/ffmpeg"),
+        ("DENO_PATH", "relative/deno"),
+        ("FFPROBE_PATH", "no-such-tool-anywhere"),
+    ])
+    .unwrap();
+    assert_eq!(c.tools.ytdlp, Path::new("/opt/tools/bin/yt-dlp"));
+    assert_eq!(c.tools.ffmpeg, Path::new("/usr/local/bin/ffmpeg"));
+    assert_eq!(
+        c.tools.js_runtime,
+        std::env::current_dir().unwrap().join("relative/deno")
+    );
+    assert_eq!(c.tools.ffprobe, Path::new("no-such-tool-anywhere"));
+}
+
+#[test]
+fn weak_secret_key_is_refused_sec_18() {
+    let err = config(&[("SECRET_KEY", "short")]).unwrap_err();
+    assert_eq!(err.variable, "SECRET_KEY");
+    assert!(err.message.contains("at least 32 bytes"));
+}
+
+#[test]
+fn missing_secret_key_is_generated_once_and_kept_private_sec_18() {
+    let dir = tempdir();
+    let vars = [("DATA_DIRECTORY", dir.to_str().unwrap())];
+    let parsed = config(&vars).unwrap();
+    assert!(
+        !dir.join(GENERATED_KEY_FILE).exists(),
+        "reading the configuration writes nothing"
+    );
+    let first = Identity::load(&parsed).unwrap();
+    let second = Identity::load(&config(&vars).unwrap()).unwrap();
+    assert_eq!(first.secret_key.expose(), second.secret_key.expose());
+    assert!(first.secret_key.expose().len() >= 32);
+    assert_eq!(
+        first.instance_id, second.instance_id,
+        "kept across restarts"
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(dir.join(GENERATED_KEY_FILE))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    assert_eq!(format!("{:?}", first.secret_key), "SecretKey(<redacted>)");
+}
+
+#[test]
+fn bad_values_name_their_variable() {
+    for (var, value) in [
+        ("PORT", "eighty"),
+        ("ALGORITHM", "none"),
+        ("ALGORITHM", "RS256"),
+        ("ACCESS_TOKEN_EXPIRE_MINUTES", "0"),
+        ("DEBUG", "maybe"),
+        ("DATABASE_URL", "mysql://x"),
+        ("CORS_ORIGINS", "*"),
+        ("LOG_FORMAT", "xml"),
+        ("OUTPUT_TEMPLATE", "{title}"),
+        ("MAX_DOWNLOAD_ATTEMPTS", "0"),
+        ("MAX_DOWNLOAD_ATTEMPTS", "-1"),
+        ("JOB_STALE_AFTER_SECONDS", "0.1"),
+        ("PLUGIN_CALL_TIMEOUT_MS", "1"),
+        ("MAX_CONCURRENT_DOWNLOADS", "0"),
+        ("PLUGIN_MEMORY_LIMIT_MIB", "99999"),
+        ("INSTANCE_ID", "a/b"),
+    ] {
+        let err = config(&[KEY, (var, value)]).unwrap_err();
+        assert_eq!(err.variable, var, "{var}={value}");
+        assert!(!err.message.is_empty());
+    }
+}
+
+fn tempdir() -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("nmd-config-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
