@@ -100,23 +100,30 @@ async fn sign_in(base: &str) -> anyhow::Result<(String, i64)> {
     Ok((token, me["id"].as_i64().context("no id")?))
 }
 
-/// A finished download as a job leaves it: title, artist, album, file, size, duration.
+/// A finished download as a job leaves it: title, artist, album, file, size, duration, and
+/// the fetch action its plugin resolved.
 const INSERT: &str = "INSERT INTO download_history (user_id, url, format, plugin, title, artist, \
     album, duration, status, file_path, file_size, attempts, run_after, cancel_requested, \
-    created_at, started_at, completed_at) VALUES ($1, $2, 'best', 'generic', $3, $4, $5, $6, \
-    'completed', $7, $8, 1, $9, FALSE, $9, $9, $9)";
+    created_at, started_at, completed_at, action) VALUES ($1, $2, 'best', 'generic', $3, $4, $5, \
+    $6, 'completed', $7, $8, 1, $9, FALSE, $9, $9, $9, $10)";
 
 macro_rules! seed {
     ($pool:expr, $user:expr) => {{
         let now = chrono::Utc::now();
         for i in 0..ROWS {
+            let url = format!(
+                "https://music.example.org/artist-{}/album-{}/track-{i}",
+                i % 7,
+                i % 13
+            );
+            let action = serde_json::json!({
+                "type": "yt_dlp",
+                "url": url,
+                "options": ["--format", "bestaudio/best", "--extract-audio", "--no-playlist"],
+            });
             sqlx::query(INSERT)
                 .bind($user)
-                .bind(format!(
-                    "https://music.example.org/artist-{}/album-{}/track-{i}",
-                    i % 7,
-                    i % 13
-                ))
+                .bind(&url)
                 .bind(format!("Track number {i} of the benchmark"))
                 .bind(format!("Artist {}", i % 7))
                 .bind(format!("Album {}", i % 13))
@@ -124,6 +131,7 @@ macro_rules! seed {
                 .bind(format!("Artist {}/Track number {i}.mp3", i % 7))
                 .bind(4_000_000i64 + i as i64)
                 .bind(now)
+                .bind(sqlx::types::Json(action))
                 .execute($pool)
                 .await?;
         }
