@@ -20,6 +20,9 @@ pub mod state;
 pub mod store;
 pub mod telemetry;
 
+#[cfg(test)]
+mod module_graph;
+
 use anyhow::Context;
 use config::Config;
 use poem::{Server, listener::TcpAcceptor};
@@ -82,12 +85,20 @@ pub async fn run(
         },
     );
     let state = Arc::new(AppState {
-        tokens: auth::TokenService::new(
-            &identity.secret_key,
-            config.algorithm,
-            config.access_token_expire_minutes,
-        ),
-        throttle: auth::LoginThrottle::new(),
+        accounts: auth::AccountService {
+            store: store.clone(),
+            tokens: auth::TokenService::new(
+                &identity.secret_key,
+                config.algorithm,
+                config.access_token_expire_minutes,
+            ),
+            throttle: auth::LoginThrottle::new(),
+            registration: config.registration,
+        },
+        plugin_admin: plugin_admin::PluginAdmin {
+            plugins: plugins.clone(),
+            store: store.clone(),
+        },
         downloads: downloads::DownloadService {
             store: store.clone(),
             events,

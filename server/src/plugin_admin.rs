@@ -6,60 +6,70 @@ use crate::{
     audit::{AuditAction, AuditEvent},
     auth::Admin,
     error::{AppError, AppResult},
-    plugins::{PluginAdminError, PluginChange, PluginSummary},
-    state::AppState,
+    plugins::{PluginAdminError, PluginChange, PluginRegistry, PluginSummary},
+    store::Store,
 };
 use serde_json::json;
+use std::sync::Arc;
 
-pub async fn upload(state: &AppState, admin: &Admin, bytes: Vec<u8>) -> AppResult<PluginSummary> {
-    let change = state
-        .plugins
-        .install_upload(bytes)
-        .await
-        .map_err(admin_error)?;
-    audit(state, admin, AuditAction::PluginUploaded, &change).await
+/// Plugin administration, with what it uses: the registry and the store (for the audit).
+pub struct PluginAdmin {
+    pub plugins: Arc<PluginRegistry>,
+    pub store: Arc<dyn Store>,
 }
 
-pub async fn set_enabled(
-    state: &AppState,
-    admin: &Admin,
-    name: &str,
-    enabled: bool,
-) -> AppResult<PluginSummary> {
-    let change = state
-        .plugins
-        .set_enabled(name, enabled)
-        .await
-        .map_err(admin_error)?;
-    let action = if enabled {
-        AuditAction::PluginEnabled
-    } else {
-        AuditAction::PluginDisabled
-    };
-    audit(state, admin, action, &change).await
-}
+impl PluginAdmin {
+    pub async fn upload(&self, admin: &Admin, bytes: Vec<u8>) -> AppResult<PluginSummary> {
+        let change = self
+            .plugins
+            .install_upload(bytes)
+            .await
+            .map_err(admin_error)?;
+        self.audit(admin, AuditAction::PluginUploaded, &change)
+            .await
+    }
 
-pub async fn remove(state: &AppState, admin: &Admin, name: &str) -> AppResult<PluginSummary> {
-    let change = state.plugins.remove(name).await.map_err(admin_error)?;
-    audit(state, admin, AuditAction::PluginRemoved, &change).await
-}
+    pub async fn set_enabled(
+        &self,
+        admin: &Admin,
+        name: &str,
+        enabled: bool,
+    ) -> AppResult<PluginSummary> {
+        let change = self
+            .plugins
+            .set_enabled(name, enabled)
+            .await
+            .map_err(admin_error)?;
+        let action = if enabled {
+            AuditAction::PluginEnabled
+        } else {
+            AuditAction::PluginDisabled
+        };
+        self.audit(admin, action, &change).await
+    }
 
-async fn audit(
-    state: &AppState,
-    admin: &Admin,
-    action: AuditAction,
-    change: &PluginChange,
-) -> AppResult<PluginSummary> {
-    let s = &change.summary;
-    state
-        .store
-        .record_audit(AuditEvent::new(
-            action,
-            &admin.0.actor,
-            json!({ "plugin": s.name, "version": s.version, "sha256": change.sha256, "source": s.source }),
-        ))
-        .await?;
-    Ok(change.summary.clone())
+    pub async fn remove(&self, admin: &Admin, name: &str) -> AppResult<PluginSummary> {
+        let change = self.plugins.remove(name).await.map_err(admin_error)?;
+        self.audit(admin, AuditAction::PluginRemoved, &change).await
+    }
+
+    async fn audit(
+        &self,
+        admin: &Admin,
+        action: AuditAction,
+        change: &PluginChange,
+    ) -> AppResult<PluginSummary> {
+        let s = &change.summary;
+        self
+            .store
+            .record_audit(AuditEvent::new(
+                action,
+                &admin.0.actor,
+                json!({ "plugin": s.name, "version": s.version, "sha256": change.sha256, "source": s.source }),
+            ))
+            .await?;
+        Ok(change.summary.clone())
+    }
 }
 
 fn admin_error(err: PluginAdminError) -> AppError {

@@ -2,19 +2,18 @@
 //! (`Data<&Arc<AppState>>`), never global.
 
 use crate::{
-    auth::{LoginThrottle, TokenService},
-    config::Config,
-    downloads::DownloadService,
-    plugins::PluginRegistry,
-    store::Store,
+    auth::AccountService, config::Config, downloads::DownloadService, plugin_admin::PluginAdmin,
+    plugins::PluginRegistry, store::Store,
 };
 use std::sync::Arc;
 
 pub struct AppState {
     pub config: Arc<Config>,
     pub store: Arc<dyn Store>,
-    pub tokens: TokenService,
-    pub throttle: LoginThrottle,
+    /// Accounts and sessions: register, log in and out, passwords, admin user changes.
+    pub accounts: AccountService,
+    /// Admin changes to plugins (audited).
+    pub plugin_admin: PluginAdmin,
     pub plugins: Arc<PluginRegistry>,
     /// Users' downloads: submit, list, cancel, retry, delete, and their live updates.
     pub downloads: DownloadService,

@@ -3,11 +3,11 @@
 
 use super::{
     error::ApiResult,
+    guard::BearerAuth,
     models::{UserResponse, page_count},
 };
 use crate::{
     audit::AuditAction,
-    auth::{BearerAuth, accounts},
     error::AppError,
     state::AppState,
     store::{AuditFilter, AuditRow, PageRequest, UserPatch},
@@ -162,7 +162,7 @@ impl AdminApi {
             )
             .into());
         }
-        let user = accounts::update_user(&state, &admin, id.0, patch).await?;
+        let user = state.accounts.update_user(&admin, id.0, patch).await?;
         Ok(UserUpdated::Ok(Json(user.into())))
     }
 

@@ -1,14 +1,11 @@
 //! `/auth/*`: register, login (OAuth2 password form), logout, me, password change.
 
-use super::{error::ApiResult, models::UserResponse};
-use crate::{
-    auth::{
-        BearerAuth,
-        accounts::{self, Registration},
-        guard::{actor_from_request, client_ip},
-    },
-    state::AppState,
+use super::{
+    error::ApiResult,
+    guard::{BearerAuth, actor_from_request, client_ip},
+    models::UserResponse,
 };
+use crate::{auth::accounts::Registration, state::AppState};
 use poem::{Request, web::Data};
 use poem_openapi::{
     ApiResponse, Object, OpenApi, Tags,
@@ -123,18 +120,19 @@ impl AuthApi {
             None => actor_from_request(req, None),
         };
         let body = body.0;
-        let user = accounts::register(
-            &state,
-            Registration {
-                username: body.username,
-                email: body.email,
-                password: body.password,
-                full_name: body.full_name,
-            },
-            requester.as_ref(),
-            actor,
-        )
-        .await?;
+        let user = state
+            .accounts
+            .register(
+                Registration {
+                    username: body.username,
+                    email: body.email,
+                    password: body.password,
+                    full_name: body.full_name,
+                },
+                requester.as_ref(),
+                actor,
+            )
+            .await?;
         Ok(RegisterResponse::Created(Json(user.into())))
     }
 
@@ -157,8 +155,10 @@ impl AuthApi {
             .into());
         }
         let actor = actor_from_request(req, None);
-        let (_, token) =
-            accounts::login(&state, &form.username, form.password, client_ip(req), actor).await?;
+        let (_, token) = state
+            .accounts
+            .login(&form.username, form.password, client_ip(req), actor)
+            .await?;
         Ok(TokenIssued::Ok(Json(TokenResponse {
             access_token: token.token,
             token_type: "bearer".into(),
@@ -171,7 +171,7 @@ impl AuthApi {
     /// Revokes the presented token; it is refused from now on.
     #[oai(path = "/auth/logout", method = "post")]
     async fn logout(&self, state: Data<&Arc<AppState>>, auth: BearerAuth) -> ApiResult<LoggedOut> {
-        accounts::logout(&state, &auth.0).await?;
+        state.accounts.logout(&auth.0).await?;
         Ok(LoggedOut::Ok(Json(MessageResponse {
             message: "Successfully logged out".into(),
         })))
@@ -194,14 +194,15 @@ impl AuthApi {
         body: Json<PasswordChangeRequest>,
     ) -> ApiResult<TokenIssued> {
         let body = body.0;
-        let token = accounts::change_password(
-            &state,
-            &auth.0,
-            body.current_password,
-            body.new_password,
-            body.revoke_other_sessions.unwrap_or(true),
-        )
-        .await?;
+        let token = state
+            .accounts
+            .change_password(
+                &auth.0,
+                body.current_password,
+                body.new_password,
+                body.revoke_other_sessions.unwrap_or(true),
+            )
+            .await?;
         Ok(TokenIssued::Ok(Json(TokenResponse {
             access_token: token.token,
             token_type: "bearer".into(),

@@ -6,10 +6,10 @@ use super::{
     download_events::live_events,
     download_views::{DownloadStreamEvent, DownloadView},
     error::ApiResult,
+    guard::BearerAuth,
     models::page_count,
 };
 use crate::{
-    auth::BearerAuth,
     domain::{AudioFormat, DownloadStatus},
     downloads::Submitted,
     state::AppState,

@@ -11,6 +11,7 @@ pub mod download_events;
 pub mod download_views;
 pub mod downloads;
 pub mod error;
+pub mod guard;
 pub mod models;
 pub mod plugins;
 pub mod system;

@@ -1,10 +1,8 @@
 //! `/api/plugins` (any signed-in user) and `/api/admin/plugins` (admins: upload, enable,
 //! disable, remove).
 
-use super::error::ApiResult;
+use super::{error::ApiResult, guard::BearerAuth};
 use crate::{
-    auth::BearerAuth,
-    plugin_admin,
     plugins::{PluginSource, PluginSummary},
     state::AppState,
 };
@@ -134,7 +132,7 @@ impl PluginsApi {
         let bytes = form.file.into_vec().await.map_err(|e| {
             crate::error::AppError::Validation(format!("Could not read the upload: {e}"))
         })?;
-        let summary = plugin_admin::upload(&state, &admin, bytes).await?;
+        let summary = state.plugin_admin.upload(&admin, bytes).await?;
         Ok(PluginInstalled::Created(Json(summary.into())))
     }
 
@@ -148,7 +146,10 @@ impl PluginsApi {
         body: Json<PluginUpdate>,
     ) -> ApiResult<PluginUpdated> {
         let admin = auth.0.require_admin()?;
-        let summary = plugin_admin::set_enabled(&state, &admin, &name.0, body.0.enabled).await?;
+        let summary = state
+            .plugin_admin
+            .set_enabled(&admin, &name.0, body.0.enabled)
+            .await?;
         Ok(PluginUpdated::Ok(Json(summary.into())))
     }
 
@@ -161,7 +162,7 @@ impl PluginsApi {
         name: Path<String>,
     ) -> ApiResult<PluginRemoved> {
         let admin = auth.0.require_admin()?;
-        plugin_admin::remove(&state, &admin, &name.0).await?;
+        state.plugin_admin.remove(&admin, &name.0).await?;
         Ok(PluginRemoved::NoContent)
     }
 }

@@ -109,7 +109,7 @@ impl SystemApi {
             Ok(Ok(()))
         );
         let report = state.tools.current();
-        let admin = crate::auth::guard::is_admin_request(req).await;
+        let admin = super::guard::is_admin_request(req).await;
         let health = Health {
             status: if database_ok { "healthy" } else { "unhealthy" }.into(),
             version: env!("CARGO_PKG_VERSION").into(),

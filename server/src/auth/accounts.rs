@@ -2,7 +2,8 @@
 //! management. Each writes its audit entry in the same transaction as its change.
 
 use super::{
-    guard::{Admin, CurrentUser},
+    LoginThrottle, TokenService,
+    current_user::{Admin, CurrentUser},
     passwords,
     tokens::IssuedToken,
 };
@@ -10,11 +11,10 @@ use crate::{
     audit::{Actor, AuditAction, AuditEvent},
     config::RegistrationPolicy,
     error::{AppError, AppResult},
-    state::AppState,
-    store::{NewUser, PageRequest, User, UserPatch},
+    store::{NewUser, PageRequest, Store, User, UserPatch},
 };
 use serde_json::json;
-use std::net::IpAddr;
+use std::{net::IpAddr, sync::Arc};
 
 /// The one message for every failed login (SEC-14).
 pub const LOGIN_FAILED: &str = "Incorrect username or password";
@@ -26,210 +26,218 @@ pub struct Registration {
     pub full_name: Option<String>,
 }
 
-/// Creates an account. The first account ever becomes admin. With registration closed only
-/// an admin may create accounts (except the very first, so a fresh install can be set up).
-pub async fn register(
-    state: &AppState,
-    input: Registration,
-    requester: Option<&CurrentUser>,
-    actor: Actor,
-) -> AppResult<User> {
-    let by_admin = requester.is_some_and(|r| r.user.is_admin);
-    if state.config.registration == RegistrationPolicy::AdminOnly && !by_admin {
-        let existing = state
-            .store
-            .list_users(PageRequest {
-                page: 1,
-                per_page: 1,
-            })
-            .await?;
-        if existing.total > 0 {
-            return Err(AppError::Forbidden(
-                "Registration is closed; ask an admin to create your account".into(),
+/// Accounts and sessions, with what they use: the store, the token service, the login
+/// throttle and the registration policy.
+pub struct AccountService {
+    pub store: Arc<dyn Store>,
+    pub tokens: TokenService,
+    pub throttle: LoginThrottle,
+    pub registration: RegistrationPolicy,
+}
+
+impl AccountService {
+    /// Creates an account. The first account ever becomes admin. With registration closed only
+    /// an admin may create accounts (except the very first, so a fresh install can be set up).
+    pub async fn register(
+        &self,
+        input: Registration,
+        requester: Option<&CurrentUser>,
+        actor: Actor,
+    ) -> AppResult<User> {
+        let by_admin = requester.is_some_and(|r| r.user.is_admin);
+        if self.registration == RegistrationPolicy::AdminOnly && !by_admin {
+            let existing = self
+                .store
+                .list_users(PageRequest {
+                    page: 1,
+                    per_page: 1,
+                })
+                .await?;
+            if existing.total > 0 {
+                return Err(AppError::Forbidden(
+                    "Registration is closed; ask an admin to create your account".into(),
+                ));
+            }
+        }
+        let username = input.username.trim().to_owned();
+        validate_username(&username)?;
+        let email = input.email.trim().to_lowercase();
+        validate_email(&email)?;
+        let full_name = input
+            .full_name
+            .map(|n| n.trim().to_owned())
+            .filter(|n| !n.is_empty());
+        if full_name
+            .as_ref()
+            .is_some_and(|n| n.chars().count() > 100 || n.chars().any(char::is_control))
+        {
+            return Err(AppError::Validation(
+                "Full name must be at most 100 printable characters".into(),
             ));
         }
-    }
-    let username = input.username.trim().to_owned();
-    validate_username(&username)?;
-    let email = input.email.trim().to_lowercase();
-    validate_email(&email)?;
-    let full_name = input
-        .full_name
-        .map(|n| n.trim().to_owned())
-        .filter(|n| !n.is_empty());
-    if full_name
-        .as_ref()
-        .is_some_and(|n| n.chars().count() > 100 || n.chars().any(char::is_control))
-    {
-        return Err(AppError::Validation(
-            "Full name must be at most 100 printable characters".into(),
-        ));
-    }
-    passwords::validate_password(&input.password)?;
-    let hashed_password = passwords::hash_password(input.password).await?;
-    let audit = AuditEvent::new(
-        AuditAction::UserRegistered,
-        &actor,
-        json!({ "username": username, "email": email, "created_by_admin": by_admin }),
-    );
-    let user = state
-        .store
-        .create_user(
-            NewUser {
-                username,
-                email,
-                full_name,
-                hashed_password,
-            },
-            audit,
-        )
-        .await?;
-    Ok(user)
-}
-
-/// Checks credentials and issues a token. Unknown user, wrong password and disabled account
-/// fail identically (SEC-14); repeated failures are throttled and every failure is audited
-/// (SEC-15).
-pub async fn login(
-    state: &AppState,
-    username: &str,
-    password: String,
-    ip: Option<IpAddr>,
-    actor: Actor,
-) -> AppResult<(User, IssuedToken)> {
-    if let Err(retry_after_secs) = state.throttle.check(username, ip) {
-        state
+        passwords::validate_password(&input.password)?;
+        let hashed_password = passwords::hash_password(input.password).await?;
+        let audit = AuditEvent::new(
+            AuditAction::UserRegistered,
+            &actor,
+            json!({ "username": username, "email": email, "created_by_admin": by_admin }),
+        );
+        let user = self
             .store
-            .record_audit(AuditEvent::new(
-                AuditAction::LoginThrottled,
-                &actor,
-                json!({ "username": username, "retry_after": retry_after_secs }),
-            ))
+            .create_user(
+                NewUser {
+                    username,
+                    email,
+                    full_name,
+                    hashed_password,
+                },
+                audit,
+            )
             .await?;
-        return Err(AppError::TooManyRequests { retry_after_secs });
+        Ok(user)
     }
-    let user = state.store.user_by_username(username.trim()).await?;
-    let hash = user.as_ref().map(|u| u.hashed_password.clone());
-    let password_ok = passwords::verify_password(password, hash).await?;
-    let failure = match &user {
-        None => Some("unknown_user"),
-        Some(_) if !password_ok => Some("wrong_password"),
-        Some(u) if !u.is_active => Some("account_disabled"),
-        Some(_) => None,
-    };
-    if let Some(reason) = failure {
-        state.throttle.record_failure(username, ip);
+
+    /// Checks credentials and issues a token. Unknown user, wrong password and disabled account
+    /// fail identically (SEC-14); repeated failures are throttled and every failure is audited
+    /// (SEC-15).
+    pub async fn login(
+        &self,
+        username: &str,
+        password: String,
+        ip: Option<IpAddr>,
+        actor: Actor,
+    ) -> AppResult<(User, IssuedToken)> {
+        if let Err(retry_after_secs) = self.throttle.check(username, ip) {
+            self.store
+                .record_audit(AuditEvent::new(
+                    AuditAction::LoginThrottled,
+                    &actor,
+                    json!({ "username": username, "retry_after": retry_after_secs }),
+                ))
+                .await?;
+            return Err(AppError::TooManyRequests { retry_after_secs });
+        }
+        let user = self.store.user_by_username(username.trim()).await?;
+        let hash = user.as_ref().map(|u| u.hashed_password.clone());
+        let password_ok = passwords::verify_password(password, hash).await?;
+        let failure = match &user {
+            None => Some("unknown_user"),
+            Some(_) if !password_ok => Some("wrong_password"),
+            Some(u) if !u.is_active => Some("account_disabled"),
+            Some(_) => None,
+        };
+        if let Some(reason) = failure {
+            self.throttle.record_failure(username, ip);
+            let mut actor = actor;
+            actor.user_id = user.as_ref().map(|u| u.id);
+            self.store
+                .record_audit(AuditEvent::new(
+                    AuditAction::LoginFailed,
+                    &actor,
+                    json!({ "username": username, "reason": reason }),
+                ))
+                .await?;
+            return Err(AppError::Unauthorized(LOGIN_FAILED.into()));
+        }
+        let user = user.expect("failure covers the missing user");
+        self.throttle.record_success(username, ip);
         let mut actor = actor;
-        actor.user_id = user.as_ref().map(|u| u.id);
-        state
+        actor.user_id = Some(user.id);
+        actor.username = Some(user.username.clone());
+        let user = self
             .store
-            .record_audit(AuditEvent::new(
-                AuditAction::LoginFailed,
-                &actor,
-                json!({ "username": username, "reason": reason }),
-            ))
+            .record_login(
+                user.id,
+                AuditEvent::new(AuditAction::LoginSucceeded, &actor, json!({})),
+            )
             .await?;
-        return Err(AppError::Unauthorized(LOGIN_FAILED.into()));
+        let token = self.tokens.issue(&user)?;
+        Ok((user, token))
     }
-    let user = user.expect("failure covers the missing user");
-    state.throttle.record_success(username, ip);
-    let mut actor = actor;
-    actor.user_id = Some(user.id);
-    actor.username = Some(user.username.clone());
-    let user = state
-        .store
-        .record_login(
-            user.id,
-            AuditEvent::new(AuditAction::LoginSucceeded, &actor, json!({})),
-        )
-        .await?;
-    let token = state.tokens.issue(&user)?;
-    Ok((user, token))
-}
 
-/// Blacklists the presented token until it would have expired (SEC-11).
-pub async fn logout(state: &AppState, current: &CurrentUser) -> AppResult<()> {
-    state
-        .store
-        .blacklist_token(
-            &current.claims.jti,
-            current.user.id,
-            current.claims.expires_at(),
-            AuditEvent::new(AuditAction::Logout, &current.actor, json!({})),
-        )
-        .await?;
-    Ok(())
-}
-
-/// Changes the caller's password. With `revoke_other_sessions`, every token issued before
-/// stops working (SEC-12); the caller gets a fresh token either way.
-pub async fn change_password(
-    state: &AppState,
-    current: &CurrentUser,
-    current_password: String,
-    new_password: String,
-    revoke_other_sessions: bool,
-) -> AppResult<IssuedToken> {
-    let ok =
-        passwords::verify_password(current_password, Some(current.user.hashed_password.clone()))
-            .await?;
-    if !ok {
-        return Err(AppError::Validation("Current password is incorrect".into()));
-    }
-    passwords::validate_password(&new_password)?;
-    let hashed = passwords::hash_password(new_password).await?;
-    let user = state
-        .store
-        .change_password(
-            current.user.id,
-            hashed,
-            revoke_other_sessions,
-            AuditEvent::new(
-                AuditAction::PasswordChanged,
-                &current.actor,
-                json!({ "revoked_other_sessions": revoke_other_sessions }),
-            ),
-        )
-        .await?;
-    if revoke_other_sessions {
-        // The presented token is revoked with the rest; make that explicit by id too.
-        state
-            .store
+    /// Blacklists the presented token until it would have expired (SEC-11).
+    pub async fn logout(&self, current: &CurrentUser) -> AppResult<()> {
+        self.store
             .blacklist_token(
                 &current.claims.jti,
-                user.id,
+                current.user.id,
                 current.claims.expires_at(),
+                AuditEvent::new(AuditAction::Logout, &current.actor, json!({})),
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// Changes the caller's password. With `revoke_other_sessions`, every token issued before
+    /// stops working (SEC-12); the caller gets a fresh token either way.
+    pub async fn change_password(
+        &self,
+        current: &CurrentUser,
+        current_password: String,
+        new_password: String,
+        revoke_other_sessions: bool,
+    ) -> AppResult<IssuedToken> {
+        let ok = passwords::verify_password(
+            current_password,
+            Some(current.user.hashed_password.clone()),
+        )
+        .await?;
+        if !ok {
+            return Err(AppError::Validation("Current password is incorrect".into()));
+        }
+        passwords::validate_password(&new_password)?;
+        let hashed = passwords::hash_password(new_password).await?;
+        let user = self
+            .store
+            .change_password(
+                current.user.id,
+                hashed,
+                revoke_other_sessions,
                 AuditEvent::new(
-                    AuditAction::Logout,
+                    AuditAction::PasswordChanged,
                     &current.actor,
-                    json!({ "reason": "password_changed" }),
+                    json!({ "revoked_other_sessions": revoke_other_sessions }),
                 ),
             )
             .await?;
+        if revoke_other_sessions {
+            // The presented token is revoked with the rest; make that explicit by id too.
+            self.store
+                .blacklist_token(
+                    &current.claims.jti,
+                    user.id,
+                    current.claims.expires_at(),
+                    AuditEvent::new(
+                        AuditAction::Logout,
+                        &current.actor,
+                        json!({ "reason": "password_changed" }),
+                    ),
+                )
+                .await?;
+        }
+        Ok(self.tokens.issue(&user)?)
     }
-    Ok(state.tokens.issue(&user)?)
-}
 
-/// An admin enables/disables or promotes/demotes an account (SEC-12, SEC-17).
-pub async fn update_user(
-    state: &AppState,
-    admin: &Admin,
-    user_id: i64,
-    patch: UserPatch,
-) -> AppResult<User> {
-    let audit = AuditEvent::new(
-        AuditAction::UserUpdated,
-        &admin.0.actor,
-        json!({ "target_user_id": user_id, "is_active": patch.is_active, "is_admin": patch.is_admin }),
-    );
-    state
-        .store
-        .update_user(user_id, patch, audit)
-        .await
-        .map_err(|e| match AppError::from(e) {
-            AppError::NotFound(_) => AppError::NotFound("User not found".into()),
-            other => other,
-        })
+    /// An admin enables/disables or promotes/demotes an account (SEC-12, SEC-17).
+    pub async fn update_user(
+        &self,
+        admin: &Admin,
+        user_id: i64,
+        patch: UserPatch,
+    ) -> AppResult<User> {
+        let audit = AuditEvent::new(
+            AuditAction::UserUpdated,
+            &admin.0.actor,
+            json!({ "target_user_id": user_id, "is_active": patch.is_active, "is_admin": patch.is_admin }),
+        );
+        self.store
+            .update_user(user_id, patch, audit)
+            .await
+            .map_err(|e| match AppError::from(e) {
+                AppError::NotFound(_) => AppError::NotFound("User not found".into()),
+                other => other,
+            })
+    }
 }
 
 fn validate_username(username: &str) -> AppResult<()> {

@@ -13,14 +13,16 @@ pub mod output_path;
 pub mod process;
 pub mod progress;
 pub mod tags;
+pub mod temp_dirs;
 pub mod tools;
 pub mod worker;
 pub mod ytdlp;
 pub mod ytdlp_args;
 
-pub use executor::{execute, job_temp_dir, list_job_temps, remove_job_temp, temp_root};
+pub use executor::execute;
 pub use model::{
     AudioFormat, DEFAULT_OUTPUT_TEMPLATE, ErrorClass, ExecutionError, ExecutionRequest,
     ExecutorConfig, FetchAction, Finished, Phase, Progress, TrackMetadataHint,
 };
+pub use temp_dirs::{job_temp_dir, list_job_temps, remove_job_temp, temp_root};
 pub use tools::{ToolReport, ToolStatus, probe_tools};

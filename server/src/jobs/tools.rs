@@ -11,6 +11,7 @@ use tokio::sync::watch;
 
 use super::model::ExecutorConfig;
 use super::process::{capture_output, run_to_completion};
+use super::ytdlp_args::js_runtime_args;
 
 /// How long one version probe may take (yt-dlp's Python start is the slow one).
 const PROBE_TIMEOUT: Duration = Duration::from_secs(20);
@@ -88,20 +89,6 @@ pub async fn probe_tools(config: &ExecutorConfig) -> ToolReport {
         output_writable,
         free_bytes,
     }
-}
-
-/// The arguments that point yt-dlp at the configured JavaScript runtime and at nothing else,
-/// and that forbid it to fetch challenge scripts from the network (the pinned yt-dlp-ejs
-/// package provides them).
-pub fn js_runtime_args(js_runtime: &Path) -> [std::ffi::OsString; 4] {
-    let mut runtime = std::ffi::OsString::from("deno:");
-    runtime.push(js_runtime.as_os_str());
-    [
-        "--no-js-runtimes".into(),
-        "--js-runtimes".into(),
-        runtime,
-        "--no-remote-components".into(),
-    ]
 }
 
 /// Runs `yt-dlp -v` with no URL: it prints its debug header (version, the ffmpeg it found,
@@ -214,7 +201,7 @@ fn log_report(config: &ExecutorConfig, report: &ToolReport) {
 }
 
 fn output_is_writable(out: &Path) -> bool {
-    let root = super::executor::temp_root(out);
+    let root = super::temp_dirs::temp_root(out);
     if std::fs::create_dir_all(&root).is_err() {
         return false;
     }

@@ -12,7 +12,7 @@ pub struct YtDlpInvocation<'a> {
     pub url: &'a str,
     pub temp_dir: &'a Path,
     pub ffmpeg_location: &'a Path,
-    /// Deno: yt-dlp gets this runtime and no other (`tools::js_runtime_args`).
+    /// Deno: yt-dlp gets this runtime and no other (`js_runtime_args`).
     pub js_runtime: &'a Path,
     pub format: AudioFormat,
     /// Already validated with `domain::ytdlp_options::validate_plugin_options`.
@@ -60,7 +60,7 @@ pub fn build_args(inv: &YtDlpInvocation<'_>) -> Vec<OsString> {
     a.push(inv.temp_dir.as_os_str().to_owned());
     a.push("--ffmpeg-location".into());
     a.push(inv.ffmpeg_location.as_os_str().to_owned());
-    a.extend(super::tools::js_runtime_args(inv.js_runtime));
+    a.extend(js_runtime_args(inv.js_runtime));
     for o in inv.plugin_options {
         a.push(o.into());
     }
@@ -87,6 +87,20 @@ pub fn build_args(inv: &YtDlpInvocation<'_>) -> Vec<OsString> {
     a.push("--".into());
     a.push(inv.url.into());
     a
+}
+
+/// The arguments that point yt-dlp at the configured JavaScript runtime and at nothing else,
+/// and that forbid it to fetch challenge scripts from the network (the pinned yt-dlp-ejs
+/// package provides them).
+pub fn js_runtime_args(js_runtime: &Path) -> [std::ffi::OsString; 4] {
+    let mut runtime = std::ffi::OsString::from("deno:");
+    runtime.push(js_runtime.as_os_str());
+    [
+        "--no-js-runtimes".into(),
+        "--js-runtimes".into(),
+        runtime,
+        "--no-remote-components".into(),
+    ]
 }
 
 #[cfg(test)]

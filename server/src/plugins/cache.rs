@@ -99,7 +99,7 @@ pub(crate) fn compile(
     let component = Component::from_binary(engine, bytes).map_err(|e| format!("{e:#}"))?;
     let stored = component
         .serialize()
-        .map_err(super::engine::wasm_error)
+        .map_err(super::wasm_error::wasm_error)
         .and_then(|artifact| store_signed(&artifact, &path, key));
     if let Err(e) = stored {
         tracing::warn!(path = %path.display(), "could not cache a compiled plugin: {e:#}");

@@ -4,12 +4,12 @@
 use super::bindings::{v0_1, v0_2};
 use super::config::PluginHostConfig;
 use super::engine_config::{compilation_config, effective_memory_limit};
-use super::host_api::HttpCapability;
+use super::host_api::{HostState, HttpCapability};
+use super::wasm_error::wasm_error;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use wasmtime::component::{HasSelf, Linker, ResourceTable};
+use wasmtime::component::{HasSelf, Linker};
 use wasmtime::{Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store};
-use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 /// How often the epoch advances; call deadlines are measured in these ticks.
 pub(crate) const EPOCH_TICK: Duration = Duration::from_millis(5);
@@ -63,19 +63,7 @@ impl PluginEngine {
         http: Option<Arc<HttpCapability>>,
         timeout: Duration,
     ) -> Store<HostState> {
-        let state = HostState {
-            wasi: WasiCtx::builder().build(),
-            table: ResourceTable::new(),
-            memory: MemoryCap {
-                limit: self.memory_limit,
-                exceeded: false,
-            },
-            plugin,
-            http,
-            deadline: Instant::now() + timeout,
-            panic_message: None,
-            log_budget: 1000,
-        };
+        let state = HostState::new(plugin, http, self.memory_limit, Instant::now() + timeout);
         let mut store = Store::new(&self.engine, state);
         store.limiter(|s| &mut s.memory);
         let ticks = timeout.as_millis().div_ceil(EPOCH_TICK.as_millis()).max(1) as u64;
@@ -83,11 +71,6 @@ impl PluginEngine {
         store.epoch_deadline_trap();
         store
     }
-}
-
-/// wasmtime has its own error type; the rest of the server speaks anyhow.
-pub(crate) fn wasm_error(error: wasmtime::Error) -> anyhow::Error {
-    anyhow::anyhow!("{error:#}")
 }
 
 /// Advances the epoch until the engine is dropped.
@@ -103,57 +86,4 @@ fn spawn_ticker(engine: &Engine) {
             }
         })
         .expect("spawning the plugin epoch thread");
-}
-
-/// What one call's store carries.
-pub(crate) struct HostState {
-    wasi: WasiCtx,
-    table: ResourceTable,
-    pub memory: MemoryCap,
-    pub plugin: Arc<str>,
-    pub http: Option<Arc<HttpCapability>>,
-    pub deadline: Instant,
-    /// Set by the SDK's panic hook through `log` ("panic: …").
-    pub panic_message: Option<String>,
-    /// Log lines still allowed in this call (a chatty plugin cannot flood the log).
-    pub log_budget: u32,
-}
-
-impl WasiView for HostState {
-    fn ctx(&mut self) -> WasiCtxView<'_> {
-        WasiCtxView {
-            ctx: &mut self.wasi,
-            table: &mut self.table,
-        }
-    }
-}
-
-/// Refuses growth past the cap and remembers that it did, to report `OutOfMemory`.
-pub(crate) struct MemoryCap {
-    limit: usize,
-    pub exceeded: bool,
-}
-
-impl wasmtime::ResourceLimiter for MemoryCap {
-    fn memory_growing(
-        &mut self,
-        _current: usize,
-        desired: usize,
-        _max: Option<usize>,
-    ) -> wasmtime::Result<bool> {
-        if desired > self.limit {
-            self.exceeded = true;
-            return Ok(false);
-        }
-        Ok(true)
-    }
-
-    fn table_growing(
-        &mut self,
-        _current: usize,
-        desired: usize,
-        _max: Option<usize>,
-    ) -> wasmtime::Result<bool> {
-        Ok(desired <= 100_000)
-    }
 }

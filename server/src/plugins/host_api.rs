@@ -3,12 +3,13 @@
 //! by the call's remaining time (SEC-22, SEC-4).
 
 use super::bindings::{v0_1, v0_2, wit};
-use super::engine::HostState;
 use crate::net::url_policy::check_literal_host;
 use crate::net::{AddressPolicy, check_url_syntax, guarded_client_builder};
 use nas_music_plugin_sdk::pattern::host_matches;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use wasmtime::component::ResourceTable;
+use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 const MAX_LOG_BYTES: usize = 4096;
 const MAX_REQUEST_HEADERS: usize = 32;
@@ -205,5 +206,81 @@ impl v0_1::nas_music::extractor::host::Host for HostState {
         headers: Vec<(String, String)>,
     ) -> Result<wit::HttpResponse, String> {
         self.http(url, headers).await
+    }
+}
+
+/// What one call's store carries.
+pub(crate) struct HostState {
+    wasi: WasiCtx,
+    table: ResourceTable,
+    pub memory: MemoryCap,
+    pub plugin: Arc<str>,
+    pub http: Option<Arc<HttpCapability>>,
+    pub deadline: Instant,
+    /// Set by the SDK's panic hook through `log` ("panic: …").
+    pub panic_message: Option<String>,
+    /// Log lines still allowed in this call (a chatty plugin cannot flood the log).
+    pub log_budget: u32,
+}
+
+impl HostState {
+    pub fn new(
+        plugin: Arc<str>,
+        http: Option<Arc<HttpCapability>>,
+        memory_limit: usize,
+        deadline: Instant,
+    ) -> Self {
+        Self {
+            wasi: WasiCtx::builder().build(),
+            table: ResourceTable::new(),
+            memory: MemoryCap {
+                limit: memory_limit,
+                exceeded: false,
+            },
+            plugin,
+            http,
+            deadline,
+            panic_message: None,
+            log_budget: 1000,
+        }
+    }
+}
+
+impl WasiView for HostState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+/// Refuses growth past the cap and remembers that it did, to report `OutOfMemory`.
+pub(crate) struct MemoryCap {
+    limit: usize,
+    pub exceeded: bool,
+}
+
+impl wasmtime::ResourceLimiter for MemoryCap {
+    fn memory_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _max: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        if desired > self.limit {
+            self.exceeded = true;
+            return Ok(false);
+        }
+        Ok(true)
+    }
+
+    fn table_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _max: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        Ok(desired <= 100_000)
     }
 }

@@ -5,9 +5,9 @@ use super::bindings::{v0_1, v0_2, wit};
 use super::builtin::BuiltinPlugin;
 use super::cache;
 use super::config::PluginHostConfig;
-use super::engine::{HostState, PluginEngine};
-use super::host_api::HttpCapability;
-use super::types::{PluginCallError, Resolution};
+use super::engine::PluginEngine;
+use super::host_api::{HostState, HttpCapability};
+use super::types::{PluginCallError, PluginInfo, Resolution};
 use super::validate;
 use nas_music_plugin_sdk::pattern::UrlPattern;
 use std::sync::Arc;
@@ -21,17 +21,6 @@ const SMOKE_TEST_TIMEOUT: Duration = Duration::from_secs(5);
 enum Bindings {
     V0_2(v0_2::PluginPre<HostState>),
     V0_1(v0_1::PluginPre<HostState>),
-}
-
-/// `info()` as validated at load time.
-#[derive(Debug, Clone)]
-pub(crate) struct PluginInfo {
-    pub name: String,
-    pub version: String,
-    pub description: String,
-    pub patterns: Vec<String>,
-    pub priority: i32,
-    pub hosts: Vec<String>,
 }
 
 pub(crate) struct LoadedPlugin {

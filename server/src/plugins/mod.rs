@@ -16,6 +16,7 @@ mod registry;
 mod state;
 mod types;
 mod validate;
+mod wasm_error;
 mod watcher;
 
 #[cfg(test)]

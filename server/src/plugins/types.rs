@@ -159,3 +159,14 @@ impl PluginCallError {
         matches!(self, Self::Network(_) | Self::Timeout)
     }
 }
+
+/// `info()` as validated at load time.
+#[derive(Debug, Clone)]
+pub(crate) struct PluginInfo {
+    pub name: String,
+    pub version: String,
+    pub description: String,
+    pub patterns: Vec<String>,
+    pub priority: i32,
+    pub hosts: Vec<String>,
+}

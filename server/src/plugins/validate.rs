@@ -2,9 +2,9 @@
 //! before it leaves the host (SEC-2 URLs, SEC-3 yt-dlp options, sizes, text).
 
 use super::bindings::wit;
-use super::loaded::PluginInfo;
 use super::types::{
-    FetchAction, PluginCallError, Resolution, ResolutionKind, ResolvedEntry, TrackMetadata,
+    FetchAction, PluginCallError, PluginInfo, Resolution, ResolutionKind, ResolvedEntry,
+    TrackMetadata,
 };
 use crate::{domain::ytdlp_options::validate_plugin_options, net::check_url_syntax};
 use nas_music_plugin_sdk::pattern::UrlPattern;

@@ -8,7 +8,7 @@ use super::engine::{MAX_CONCURRENT_INSTANCES, PluginEngine};
 use super::loaded::LoadedPlugin;
 use super::state::{PersistedState, state_path};
 use super::types::*;
-use super::watcher;
+use super::watcher::{self, is_plugin_file};
 
 mod admin;
 use anyhow::Context;
@@ -106,7 +106,12 @@ impl PluginRegistry {
         }
         registry.rescan_directory().await;
         if registry.config.watch {
-            watcher::spawn(&registry, shutdown)?;
+            // A weak handle: the watcher must not keep a dropped registry alive.
+            let weak = Arc::downgrade(&registry);
+            watcher::spawn(&registry.config.plugin_directory, shutdown, move || {
+                weak.upgrade()
+                    .map(|registry| async move { registry.rescan_directory().await })
+            })?;
         }
         Ok(registry)
     }
@@ -303,14 +308,6 @@ enum FileOutcome {
     Unchanged,
     Loaded(Box<LoadedPlugin>),
     Failed(String),
-}
-
-/// `*.wasm` files only; temp files and precompiled artifacts are ignored.
-pub(crate) fn is_plugin_file(path: &Path) -> bool {
-    path.extension().is_some_and(|e| e == "wasm")
-        && path
-            .file_name()
-            .is_some_and(|n| !n.to_string_lossy().starts_with('.'))
 }
 
 impl Inner {

@@ -1,43 +1,14 @@
-//! The bearer-token guard: turns `Authorization: Bearer …` into a `CurrentUser`, and a
-//! `CurrentUser` into an `Admin` when the account is one. Declared in OpenAPI as the OAuth2
+//! The bearer-token guard (HTTP): turns `Authorization: Bearer …` into a `CurrentUser`. Declared in OpenAPI as the OAuth2
 //! password flow on `/auth/login`, so Swagger UI's Authorize button works.
 //!
 //! Every request re-reads the user, so disabling an account or demoting an admin takes effect
 //! on the next request (SEC-12); logged-out tokens are refused by their id (SEC-11).
 
-use super::tokens::Claims;
-use crate::{
-    api::error::unauthorized,
-    audit::Actor,
-    error::{AppError, AppResult},
-    state::AppState,
-    store::User,
-};
+use super::error::{ApiError, unauthorized};
+use crate::{audit::Actor, auth::CurrentUser, error::AppError, state::AppState, store::User};
 use poem::{Request, web::RemoteAddr};
 use poem_openapi::{SecurityScheme, auth::Bearer};
 use std::{net::IpAddr, sync::Arc};
-
-/// The signed-in user making this request.
-#[derive(Debug, Clone)]
-pub struct CurrentUser {
-    pub user: User,
-    pub claims: Claims,
-    pub actor: Actor,
-}
-
-/// Proof that the current user is an active admin; admin operations take one.
-#[derive(Debug, Clone)]
-pub struct Admin(pub CurrentUser);
-
-impl CurrentUser {
-    pub fn require_admin(&self) -> AppResult<Admin> {
-        if self.user.is_admin {
-            Ok(Admin(self.clone()))
-        } else {
-            Err(AppError::Forbidden("Admin privileges required".into()))
-        }
-    }
-}
 
 /// OAuth2 password flow: obtain a token from `/auth/login`, send it as a bearer token.
 #[derive(SecurityScheme)]
@@ -53,6 +24,7 @@ async fn authenticate(req: &Request, bearer: Bearer) -> poem::Result<CurrentUser
         .data::<Arc<AppState>>()
         .expect("AppState is attached to every request");
     let claims = state
+        .accounts
         .tokens
         .verify(&bearer.token)
         .map_err(|_| unauthorized("Could not validate credentials"))?;
@@ -62,7 +34,7 @@ async fn authenticate(req: &Request, bearer: Bearer) -> poem::Result<CurrentUser
         .await
         .map_err(|err| {
             tracing::error!(error = ?err, "token blacklist lookup failed");
-            poem::Error::from(crate::api::error::ApiError::from(AppError::from(err)))
+            poem::Error::from(ApiError::from(AppError::from(err)))
         })?;
     if revoked {
         return Err(unauthorized("Token has been revoked"));
@@ -70,7 +42,7 @@ async fn authenticate(req: &Request, bearer: Bearer) -> poem::Result<CurrentUser
     let user_id = claims.user_id().unwrap_or_default();
     let user = state.store.user_by_id(user_id).await.map_err(|err| {
         tracing::error!(error = ?err, "user lookup failed");
-        poem::Error::from(crate::api::error::ApiError::from(AppError::from(err)))
+        poem::Error::from(ApiError::from(AppError::from(err)))
     })?;
     let Some(user) = user else {
         return Err(unauthorized("Could not validate credentials"));
