@@ -44,6 +44,7 @@ async fn start(bin: &Path, root: &Path, database_url: &str) -> anyhow::Result<Se
         .env("DATA_DIRECTORY", root.join("data"))
         .env("OUTPUT_DIRECTORY", root.join("music"))
         .env("PLUGIN_DIRECTORY", root.join("plugins"))
+        .env("TOOLS_DIRECTORY", workspace_root().join(".venv"))
         .env("RUST_LOG", "warn")
         .stdin(Stdio::null())
         .stdout(Stdio::null())

@@ -252,3 +252,35 @@ async fn upgrading_a_postgres_database_keeps_the_oldest_active_duplicate_and_add
         .await
         .unwrap();
 }
+
+both_backends!(
+    async fn a_page_and_its_total_agree_also_past_the_end(app: TestApp) {
+        let media = MediaServer::start().await;
+        let token = app.user_token("alice").await;
+        for i in 0..3 {
+            let d = app
+                .submit_ok(&token, &media.url(&format!("/tagged.mp3?n={i}")), None)
+                .await;
+            app.wait_for(&token, &d["id"], &["completed"], 30).await;
+        }
+        let page = |query: &'static str| {
+            let app = &app;
+            let token = token.clone();
+            async move {
+                app.get(&format!("/api/downloads?{query}"), Some(&token))
+                    .await
+                    .json::<Value>()
+                    .await
+                    .unwrap()
+            }
+        };
+        let second = page("page=2&per_page=2").await;
+        assert_eq!(second["items"].as_array().unwrap().len(), 1, "{second}");
+        assert_eq!((second["total"].clone(), second["pages"].clone()), (json!(3), json!(2)));
+        let beyond = page("page=9&per_page=2").await;
+        assert_eq!(beyond["items"], json!([]));
+        assert_eq!(beyond["total"], 3, "{beyond}");
+        let none = page("q=no-such-title").await;
+        assert_eq!((none["total"].clone(), none["items"].clone()), (json!(0), json!([])));
+    }
+);

@@ -151,8 +151,11 @@ macro_rules! impl_download_store {
                     OR LOWER(COALESCE(title, '')) LIKE $3 ESCAPE '\\' OR LOWER(COALESCE(artist, '')) LIKE $3 ESCAPE '\\' \
                     OR LOWER(url) LIKE $3 ESCAPE '\\')";
                 let pattern = filter.query.as_deref().map($crate::store::like_pattern);
-                let items = sqlx::query_as(&format!(
-                    "SELECT * FROM download_history {WHERE} ORDER BY id DESC LIMIT $4 OFFSET $5"
+                // One statement: the page and, on each row, the count of all matches.
+                let rows: Vec<$crate::store::models::CountedRow> = sqlx::query_as(&format!(
+                    "SELECT {}, COUNT(*) OVER () AS total_matching FROM download_history {WHERE} \
+                     ORDER BY id DESC LIMIT $4 OFFSET $5",
+                    $crate::store::models::LISTED_COLUMNS
                 ))
                 .bind(user_id)
                 .bind(filter.status.map(|s| s.as_str()))
@@ -161,12 +164,17 @@ macro_rules! impl_download_store {
                 .bind(page.offset())
                 .fetch_all(&self.pool)
                 .await?;
-                let total: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM download_history {WHERE}"))
-                    .bind(user_id)
-                    .bind(filter.status.map(|s| s.as_str()))
-                    .bind(pattern.as_deref())
-                    .fetch_one(&self.pool)
-                    .await?;
+                let total = match rows.first() {
+                    Some(first) => first.total_matching,
+                    // Past the last page (or nothing matches): count on its own.
+                    None => sqlx::query_scalar(&format!("SELECT COUNT(*) FROM download_history {WHERE}"))
+                        .bind(user_id)
+                        .bind(filter.status.map(|s| s.as_str()))
+                        .bind(pattern.as_deref())
+                        .fetch_one(&self.pool)
+                        .await?,
+                };
+                let items = rows.into_iter().map(|r| r.row).collect();
                 Ok($crate::store::Page { items, total })
             }
 

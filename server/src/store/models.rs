@@ -89,7 +89,10 @@ pub struct DownloadRow {
     pub album: Option<String>,
     pub duration: Option<f64>,
     pub cover_url: Option<String>,
-    /// How to fetch, once resolved (playlist children are created with theirs).
+    /// How to fetch, once resolved (playlist children are created with theirs). Listings
+    /// leave it out (`LISTED_COLUMNS`): nobody shows it, and decoding it was a large part of a
+    /// history page's cost.
+    #[sqlx(default)]
     pub action: Option<sqlx::types::Json<Value>>,
     pub status: DownloadStatus,
     /// The last progress a heartbeat saved; `None` unless downloading.
@@ -105,6 +108,20 @@ pub struct DownloadRow {
     pub created_at: DateTime<Utc>,
     pub started_at: Option<DateTime<Utc>>,
     pub completed_at: Option<DateTime<Utc>>,
+}
+
+/// Every column of `download_history` but `action`, for listings.
+pub const LISTED_COLUMNS: &str = "id, user_id, parent_id, url, format, plugin, title, artist, \
+    album, duration, cover_url, status, progress, file_path, file_size, error, attempts, \
+    run_after, worker_id, heartbeat_at, cancel_requested, created_at, started_at, completed_at";
+
+/// A row of a listing with the number of rows the whole listing matches
+/// (`COUNT(*) OVER ()`), so a page and its total come from one statement.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct CountedRow {
+    #[sqlx(flatten)]
+    pub row: DownloadRow,
+    pub total_matching: i64,
 }
 
 /// A user's submission: a top-level download, queued until its plugin resolves it.

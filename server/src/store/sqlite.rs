@@ -30,6 +30,9 @@ impl SqliteStore {
         }
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
+            // A local file cannot drop a connection the way a network server can: the ping
+            // before every query was a second round trip to the connection's thread.
+            .test_before_acquire(false)
             .connect_with(options)
             .await?;
         sqlx::migrate!("../migrations/sqlite")
