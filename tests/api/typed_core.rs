@@ -276,11 +276,17 @@ both_backends!(
         };
         let second = page("page=2&per_page=2").await;
         assert_eq!(second["items"].as_array().unwrap().len(), 1, "{second}");
-        assert_eq!((second["total"].clone(), second["pages"].clone()), (json!(3), json!(2)));
+        assert_eq!(
+            (second["total"].clone(), second["pages"].clone()),
+            (json!(3), json!(2))
+        );
         let beyond = page("page=9&per_page=2").await;
         assert_eq!(beyond["items"], json!([]));
         assert_eq!(beyond["total"], 3, "{beyond}");
         let none = page("q=no-such-title").await;
-        assert_eq!((none["total"].clone(), none["items"].clone()), (json!(0), json!([])));
+        assert_eq!(
+            (none["total"].clone(), none["items"].clone()),
+            (json!(0), json!([]))
+        );
     }
 );

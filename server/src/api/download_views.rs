@@ -131,7 +131,7 @@ pub struct Resync {}
 /// (`download`, `deleted`, `resync`) and `data` is its JSON.
 #[derive(Debug, Clone, Union)]
 pub enum DownloadStreamEvent {
-    Download(DownloadView),
+    Download(Box<DownloadView>),
     Deleted(DeletedDownload),
     Resync(Resync),
 }
@@ -139,9 +139,8 @@ pub enum DownloadStreamEvent {
 impl DownloadStreamEvent {
     pub fn from_update(update: &LiveUpdate) -> Self {
         match &update.state {
-            LiveState::Updated { download, progress } => Self::Download(DownloadView::new(
-                download.as_ref().clone(),
-                progress.clone(),
+            LiveState::Updated { download, progress } => Self::Download(Box::new(
+                DownloadView::new(download.as_ref().clone(), progress.clone()),
             )),
             LiveState::Deleted => Self::Deleted(DeletedDownload {
                 id: update.download_id,
