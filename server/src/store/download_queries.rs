@@ -1,9 +1,6 @@
-//! Download and job-queue queries, shared by both backends (see `account_queries.rs` for why
-//! this is a macro). Backend differences come from inherent items: `CLAIM_SQL` (PostgreSQL
-//! adds `FOR UPDATE SKIP LOCKED`), `begin_write`, `publish` and `subscribe`.
-//!
-//! Every worker-side update names the worker (`AND worker_id = …`): a worker whose job was
-//! reclaimed or deleted changes nothing and learns it from the `None` it gets back.
+//! A user's download queries (submit, read, list, cancel, retry, delete), shared by both
+//! backends (see `account_queries.rs` for why this is a macro). The worker's side is in
+//! `job_queries.rs`.
 
 macro_rules! impl_download_store {
     ($store:ty, $db:ty) => {
@@ -72,62 +69,6 @@ macro_rules! impl_download_store {
             }
 
             #[tracing::instrument(skip_all)]
-            async fn expand_playlist(
-                &self,
-                parent_id: i64,
-                worker_id: &str,
-                parent: $crate::store::ResolvedMetadata,
-                children: Vec<$crate::store::NewDownload>,
-            ) -> $crate::store::StoreResult<Vec<$crate::store::DownloadRow>> {
-                let mut tx = self.begin_write().await?;
-                let now = chrono::Utc::now();
-                let done = sqlx::query(
-                    "UPDATE download_history SET status = 'completed', title = COALESCE($3, title), \
-                     artist = COALESCE($4, artist), album = COALESCE($5, album), cover_url = COALESCE($6, cover_url), \
-                     completed_at = $7, worker_id = NULL, progress = NULL, error = NULL \
-                     WHERE id = $1 AND worker_id = $2 AND status = 'downloading'",
-                )
-                .bind(parent_id)
-                .bind(worker_id)
-                .bind(parent.title.as_deref())
-                .bind(parent.artist.as_deref())
-                .bind(parent.album.as_deref())
-                .bind(parent.cover_url.as_deref())
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
-                if done.rows_affected() == 0 {
-                    tx.rollback().await?;
-                    return Ok(Vec::new());
-                }
-                let mut rows = Vec::with_capacity(children.len());
-                for child in children {
-                    let row: $crate::store::DownloadRow = sqlx::query_as(
-                        "INSERT INTO download_history (user_id, parent_id, url, format, plugin, title, artist, album, \
-                         duration, cover_url, action, status, attempts, run_after, cancel_requested, created_at) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'pending', 0, $12, FALSE, $12) RETURNING *",
-                    )
-                    .bind(child.user_id)
-                    .bind(parent_id)
-                    .bind(&child.url)
-                    .bind(child.format.as_str())
-                    .bind(child.plugin.as_deref())
-                    .bind(child.title.as_deref())
-                    .bind(child.artist.as_deref())
-                    .bind(child.album.as_deref())
-                    .bind(child.duration)
-                    .bind(child.cover_url.as_deref())
-                    .bind(child.action.as_ref().map(sqlx::types::Json))
-                    .bind(now)
-                    .fetch_one(&mut *tx)
-                    .await?;
-                    rows.push(row);
-                }
-                tx.commit().await?;
-                Ok(rows)
-            }
-
-            #[tracing::instrument(skip_all)]
             async fn download_for_user(
                 &self,
                 id: i64,
@@ -176,182 +117,6 @@ macro_rules! impl_download_store {
                 };
                 let items = rows.into_iter().map(|r| r.row).collect();
                 Ok($crate::store::Page { items, total })
-            }
-
-            #[tracing::instrument(skip_all)]
-            async fn claim_next_job(
-                &self,
-                worker_id: &str,
-                now: chrono::DateTime<chrono::Utc>,
-            ) -> $crate::store::StoreResult<Option<$crate::store::DownloadRow>> {
-                let mut tx = self.begin_write().await?;
-                let row = sqlx::query_as(Self::CLAIM_SQL)
-                    .bind(worker_id)
-                    .bind(now)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-                tx.commit().await?;
-                Ok(row)
-            }
-
-            #[tracing::instrument(skip_all)]
-            async fn heartbeat(
-                &self,
-                id: i64,
-                worker_id: &str,
-                progress: Option<serde_json::Value>,
-            ) -> $crate::store::StoreResult<$crate::store::Heartbeat> {
-                let cancel: Option<bool> = sqlx::query_scalar(
-                    "UPDATE download_history SET heartbeat_at = $3, progress = COALESCE($4, progress) \
-                     WHERE id = $1 AND worker_id = $2 AND status = 'downloading' RETURNING cancel_requested",
-                )
-                .bind(id)
-                .bind(worker_id)
-                .bind(chrono::Utc::now())
-                .bind(progress.map(sqlx::types::Json))
-                .fetch_optional(&self.pool)
-                .await?;
-                Ok(match cancel {
-                    None => $crate::store::Heartbeat::Lost,
-                    Some(true) => $crate::store::Heartbeat::CancelRequested,
-                    Some(false) => $crate::store::Heartbeat::Running,
-                })
-            }
-
-            #[tracing::instrument(skip_all)]
-            async fn save_resolution(
-                &self,
-                id: i64,
-                worker_id: &str,
-                meta: $crate::store::ResolvedMetadata,
-            ) -> $crate::store::StoreResult<Option<$crate::store::DownloadRow>> {
-                Ok(sqlx::query_as(
-                    "UPDATE download_history SET title = COALESCE($3, title), artist = COALESCE($4, artist), \
-                     album = COALESCE($5, album), duration = COALESCE($6, duration), cover_url = COALESCE($7, cover_url), \
-                     action = COALESCE($8, action) WHERE id = $1 AND worker_id = $2 AND status = 'downloading' RETURNING *",
-                )
-                .bind(id)
-                .bind(worker_id)
-                .bind(meta.title.as_deref())
-                .bind(meta.artist.as_deref())
-                .bind(meta.album.as_deref())
-                .bind(meta.duration)
-                .bind(meta.cover_url.as_deref())
-                .bind(meta.action.as_ref().map(sqlx::types::Json))
-                .fetch_optional(&self.pool)
-                .await?)
-            }
-
-            #[tracing::instrument(skip_all)]
-            async fn complete_job(
-                &self,
-                id: i64,
-                worker_id: &str,
-                file: $crate::store::CompletedFile,
-            ) -> $crate::store::StoreResult<Option<$crate::store::DownloadRow>> {
-                Ok(sqlx::query_as(
-                    "UPDATE download_history SET status = 'completed', file_path = $3, file_size = $4, \
-                     duration = COALESCE($5, duration), title = COALESCE($6, title), artist = COALESCE($7, artist), \
-                     album = COALESCE($8, album), completed_at = $9, worker_id = NULL, error = NULL, cancel_requested = FALSE \
-                     WHERE id = $1 AND worker_id = $2 AND status = 'downloading' RETURNING *",
-                )
-                .bind(id)
-                .bind(worker_id)
-                .bind(&file.file_path)
-                .bind(file.file_size)
-                .bind(file.duration)
-                .bind(file.title.as_deref())
-                .bind(file.artist.as_deref())
-                .bind(file.album.as_deref())
-                .bind(chrono::Utc::now())
-                .fetch_optional(&self.pool)
-                .await?)
-            }
-
-            #[tracing::instrument(skip_all)]
-            async fn fail_job(
-                &self,
-                id: i64,
-                worker_id: &str,
-                error: &str,
-                retry_at: Option<chrono::DateTime<chrono::Utc>>,
-            ) -> $crate::store::StoreResult<Option<$crate::store::DownloadRow>> {
-                let sql = if retry_at.is_some() {
-                    "UPDATE download_history SET status = 'pending', error = $3, run_after = $4, worker_id = NULL, \
-                     progress = NULL WHERE id = $1 AND worker_id = $2 AND status = 'downloading' RETURNING *"
-                } else {
-                    "UPDATE download_history SET status = 'failed', error = $3, completed_at = $4, worker_id = NULL \
-                     WHERE id = $1 AND worker_id = $2 AND status = 'downloading' RETURNING *"
-                };
-                Ok(sqlx::query_as(sql)
-                    .bind(id)
-                    .bind(worker_id)
-                    .bind(error)
-                    .bind(retry_at.unwrap_or_else(chrono::Utc::now))
-                    .fetch_optional(&self.pool)
-                    .await?)
-            }
-
-            #[tracing::instrument(skip_all)]
-            async fn cancel_job(
-                &self,
-                id: i64,
-                worker_id: &str,
-            ) -> $crate::store::StoreResult<Option<$crate::store::DownloadRow>> {
-                Ok(sqlx::query_as(
-                    "UPDATE download_history SET status = 'cancelled', completed_at = $3, worker_id = NULL \
-                     WHERE id = $1 AND worker_id = $2 AND status = 'downloading' RETURNING *",
-                )
-                .bind(id)
-                .bind(worker_id)
-                .bind(chrono::Utc::now())
-                .fetch_optional(&self.pool)
-                .await?)
-            }
-
-            #[tracing::instrument(skip_all)]
-            async fn release_job(
-                &self,
-                id: i64,
-                worker_id: &str,
-            ) -> $crate::store::StoreResult<Option<$crate::store::DownloadRow>> {
-                Ok(sqlx::query_as(
-                    "UPDATE download_history SET status = 'pending', attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END, \
-                     worker_id = NULL, progress = NULL, run_after = $3 \
-                     WHERE id = $1 AND worker_id = $2 AND status = 'downloading' RETURNING *",
-                )
-                .bind(id)
-                .bind(worker_id)
-                .bind(chrono::Utc::now())
-                .fetch_optional(&self.pool)
-                .await?)
-            }
-
-            #[tracing::instrument(skip_all)]
-            async fn recover_stale_jobs(
-                &self,
-                stale_before: chrono::DateTime<chrono::Utc>,
-                max_attempts: i32,
-                dead_worker_prefix: Option<&str>,
-            ) -> $crate::store::StoreResult<Vec<$crate::store::DownloadRow>> {
-                let mut tx = self.begin_write().await?;
-                let rows = sqlx::query_as(
-                    "UPDATE download_history SET \
-                     status = CASE WHEN attempts >= $2 THEN 'failed' ELSE 'pending' END, \
-                     error = CASE WHEN attempts >= $2 THEN 'Interrupted: the server stopped during this download too many times' ELSE error END, \
-                     completed_at = CASE WHEN attempts >= $2 THEN $3 ELSE NULL END, \
-                     worker_id = NULL, progress = NULL, run_after = $3 \
-                     WHERE status = 'downloading' AND (heartbeat_at IS NULL OR heartbeat_at < $1 \
-                     OR ($4 IS NOT NULL AND worker_id LIKE $4)) RETURNING *",
-                )
-                .bind(stale_before)
-                .bind(max_attempts)
-                .bind(chrono::Utc::now())
-                .bind(dead_worker_prefix.map(|p| format!("{p}%"))) // instance ids are hex: no LIKE wildcards
-                .fetch_all(&mut *tx)
-                .await?;
-                tx.commit().await?;
-                Ok(rows)
             }
 
             #[tracing::instrument(skip_all)]
@@ -432,15 +197,6 @@ macro_rules! impl_download_store {
                 Ok(row)
             }
 
-            async fn publish_event(&self, payload: &str) -> $crate::store::StoreResult<bool> {
-                self.publish(payload).await
-            }
-
-            async fn subscribe_events(
-                &self,
-            ) -> $crate::store::StoreResult<Option<futures_util::stream::BoxStream<'static, String>>> {
-                self.subscribe().await
-            }
         }
     };
 }

@@ -8,6 +8,7 @@
 
 mod account_queries;
 mod download_queries;
+mod job_queries;
 pub mod models;
 mod postgres;
 mod sqlite;
@@ -68,8 +69,8 @@ pub enum Duplicate {
 pub type StoreResult<T> = Result<T, StoreError>;
 
 /// Everything the server persists.
-pub trait Store: AccountStore + DownloadStore {}
-impl<T: AccountStore + DownloadStore> Store for T {}
+pub trait Store: AccountStore + DownloadStore + JobStore {}
+impl<T: AccountStore + DownloadStore + JobStore> Store for T {}
 
 #[async_trait]
 pub trait AccountStore: Send + Sync + 'static {
@@ -126,6 +127,36 @@ pub trait DownloadStore: Send + Sync + 'static {
         new: NewSubmission,
         audit: AuditEvent,
     ) -> StoreResult<(DownloadRow, bool)>;
+    async fn download_for_user(&self, id: i64, user_id: i64) -> StoreResult<Option<DownloadRow>>;
+    async fn list_downloads(
+        &self,
+        user_id: i64,
+        filter: DownloadFilter,
+        page: PageRequest,
+    ) -> StoreResult<Page<DownloadRow>>;
+    async fn request_cancel(
+        &self,
+        id: i64,
+        user_id: i64,
+        audit: AuditEvent,
+    ) -> StoreResult<Transition>;
+    async fn retry_download(
+        &self,
+        id: i64,
+        user_id: i64,
+        audit: AuditEvent,
+    ) -> StoreResult<Transition>;
+    async fn delete_download(
+        &self,
+        id: i64,
+        user_id: i64,
+        audit: AuditEvent,
+    ) -> StoreResult<Option<DownloadRow>>;
+}
+
+/// The job queue, as workers use it.
+#[async_trait]
+pub trait JobStore: Send + Sync + 'static {
     /// Turns a resolved playlist into children and completes the parent, in one transaction.
     async fn expand_playlist(
         &self,
@@ -134,13 +165,6 @@ pub trait DownloadStore: Send + Sync + 'static {
         parent: ResolvedMetadata,
         children: Vec<NewDownload>,
     ) -> StoreResult<Vec<DownloadRow>>;
-    async fn download_for_user(&self, id: i64, user_id: i64) -> StoreResult<Option<DownloadRow>>;
-    async fn list_downloads(
-        &self,
-        user_id: i64,
-        filter: DownloadFilter,
-        page: PageRequest,
-    ) -> StoreResult<Page<DownloadRow>>;
     /// Claims the oldest runnable pending job for `worker_id` (SEC-32, SEC-33).
     async fn claim_next_job(
         &self,
@@ -186,24 +210,6 @@ pub trait DownloadStore: Send + Sync + 'static {
         max_attempts: i32,
         dead_worker_prefix: Option<&str>,
     ) -> StoreResult<Vec<DownloadRow>>;
-    async fn request_cancel(
-        &self,
-        id: i64,
-        user_id: i64,
-        audit: AuditEvent,
-    ) -> StoreResult<Transition>;
-    async fn retry_download(
-        &self,
-        id: i64,
-        user_id: i64,
-        audit: AuditEvent,
-    ) -> StoreResult<Transition>;
-    async fn delete_download(
-        &self,
-        id: i64,
-        user_id: i64,
-        audit: AuditEvent,
-    ) -> StoreResult<Option<DownloadRow>>;
     /// Publishes an event to every instance (PostgreSQL NOTIFY). `false` when the backend has
     /// no cross-instance channel (SQLite): the caller delivers locally.
     async fn publish_event(&self, payload: &str) -> StoreResult<bool>;

@@ -2,7 +2,7 @@
 
 use super::{
     StoreError, StoreResult, account_queries::impl_account_store,
-    download_queries::impl_download_store,
+    download_queries::impl_download_store, job_queries::impl_job_store,
 };
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use std::time::Duration;
@@ -73,3 +73,4 @@ impl PostgresStore {
 
 impl_account_store!(PostgresStore, sqlx::Postgres);
 impl_download_store!(PostgresStore, sqlx::Postgres);
+impl_job_store!(PostgresStore, sqlx::Postgres);

@@ -4,7 +4,7 @@
 
 use super::{
     StoreError, StoreResult, account_queries::impl_account_store,
-    download_queries::impl_download_store,
+    download_queries::impl_download_store, job_queries::impl_job_store,
 };
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
@@ -72,3 +72,4 @@ impl SqliteStore {
 
 impl_account_store!(SqliteStore, sqlx::Sqlite);
 impl_download_store!(SqliteStore, sqlx::Sqlite);
+impl_job_store!(SqliteStore, sqlx::Sqlite);
