@@ -4,6 +4,10 @@
 //! poem-openapi HTTP API, all under one shutdown signal. Tests call `run` with their own
 //! listener (port 0) and shutdown future.
 
+// No unsafe code, except in the one module that maps verified compiled plugin artifacts
+// (`plugins/cache.rs`, which allows it and says why at each use).
+#![deny(unsafe_code)]
+
 pub mod api;
 pub mod audit;
 pub mod auth;

@@ -10,6 +10,10 @@
 //! Bytes that arrive already precompiled (an upload, a file in PLUGIN_DIRECTORY) are refused
 //! (SEC-21): a `.wasm` component is the only thing a plugin author hands over.
 
+// The crate denies unsafe code; deserialising wasmtime artifacts and releasing the
+// executable's pages are the exceptions, each with its SAFETY argument.
+#![allow(unsafe_code)]
+
 use super::builtin::BuiltinPlugin;
 use super::engine_config::engine_hash;
 use hmac::{Hmac, Mac};
