@@ -43,17 +43,43 @@ pub struct ToolsHealth {
     pub ffprobe: ToolHealth,
 }
 
+/// The service as a whole: the database answers or not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[oai(rename_all = "lowercase")]
+pub enum ServiceState {
+    Healthy,
+    Unhealthy,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[oai(rename_all = "lowercase")]
+pub enum DatabaseState {
+    Ok,
+    Unreachable,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[oai(rename_all = "lowercase")]
+pub enum DatabaseBackend {
+    Sqlite,
+    Postgres,
+}
+
+/// The tool preflight, which runs in the background just after start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[oai(rename_all = "lowercase")]
+pub enum PreflightState {
+    Checking,
+    Done,
+}
+
 #[derive(Debug, Object)]
 pub struct Health {
-    /// `healthy` or `unhealthy` (the database).
-    pub status: String,
+    pub status: ServiceState,
     pub version: String,
-    /// `ok` or `unreachable`.
-    pub database: String,
-    /// `sqlite` or `postgres`.
-    pub database_backend: String,
-    /// `checking` while the tool preflight runs (just after start), then `done`.
-    pub preflight: String,
+    pub database: DatabaseState,
+    pub database_backend: DatabaseBackend,
+    pub preflight: PreflightState,
     pub tools: ToolsHealth,
     /// Whether the output folder is writable (absent while checking).
     #[oai(skip_serializing_if_is_none)]
@@ -111,16 +137,27 @@ impl SystemApi {
         let report = state.tools.current();
         let admin = super::guard::is_admin_request(req).await;
         let health = Health {
-            status: if database_ok { "healthy" } else { "unhealthy" }.into(),
-            version: env!("CARGO_PKG_VERSION").into(),
-            database: if database_ok { "ok" } else { "unreachable" }.into(),
-            database_backend: if state.config.is_sqlite() {
-                "sqlite"
+            status: if database_ok {
+                ServiceState::Healthy
             } else {
-                "postgres"
-            }
-            .into(),
-            preflight: if report.is_some() { "done" } else { "checking" }.into(),
+                ServiceState::Unhealthy
+            },
+            version: env!("CARGO_PKG_VERSION").into(),
+            database: if database_ok {
+                DatabaseState::Ok
+            } else {
+                DatabaseState::Unreachable
+            },
+            database_backend: if state.config.is_sqlite() {
+                DatabaseBackend::Sqlite
+            } else {
+                DatabaseBackend::Postgres
+            },
+            preflight: if report.is_some() {
+                PreflightState::Done
+            } else {
+                PreflightState::Checking
+            },
             tools: tools_health(report.as_deref(), admin),
             output_writable: report.as_ref().map(|r| r.output_writable),
             output_free_bytes: report.as_ref().and_then(|r| r.free_bytes).filter(|_| admin),

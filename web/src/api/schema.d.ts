@@ -2461,6 +2461,10 @@ export interface components {
             /** Format: int64 */
             pages: number;
         };
+        /** @enum {string} */
+        DatabaseBackend: "sqlite" | "postgres";
+        /** @enum {string} */
+        DatabaseState: "ok" | "unreachable";
         /**
          * DeletedDownload
          * @description A download removed from the history.
@@ -2551,15 +2555,11 @@ export interface components {
         };
         /** Health */
         Health: {
-            /** @description `healthy` or `unhealthy` (the database). */
-            status: string;
+            status: components["schemas"]["ServiceState"];
             version: string;
-            /** @description `ok` or `unreachable`. */
-            database: string;
-            /** @description `sqlite` or `postgres`. */
-            database_backend: string;
-            /** @description `checking` while the tool preflight runs (just after start), then `done`. */
-            preflight: string;
+            database: components["schemas"]["DatabaseState"];
+            database_backend: components["schemas"]["DatabaseBackend"];
+            preflight: components["schemas"]["PreflightState"];
             tools: components["schemas"]["ToolsHealth"];
             /** @description Whether the output folder is writable (absent while checking). */
             output_writable?: boolean;
@@ -2640,6 +2640,11 @@ export interface components {
             enabled: boolean;
         };
         /**
+         * @description The tool preflight, which runs in the background just after start.
+         * @enum {string}
+         */
+        PreflightState: "checking" | "done";
+        /**
          * ProgressView
          * @description Live progress of a running download.
          */
@@ -2688,6 +2693,11 @@ export interface components {
             docs: string;
             openapi: string;
         };
+        /**
+         * @description The service as a whole: the database answers or not.
+         * @enum {string}
+         */
+        ServiceState: "healthy" | "unhealthy";
         /** TokenResponse */
         TokenResponse: {
             access_token: string;
