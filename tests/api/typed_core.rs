@@ -53,6 +53,30 @@ both_backends!(
             .await
             .unwrap();
         assert_eq!(list["total"], 1, "{list}");
+        // While it runs, the listing carries the progress its heartbeats saved.
+        let deadline = std::time::Instant::now() + Duration::from_secs(15);
+        loop {
+            let list: Value = app
+                .get("/api/downloads", Some(&token))
+                .await
+                .json()
+                .await
+                .unwrap();
+            let item = &list["items"][0];
+            if item["progress"]["phase"] == "downloading" {
+                assert_eq!(item["status"], "downloading", "{item}");
+                assert!(
+                    item["progress"]["downloaded_bytes"].as_u64().is_some(),
+                    "{item}"
+                );
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no progress listed: {item}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
         let id = ids.into_iter().next().unwrap();
         let r = app
             .post_json(

@@ -82,44 +82,6 @@ macro_rules! impl_download_store {
             }
 
             #[tracing::instrument(skip_all)]
-            async fn list_downloads(
-                &self,
-                user_id: i64,
-                filter: $crate::store::DownloadFilter,
-                page: $crate::store::PageRequest,
-            ) -> $crate::store::StoreResult<$crate::store::Page<$crate::store::DownloadRow>> {
-                const WHERE: &str = "WHERE user_id = $1 AND ($2 IS NULL OR status = $2) AND ($3 IS NULL \
-                    OR LOWER(COALESCE(title, '')) LIKE $3 ESCAPE '\\' OR LOWER(COALESCE(artist, '')) LIKE $3 ESCAPE '\\' \
-                    OR LOWER(url) LIKE $3 ESCAPE '\\')";
-                let pattern = filter.query.as_deref().map($crate::store::like_pattern);
-                // One statement: the page and, on each row, the count of all matches.
-                let rows: Vec<$crate::store::models::CountedRow> = sqlx::query_as(&format!(
-                    "SELECT {}, COUNT(*) OVER () AS total_matching FROM download_history {WHERE} \
-                     ORDER BY id DESC LIMIT $4 OFFSET $5",
-                    $crate::store::models::LISTED_COLUMNS
-                ))
-                .bind(user_id)
-                .bind(filter.status.map(|s| s.as_str()))
-                .bind(pattern.as_deref())
-                .bind(i64::from(page.per_page))
-                .bind(page.offset())
-                .fetch_all(&self.pool)
-                .await?;
-                let total = match rows.first() {
-                    Some(first) => first.total_matching,
-                    // Past the last page (or nothing matches): count on its own.
-                    None => sqlx::query_scalar(&format!("SELECT COUNT(*) FROM download_history {WHERE}"))
-                        .bind(user_id)
-                        .bind(filter.status.map(|s| s.as_str()))
-                        .bind(pattern.as_deref())
-                        .fetch_one(&self.pool)
-                        .await?,
-                };
-                let items = rows.into_iter().map(|r| r.row).collect();
-                Ok($crate::store::Page { items, total })
-            }
-
-            #[tracing::instrument(skip_all)]
             async fn request_cancel(
                 &self,
                 id: i64,

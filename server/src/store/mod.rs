@@ -8,6 +8,7 @@
 
 mod account_queries;
 mod download_queries;
+mod history;
 mod job_queries;
 pub mod models;
 mod postgres;
@@ -69,8 +70,8 @@ pub enum Duplicate {
 pub type StoreResult<T> = Result<T, StoreError>;
 
 /// Everything the server persists.
-pub trait Store: AccountStore + DownloadStore + JobStore {}
-impl<T: AccountStore + DownloadStore + JobStore> Store for T {}
+pub trait Store: AccountStore + DownloadStore + HistoryStore + JobStore {}
+impl<T: AccountStore + DownloadStore + HistoryStore + JobStore> Store for T {}
 
 #[async_trait]
 pub trait AccountStore: Send + Sync + 'static {
@@ -128,12 +129,6 @@ pub trait DownloadStore: Send + Sync + 'static {
         audit: AuditEvent,
     ) -> StoreResult<(DownloadRow, bool)>;
     async fn download_for_user(&self, id: i64, user_id: i64) -> StoreResult<Option<DownloadRow>>;
-    async fn list_downloads(
-        &self,
-        user_id: i64,
-        filter: DownloadFilter,
-        page: PageRequest,
-    ) -> StoreResult<Page<DownloadRow>>;
     async fn request_cancel(
         &self,
         id: i64,
@@ -152,6 +147,18 @@ pub trait DownloadStore: Send + Sync + 'static {
         user_id: i64,
         audit: AuditEvent,
     ) -> StoreResult<Option<DownloadRow>>;
+}
+
+/// A user's history, a page at a time: the one query each backend writes its own way
+/// (`history.rs`), because it is the page the web app loads most.
+#[async_trait]
+pub trait HistoryStore: Send + Sync + 'static {
+    async fn list_downloads(
+        &self,
+        user_id: i64,
+        filter: DownloadFilter,
+        page: PageRequest,
+    ) -> StoreResult<Page<DownloadRow>>;
 }
 
 /// The job queue, as workers use it.

@@ -76,7 +76,8 @@ pub struct Page<T> {
 }
 
 /// A download job's row: what was asked, what the plugin resolved, and the queue state.
-#[derive(Debug, Clone, sqlx::FromRow)]
+/// (`Deserialize`: SQLite hands a history page over as one JSON document, `history.rs`.)
+#[derive(Debug, Clone, sqlx::FromRow, serde::Deserialize)]
 pub struct DownloadRow {
     pub id: i64,
     pub user_id: i64,
@@ -93,6 +94,7 @@ pub struct DownloadRow {
     /// leave it out (`LISTED_COLUMNS`): nobody shows it, and decoding it was a large part of a
     /// history page's cost.
     #[sqlx(default)]
+    #[serde(default)]
     pub action: Option<sqlx::types::Json<Value>>,
     pub status: DownloadStatus,
     /// The last progress a heartbeat saved; `None` unless downloading.

@@ -1,0 +1,100 @@
+//! A user's history page: the listing the web app sends on every load, filter, reconnect and
+//! resync. The filter is shared; how the page comes back is each backend's own:
+//!
+//! - PostgreSQL returns the rows, with the number of all matches on each
+//!   (`COUNT(*) OVER ()`), in one statement.
+//! - SQLite returns the page as **one** JSON document. sqlx runs each SQLite connection on
+//!   its own thread and hands every row to the async task separately; for a 50-row page that
+//!   was 50 thread wake-ups, most of the request's time (`bench/README.md`).
+//!
+//! Neither reads the `action` column (a JSON document per row that no listing shows).
+
+use super::{
+    DownloadFilter, DownloadRow, HistoryStore, Page, PageRequest, PostgresStore, SqliteStore,
+    StoreResult, like_pattern,
+    models::{CountedRow, LISTED_COLUMNS},
+};
+use async_trait::async_trait;
+
+/// `$1` user, `$2` status or NULL, `$3` LIKE pattern or NULL.
+const MATCHING: &str = "WHERE user_id = $1 AND ($2 IS NULL OR status = $2) AND ($3 IS NULL \
+    OR LOWER(COALESCE(title, '')) LIKE $3 ESCAPE '\\' OR LOWER(COALESCE(artist, '')) LIKE $3 ESCAPE '\\' \
+    OR LOWER(url) LIKE $3 ESCAPE '\\')";
+
+/// One row as a JSON object with the names `DownloadRow` reads (SQLite stores booleans as
+/// integers and `progress` as JSON text).
+const SQLITE_ROW_AS_JSON: &str = "json_object('id', id, 'user_id', user_id, 'parent_id', parent_id, \
+    'url', url, 'format', format, 'plugin', plugin, 'title', title, 'artist', artist, 'album', album, \
+    'duration', duration, 'cover_url', cover_url, 'status', status, 'progress', json(progress), \
+    'file_path', file_path, 'file_size', file_size, 'error', error, 'attempts', attempts, \
+    'run_after', run_after, 'worker_id', worker_id, 'heartbeat_at', heartbeat_at, \
+    'cancel_requested', json(CASE WHEN cancel_requested THEN 'true' ELSE 'false' END), \
+    'created_at', created_at, 'started_at', started_at, 'completed_at', completed_at)";
+
+#[async_trait]
+impl HistoryStore for PostgresStore {
+    #[tracing::instrument(skip_all)]
+    async fn list_downloads(
+        &self,
+        user_id: i64,
+        filter: DownloadFilter,
+        page: PageRequest,
+    ) -> StoreResult<Page<DownloadRow>> {
+        let pattern = filter.query.as_deref().map(like_pattern);
+        let rows: Vec<CountedRow> = sqlx::query_as(&format!(
+            "SELECT {LISTED_COLUMNS}, COUNT(*) OVER () AS total_matching FROM download_history \
+             {MATCHING} ORDER BY id DESC LIMIT $4 OFFSET $5"
+        ))
+        .bind(user_id)
+        .bind(filter.status.map(|s| s.as_str()))
+        .bind(pattern.as_deref())
+        .bind(i64::from(page.per_page))
+        .bind(page.offset())
+        .fetch_all(&self.pool)
+        .await?;
+        let total = match rows.first() {
+            Some(first) => first.total_matching,
+            // Past the last page (or nothing matches): count on its own.
+            None => {
+                sqlx::query_scalar(&format!("SELECT COUNT(*) FROM download_history {MATCHING}"))
+                    .bind(user_id)
+                    .bind(filter.status.map(|s| s.as_str()))
+                    .bind(pattern.as_deref())
+                    .fetch_one(&self.pool)
+                    .await?
+            }
+        };
+        Ok(Page {
+            items: rows.into_iter().map(|r| r.row).collect(),
+            total,
+        })
+    }
+}
+
+#[async_trait]
+impl HistoryStore for SqliteStore {
+    #[tracing::instrument(skip_all)]
+    async fn list_downloads(
+        &self,
+        user_id: i64,
+        filter: DownloadFilter,
+        page: PageRequest,
+    ) -> StoreResult<Page<DownloadRow>> {
+        let pattern = filter.query.as_deref().map(like_pattern);
+        let (items, total): (String, i64) = sqlx::query_as(&format!(
+            "SELECT COALESCE(json_group_array({SQLITE_ROW_AS_JSON} ORDER BY id DESC), '[]'), \
+             (SELECT COUNT(*) FROM download_history {MATCHING}) FROM (SELECT * FROM download_history \
+             {MATCHING} ORDER BY id DESC LIMIT $4 OFFSET $5)"
+        ))
+        .bind(user_id)
+        .bind(filter.status.map(|s| s.as_str()))
+        .bind(pattern.as_deref())
+        .bind(i64::from(page.per_page))
+        .bind(page.offset())
+        .fetch_one(&self.pool)
+        .await?;
+        let items: Vec<DownloadRow> = serde_json::from_str(&items)
+            .map_err(|e| super::StoreError::Database(sqlx::Error::Decode(Box::new(e))))?;
+        Ok(Page { items, total })
+    }
+}
