@@ -56,11 +56,6 @@ impl DownloadStatus {
         }
     }
 
-    /// Queued or running: the same URL cannot be submitted again meanwhile.
-    pub fn is_active(self) -> bool {
-        matches!(self, Self::Pending | Self::Downloading)
-    }
-
     /// The state machine: may a download in `self` move to `next`?
     pub fn can_become(self, next: DownloadStatus) -> bool {
         use DownloadStatus::*;
@@ -84,17 +79,6 @@ impl DownloadStatus {
         };
         debug_assert!(next == self || self.can_become(next));
         Some(next)
-    }
-
-    /// The statuses from which `request` is allowed, as a SQL list (`'a', 'b'`), so the
-    /// store's guards come from this state machine rather than from copied strings.
-    pub fn sql_list_allowing(request: UserRequest) -> String {
-        Self::ALL
-            .into_iter()
-            .filter(|s| s.after(request).is_some())
-            .map(|s| format!("'{}'", s.as_str()))
-            .collect::<Vec<_>>()
-            .join(", ")
     }
 }
 
@@ -151,18 +135,6 @@ mod tests {
         for s in [Pending, Downloading, Completed] {
             assert_eq!(s.after(UserRequest::Retry), None, "{s}");
         }
-    }
-
-    #[test]
-    fn the_store_guards_come_from_the_state_machine() {
-        assert_eq!(
-            DownloadStatus::sql_list_allowing(UserRequest::Retry),
-            "'failed', 'cancelled'"
-        );
-        assert_eq!(
-            DownloadStatus::sql_list_allowing(UserRequest::Cancel),
-            "'pending', 'downloading'"
-        );
     }
 
     #[test]
