@@ -29,6 +29,9 @@ pub struct SecretKey(Vec<u8>);
 impl SecretKey {
     /// The shortest key accepted, in bytes (SEC-18).
     pub const MIN_BYTES: usize = 32;
+    /// Fewer different byte values than this is refused as a placeholder (SEC-18). A hex key
+    /// of 32 random bytes has about 16.
+    pub const MIN_DISTINCT_BYTES: usize = 8;
 
     pub fn new(bytes: Vec<u8>) -> Result<Self, ConfigError> {
         if bytes.len() < Self::MIN_BYTES {
@@ -38,6 +41,19 @@ impl SecretKey {
                     "must be at least {} bytes of random data (got {}); generate one with `openssl rand -hex 32`, or unset it to let the server generate and keep one",
                     Self::MIN_BYTES,
                     bytes.len()
+                ),
+            ));
+        }
+        // 32 bytes of one repeated character (or two) is a placeholder, not a key.
+        let distinct = bytes
+            .iter()
+            .collect::<std::collections::BTreeSet<_>>()
+            .len();
+        if distinct < Self::MIN_DISTINCT_BYTES {
+            return Err(ConfigError::invalid(
+                "SECRET_KEY",
+                format!(
+                    "looks like a placeholder ({distinct} different characters); use random data, e.g. `openssl rand -hex 32`"
                 ),
             ));
         }

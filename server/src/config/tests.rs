@@ -60,6 +60,16 @@ fn weak_secret_key_is_refused_sec_18() {
 }
 
 #[test]
+fn placeholder_secret_keys_are_refused_sec_18() {
+    for placeholder in ["a".repeat(32), "ab".repeat(20), "changeme".repeat(4)] {
+        let err = config(&[("SECRET_KEY", placeholder.as_str())]).unwrap_err();
+        assert_eq!(err.variable, "SECRET_KEY");
+        assert!(err.message.contains("placeholder"), "{}", err.message);
+    }
+    assert!(config(&[KEY]).is_ok(), "a hex key passes");
+}
+
+#[test]
 fn missing_secret_key_is_generated_once_and_kept_private_sec_18() {
     let dir = tempdir();
     let vars = [("DATA_DIRECTORY", dir.to_str().unwrap())];
