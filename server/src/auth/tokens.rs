@@ -232,7 +232,7 @@ mod tests {
     #[test]
     fn a_token_signed_with_another_key_is_refused_sec_10() {
         let other = TokenService::new(
-            &SecretKey::new(b"ffffffffffffffffffffffffffffffff".to_vec()).unwrap(),
+            &SecretKey::new(b"fedcba9876543210fedcba9876543210".to_vec()).unwrap(),
             Algorithm::HS256,
             30,
         );
