@@ -330,6 +330,16 @@ impl TestApp {
         self.post_json("/api/download", &body, Some(token)).await
     }
 
+    /// `POST /api/downloads/{id}/{action}` (`cancel`, `retry`) as the token's owner.
+    pub async fn act_on(&self, token: &str, id: &Value, action: &str) -> Response {
+        self.post_json(
+            &format!("/api/downloads/{id}/{action}"),
+            &json!({}),
+            Some(token),
+        )
+        .await
+    }
+
     /// Submits and expects 202; returns the download.
     pub async fn submit_ok(&self, token: &str, url: &str, format: Option<&str>) -> Value {
         let r = self.submit(token, url, format).await;

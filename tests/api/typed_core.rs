@@ -78,13 +78,7 @@ both_backends!(
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         let id = ids.into_iter().next().unwrap();
-        let r = app
-            .post_json(
-                &format!("/api/downloads/{id}/cancel"),
-                &json!({}),
-                Some(&token),
-            )
-            .await;
+        let r = app.act_on(&token, &id, "cancel").await;
         assert_eq!(r.status(), StatusCode::OK);
         app.wait_for(&token, &id, &["cancelled"], 20).await;
         // Finished: the same URL may be queued again.
@@ -99,29 +93,13 @@ both_backends!(
         let token = app.user_token("alice").await;
         let url = media.url("/slow.mp3");
         let first = app.submit_ok(&token, &url, None).await;
-        app.post_json(
-            &format!("/api/downloads/{}/cancel", first["id"]),
-            &json!({}),
-            Some(&token),
-        )
-        .await;
+        app.act_on(&token, &first["id"], "cancel").await;
         app.wait_for(&token, &first["id"], &["cancelled"], 20).await;
         let second = app.submit_ok(&token, &url, None).await;
-        let r = app
-            .post_json(
-                &format!("/api/downloads/{}/retry", first["id"]),
-                &json!({}),
-                Some(&token),
-            )
-            .await;
+        let r = app.act_on(&token, &first["id"], "retry").await;
         let detail = crate::helpers::assert_error(r, StatusCode::CONFLICT).await;
         assert!(detail.contains("already queued or running"), "{detail}");
-        app.post_json(
-            &format!("/api/downloads/{}/cancel", second["id"]),
-            &json!({}),
-            Some(&token),
-        )
-        .await;
+        app.act_on(&token, &second["id"], "cancel").await;
     }
 );
 
@@ -203,6 +181,35 @@ run_after, cancel_requested, created_at) VALUES (1, 'https://a.example/y', 'best
 
 const AFTER_0002: &str = "SELECT status FROM download_history ORDER BY id";
 
+/// What both backends must show after the upgrade: the oldest active duplicate kept, the
+/// other cancelled, unknown states and a second active copy refused.
+macro_rules! assert_upgraded {
+    ($pool:expr) => {{
+        let statuses: Vec<String> = sqlx::query_scalar(AFTER_0002)
+            .fetch_all($pool)
+            .await
+            .unwrap();
+        assert_eq!(statuses, ["pending", "cancelled", "completed"]);
+        let unknown = sqlx::query(INSERT_WITH_STATUS)
+            .bind("deleted")
+            .execute($pool)
+            .await;
+        assert!(unknown.is_err(), "the database refuses unknown states");
+        let duplicate = sqlx::query("UPDATE download_history SET status = 'pending' WHERE id = 3")
+            .execute($pool)
+            .await;
+        assert!(
+            duplicate.is_err(),
+            "a second active copy of one URL is refused"
+        );
+        sqlx::query(INSERT_WITH_STATUS)
+            .bind("failed")
+            .execute($pool)
+            .await
+            .unwrap();
+    }};
+}
+
 #[tokio::test]
 async fn upgrading_a_sqlite_database_keeps_the_oldest_active_duplicate_and_adds_the_rules() {
     let dir = tempfile::tempdir().unwrap();
@@ -216,28 +223,7 @@ async fn upgrading_a_sqlite_database_keeps_the_oldest_active_duplicate_and_adds_
 
     nas_music_downloader::store::connect(&url).await.unwrap();
     let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
-    let statuses: Vec<String> = sqlx::query_scalar(AFTER_0002)
-        .fetch_all(&pool)
-        .await
-        .unwrap();
-    assert_eq!(statuses, ["pending", "cancelled", "completed"]);
-    let unknown = sqlx::query(INSERT_WITH_STATUS)
-        .bind("deleted")
-        .execute(&pool)
-        .await;
-    assert!(unknown.is_err(), "the database refuses unknown states");
-    let duplicate = sqlx::query("UPDATE download_history SET status = 'pending' WHERE id = 3")
-        .execute(&pool)
-        .await;
-    assert!(
-        duplicate.is_err(),
-        "a second active copy of one URL is refused"
-    );
-    sqlx::query(INSERT_WITH_STATUS)
-        .bind("failed")
-        .execute(&pool)
-        .await
-        .unwrap();
+    assert_upgraded!(&pool);
 }
 
 #[tokio::test]
@@ -253,28 +239,7 @@ async fn upgrading_a_postgres_database_keeps_the_oldest_active_duplicate_and_add
     sqlx::raw_sql(BEFORE_0002).execute(&pool).await.unwrap();
 
     nas_music_downloader::store::connect(&url).await.unwrap();
-    let statuses: Vec<String> = sqlx::query_scalar(AFTER_0002)
-        .fetch_all(&pool)
-        .await
-        .unwrap();
-    assert_eq!(statuses, ["pending", "cancelled", "completed"]);
-    let unknown = sqlx::query(INSERT_WITH_STATUS)
-        .bind("deleted")
-        .execute(&pool)
-        .await;
-    assert!(unknown.is_err(), "the database refuses unknown states");
-    let duplicate = sqlx::query("UPDATE download_history SET status = 'pending' WHERE id = 3")
-        .execute(&pool)
-        .await;
-    assert!(
-        duplicate.is_err(),
-        "a second active copy of one URL is refused"
-    );
-    sqlx::query(INSERT_WITH_STATUS)
-        .bind("failed")
-        .execute(&pool)
-        .await
-        .unwrap();
+    assert_upgraded!(&pool);
 }
 
 both_backends!(
