@@ -305,3 +305,37 @@ both_backends!(
         assert_eq!(app.get("/health", None).await.status(), StatusCode::OK);
     }
 );
+
+both_backends!(
+    async fn the_api_keeps_answering_while_two_plugins_loop_to_their_deadline_sec_42(app: TestApp)
+    with ["PLUGIN_CALL_TIMEOUT_MS" => "4000", "MAX_CONCURRENT_DOWNLOADS" => "2", "MAX_DOWNLOAD_ATTEMPTS" => "1"] {
+        use std::time::{Duration, Instant};
+        let admin = app.user_token("admin").await;
+        assert_eq!(upload(&app, &admin, fixture("loop-forever")).await.status(), StatusCode::CREATED);
+        let a = app.submit_ok(&admin, "http://loop.fixture.test/a", None).await;
+        let b = app.submit_ok(&admin, "http://loop.fixture.test/b", None).await;
+        app.wait_for(&admin, &a["id"], &["downloading"], 10).await;
+        app.wait_for(&admin, &b["id"], &["downloading"], 10).await;
+        // The test's runtime has two workers, the same ones the server and both plugin
+        // calls run on: a call that never yielded would hold one for its whole deadline.
+        let mut latencies = Vec::new();
+        let until = Instant::now() + Duration::from_millis(2000);
+        while Instant::now() < until {
+            let asked = Instant::now();
+            assert_eq!(app.get("/health", None).await.status(), StatusCode::OK);
+            latencies.push(asked.elapsed());
+        }
+
+
+        for d in [&a, &b] {
+            let now: serde_json::Value = app.get(&format!("/api/downloads/{}", d["id"]), Some(&admin)).await.json().await.unwrap();
+            assert_eq!(now["status"], "downloading", "the plugin call ended before the measurement did: {now}");
+        }
+        latencies.sort();
+        let p99 = latencies[(latencies.len() * 99 / 100).min(latencies.len() - 1)];
+        assert!(latencies.len() >= 20, "only {} answers in 2 s", latencies.len());
+        assert!(p99 < Duration::from_millis(100), "p99 {p99:?} over {} requests", latencies.len());
+        let failed = app.wait_for(&admin, &a["id"], &["failed", "completed"], 30).await;
+        assert!(failed["error"].as_str().unwrap().to_lowercase().contains("too long"), "{failed}");
+    }
+);

@@ -82,11 +82,21 @@ fn playlist_from_page(page: &Url, html: &str) -> Option<Resolution> {
     })
 }
 
+/// The most links taken from one page: the host's largest playlist cap
+/// (MAX_PLAYLIST_ENTRIES); it refuses larger playlists anyway.
+const MAX_LINKS: usize = 10_000;
+
 /// One link per `<audio>` element — its `src`, else its first `<source src>` — resolved
 /// against the page, http(s) only, without duplicates; with the tag's `title`/`data-title`.
+/// Linear in the page (a set remembers what was seen) and bounded: a page with 100,000
+/// `<audio>` tags costs one pass, not a quadratic scan that runs into the deadline (SEC-42).
 fn audio_links(page: &Url, html: &str) -> Vec<(Url, Option<String>)> {
     let mut links: Vec<(Url, Option<String>)> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     for element in audio_elements(html) {
+        if links.len() >= MAX_LINKS {
+            break;
+        }
         let element_tags = [tags(element, "audio"), tags(element, "source")].concat();
         let Some((link, tag)) = element_tags
             .iter()
@@ -94,7 +104,7 @@ fn audio_links(page: &Url, html: &str) -> Vec<(Url, Option<String>)> {
         else {
             continue;
         };
-        if links.iter().any(|(seen, _)| *seen == link) {
+        if !seen.insert(link.as_str().to_owned()) {
             continue;
         }
         // The source's own title, else the `<audio>` element's.
@@ -170,6 +180,19 @@ mod tests {
             .into_iter()
             .map(|(url, title)| (url.to_string(), title))
             .collect()
+    }
+
+    #[test]
+    fn a_page_with_100k_audio_tags_is_read_in_one_pass_and_bounded_sec_42() {
+        // Every second tag repeats the one before: 50,000 distinct links in 100,000 tags.
+        let html: String = (0..100_000)
+            .map(|i| format!("<audio src=\"/t/{}.mp3\"></audio>", i / 2))
+            .collect();
+        let found = audio_links(&page(), &html);
+        assert_eq!(found.len(), MAX_LINKS);
+        assert_eq!(found[1].0.path(), "/t/1.mp3", "duplicates are skipped");
+        let distinct: std::collections::HashSet<_> = found.iter().map(|(u, _)| u).collect();
+        assert_eq!(distinct.len(), MAX_LINKS);
     }
 
     #[test]

@@ -16,7 +16,7 @@ pub struct PluginHostConfig {
     pub cache_key: CacheKey,
     /// Deadline of one `resolve()` call (SEC-20).
     pub call_timeout: Duration,
-    /// Cap on each linear memory of a plugin instance (SEC-20).
+    /// Cap on all linear memories of one plugin instance together (SEC-20, SEC-42).
     pub memory_limit_bytes: usize,
     /// Per `http-get`, also bounded by the call's remaining budget (SEC-22).
     pub http_timeout: Duration,

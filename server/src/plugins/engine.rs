@@ -9,10 +9,14 @@ use super::wasm_error::wasm_error;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use wasmtime::component::{HasSelf, Linker};
-use wasmtime::{Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store};
+use wasmtime::{
+    Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, UpdateDeadline,
+};
 
 /// How often the epoch advances; call deadlines are measured in these ticks.
 pub(crate) const EPOCH_TICK: Duration = Duration::from_millis(5);
+/// A running call yields to the runtime this often (in epoch ticks: 10 ms).
+const YIELD_EVERY_TICKS: u64 = 2;
 /// Plugin instances alive at once; further calls wait for a slot.
 pub(crate) const MAX_CONCURRENT_INSTANCES: usize = 32;
 
@@ -56,7 +60,7 @@ impl PluginEngine {
         })
     }
 
-    /// A fresh store for one call: empty WASI context, memory cap, epoch deadline.
+    /// A fresh store for one call: empty WASI context, memory cap, a deadline that yields.
     pub fn store(
         &self,
         plugin: Arc<str>,
@@ -66,9 +70,17 @@ impl PluginEngine {
         let state = HostState::new(plugin, http, self.memory_limit, Instant::now() + timeout);
         let mut store = Store::new(&self.engine, state);
         store.limiter(|s| &mut s.memory);
-        let ticks = timeout.as_millis().div_ceil(EPOCH_TICK.as_millis()).max(1) as u64;
-        store.set_epoch_deadline(ticks);
-        store.epoch_deadline_trap();
+        // SEC-42: every few ticks the call yields to its runtime (the plugin threads, see
+        // `call_threads.rs`), so calls share those threads and the call's own timeout can
+        // fire; past the wall-clock deadline the callback traps instead.
+        store.set_epoch_deadline(YIELD_EVERY_TICKS);
+        store.epoch_deadline_callback(|ctx| {
+            if Instant::now() >= ctx.data().deadline {
+                Err(wasmtime::Trap::Interrupt.into())
+            } else {
+                Ok(UpdateDeadline::Yield(YIELD_EVERY_TICKS))
+            }
+        });
         store
     }
 }

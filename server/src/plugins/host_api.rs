@@ -233,10 +233,7 @@ impl HostState {
         Self {
             wasi: WasiCtx::builder().build(),
             table: ResourceTable::new(),
-            memory: MemoryCap {
-                limit: memory_limit,
-                exceeded: false,
-            },
+            memory: MemoryCap::new(memory_limit),
             plugin,
             http,
             deadline,
@@ -255,23 +252,40 @@ impl WasiView for HostState {
     }
 }
 
-/// Refuses growth past the cap and remembers that it did, to report `OutOfMemory`.
+/// Refuses growth past the cap and remembers that it did, to report `OutOfMemory`. The cap
+/// counts every linear memory of the call's instance together (SEC-42): a component holds
+/// several core instances, each of which may have its own memory.
 pub(crate) struct MemoryCap {
     limit: usize,
+    /// Bytes of all memories created in this store so far.
+    total: usize,
     pub exceeded: bool,
+}
+
+impl MemoryCap {
+    pub fn new(limit: usize) -> Self {
+        Self {
+            limit,
+            total: 0,
+            exceeded: false,
+        }
+    }
 }
 
 impl wasmtime::ResourceLimiter for MemoryCap {
     fn memory_growing(
         &mut self,
-        _current: usize,
+        current: usize,
         desired: usize,
         _max: Option<usize>,
     ) -> wasmtime::Result<bool> {
-        if desired > self.limit {
+        // A new memory arrives with `current` 0, a growing one with its present size.
+        let total = self.total.saturating_sub(current).saturating_add(desired);
+        if total > self.limit {
             self.exceeded = true;
             return Ok(false);
         }
+        self.total = total;
         Ok(true)
     }
 
@@ -282,5 +296,25 @@ impl wasmtime::ResourceLimiter for MemoryCap {
         _max: Option<usize>,
     ) -> wasmtime::Result<bool> {
         Ok(desired <= 100_000)
+    }
+}
+
+#[cfg(test)]
+mod memory_cap_tests {
+    use super::*;
+    use wasmtime::ResourceLimiter;
+
+    #[test]
+    fn the_memory_cap_counts_all_memories_of_an_instance_sec_42() {
+        let mb = 1 << 20;
+        let mut cap = MemoryCap::new(64 * mb);
+        assert!(cap.memory_growing(0, 40 * mb, None).unwrap());
+        // A second memory of the same instance: alone it fits, together they do not.
+        assert!(!cap.memory_growing(0, 40 * mb, None).unwrap());
+        assert!(cap.exceeded);
+        assert!(cap.memory_growing(0, 20 * mb, None).unwrap());
+        // Growing the first by 4 MiB reaches the cap exactly; one page more does not fit.
+        assert!(cap.memory_growing(40 * mb, 44 * mb, None).unwrap());
+        assert!(!cap.memory_growing(20 * mb, 20 * mb + 65536, None).unwrap());
     }
 }

@@ -7,6 +7,7 @@
 mod bindings;
 mod builtin;
 pub(crate) mod cache;
+mod call_threads;
 mod config;
 mod engine;
 pub(crate) mod engine_config;

@@ -3,6 +3,7 @@
 //! calls in flight finish on the version they started with.
 
 use super::builtin::BUILTIN_PLUGINS;
+use super::call_threads::CallThreads;
 use super::config::PluginHostConfig;
 use super::engine::{MAX_CONCURRENT_INSTANCES, PluginEngine};
 use super::loaded::LoadedPlugin;
@@ -42,7 +43,9 @@ pub(crate) struct Inner {
 
 pub struct PluginRegistry {
     pub(crate) config: PluginHostConfig,
-    pub(crate) engine: PluginEngine,
+    pub(crate) engine: Arc<PluginEngine>,
+    /// Where plugin code runs, away from the API's runtime (SEC-42).
+    call_threads: CallThreads,
     pub(crate) inner: RwLock<Inner>,
     /// Serialises changes (uploads, toggles, reloads); reads never wait for it.
     pub(crate) changes: Mutex<()>,
@@ -69,7 +72,8 @@ impl PluginRegistry {
         let engine = PluginEngine::new(&config)?;
         let registry = Arc::new(Self {
             config,
-            engine,
+            engine: Arc::new(engine),
+            call_threads: CallThreads::new()?,
             inner: RwLock::new(Inner {
                 state,
                 ..Inner::default()
@@ -146,9 +150,16 @@ impl PluginRegistry {
             .acquire()
             .await
             .map_err(|_| PluginCallError::Other("shutting down".into()))?;
-        let result = loaded
-            .resolve(&self.engine, url, self.config.call_timeout)
-            .await;
+        let (engine, timeout, url) = (
+            self.engine.clone(),
+            self.config.call_timeout,
+            url.to_owned(),
+        );
+        let result = self
+            .call_threads
+            .run(async move { loaded.resolve(&engine, &url, timeout).await })
+            .await
+            .unwrap_or_else(|| Err(PluginCallError::Other("the server is shutting down".into())));
         if let Err(
             e @ (PluginCallError::Timeout
             | PluginCallError::OutOfMemory
