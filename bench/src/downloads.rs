@@ -342,6 +342,7 @@ fn manual_ytdlp_command(
         js_runtime: &ffmpeg.with_file_name("deno"),
         format: AudioFormat::Best,
         plugin_options: &options,
+        max_file_bytes: nas_music_downloader::domain::JobLimits::default().max_file_bytes,
     });
     let mut cmd = std::process::Command::new(ytdlp);
     cmd.args(&args).env_clear();

@@ -8,7 +8,10 @@ use crate::{
     auth::CurrentUser,
     domain::{AudioFormat, DownloadChange, DownloadEvent, JobQueue},
     error::{AppError, AppResult},
-    jobs::events::EventHub,
+    jobs::{
+        beneath::{self, FileIdentity, Recorded, Removal},
+        events::EventHub,
+    },
     net::{
         AddressPolicy,
         url_policy::{check_destination, check_url_syntax},
@@ -18,7 +21,7 @@ use crate::{
 };
 use serde_json::json;
 use std::{
-    path::{Component, Path, PathBuf},
+    path::{Component, PathBuf},
     sync::Arc,
 };
 
@@ -30,6 +33,8 @@ pub struct DownloadService {
     pub plugins: Arc<PluginRegistry>,
     pub output_directory: PathBuf,
     pub address_policy: AddressPolicy,
+    /// MAX_QUEUED_DOWNLOADS_PER_USER (SEC-41).
+    pub max_active_per_user: u32,
 }
 
 /// What `submit` did.
@@ -56,6 +61,14 @@ impl DownloadService {
             .plugins
             .route(&url)
             .ok_or_else(|| AppError::Validation("No extractor plugin handles this URL".into()))?;
+        // SEC-41: one user cannot fill the queue. Counted before the insert, so a burst can
+        // pass the cap by the few submissions in flight.
+        let active = self.store.count_active_downloads(user.user.id).await?;
+        if active >= i64::from(self.max_active_per_user) {
+            return Err(AppError::QueueFull(format!(
+                "You have {active} downloads queued or running, the most this server allows; submit more when some have finished"
+            )));
+        }
         let audit = AuditEvent::new(
             AuditAction::DownloadRequested,
             &user.actor,
@@ -133,7 +146,13 @@ impl DownloadService {
     pub async fn delete(&self, user: &CurrentUser, id: i64, delete_file: bool) -> AppResult<()> {
         let existing = self.get(user, id).await?;
         let file = match (&existing.file_path, delete_file) {
-            (Some(relative), true) => Some(file_inside(&self.output_directory, relative)?),
+            (Some(relative), true) => Some(OwnFile::of(&existing, relative)?),
+            _ => None,
+        };
+        // Said in the audit entry: whether the file at the path is still the one this
+        // download wrote (checked again when it is removed).
+        let file = match file {
+            Some(f) if self.file_is_ours(&f).await? => Some(f),
             _ => None,
         };
         let audit = AuditEvent::new(
@@ -152,45 +171,78 @@ impl DownloadService {
             change: DownloadChange::Deleted,
         };
         self.events.publish(deleted, None).await;
-        if let Some(path) = file {
-            match tokio::fs::remove_file(&path).await {
-                Ok(()) => {}
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => {
-                    tracing::warn!(error = %e, "could not remove a deleted download's file");
-                    return Err(AppError::Conflict(
-                        "The download was removed from your history, but its file could not be deleted"
-                            .into(),
-                    ));
-                }
-            }
+        if let Some(file) = file {
+            self.remove_own_file(file).await?;
         }
         Ok(())
     }
+
+    /// Whether the file at the download's path is still the one it wrote, reached without
+    /// following symlinks (SEC-43).
+    async fn file_is_ours(&self, file: &OwnFile) -> AppResult<bool> {
+        let (root, f) = (self.output_directory.clone(), file.clone());
+        let found = tokio::task::spawn_blocking(move || beneath::identity(&root, &f.relative))
+            .await
+            .map_err(|e| AppError::Internal(anyhow::anyhow!("file check: {e}")))?;
+        Ok(found.is_ok_and(|found| file.recorded.matches(found)))
+    }
+
+    /// Removes the download's file if it is still the one it wrote (SEC-43).
+    async fn remove_own_file(&self, file: OwnFile) -> AppResult<()> {
+        let root = self.output_directory.clone();
+        let removed = tokio::task::spawn_blocking(move || {
+            beneath::remove_if_same(&root, &file.relative, file.recorded)
+        })
+        .await
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("file removal: {e}")))?;
+        match removed {
+            Ok(Removal::Removed | Removal::Missing) => Ok(()),
+            Ok(Removal::NotTheSameFile) => {
+                tracing::warn!("a deleted download's path now holds another file; left alone");
+                Ok(())
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "could not remove a deleted download's file");
+                Err(AppError::Conflict(
+                    "The download was removed from your history, but its file could not be deleted"
+                        .into(),
+                ))
+            }
+        }
+    }
 }
 
-/// Resolves a stored relative path inside the output folder, component-wise (SEC-5).
-fn file_inside(output_directory: &Path, relative: &str) -> AppResult<PathBuf> {
-    let relative = Path::new(relative);
-    if relative
-        .components()
-        .any(|c| !matches!(c, Component::Normal(_)))
-    {
-        return Err(AppError::Conflict(
-            "The file's path is not inside the output folder".into(),
-        ));
-    }
-    let root = output_directory
-        .canonicalize()
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("output directory: {e}")))?;
-    let path = root.join(relative);
-    match path.canonicalize() {
-        Ok(real) if real.starts_with(&root) => Ok(real),
-        Ok(_) => Err(AppError::Conflict(
-            "The file's path is not inside the output folder".into(),
-        )),
-        // Already gone: nothing to delete, but the path is still checked lexically above.
-        Err(_) => Ok(path),
+/// A completed download's file as recorded: where, and which file (SEC-43).
+#[derive(Clone)]
+struct OwnFile {
+    relative: PathBuf,
+    recorded: Recorded,
+}
+
+impl OwnFile {
+    /// The stored path must be plain and relative (SEC-5).
+    fn of(row: &DownloadRow, relative: &str) -> AppResult<Self> {
+        let relative = PathBuf::from(relative);
+        if relative
+            .components()
+            .any(|c| !matches!(c, Component::Normal(_)))
+        {
+            return Err(AppError::Conflict(
+                "The file's path is not inside the output folder".into(),
+            ));
+        }
+        Ok(Self {
+            relative,
+            recorded: Recorded {
+                // Stored as the bits of an i64 (see `jobs::worker::outcome`).
+                identity: FileIdentity {
+                    device: row.file_device.unwrap_or_default() as u64,
+                    inode: row.file_inode.unwrap_or_default() as u64,
+                    size: row.file_size.unwrap_or_default() as u64,
+                },
+                identity_known: row.file_device.is_some() && row.file_inode.is_some(),
+            },
+        })
     }
 }
 

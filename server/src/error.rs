@@ -20,6 +20,9 @@ pub enum AppError {
     Forbidden(String),
     #[error("too many failed attempts; retry in {retry_after_secs} s")]
     TooManyRequests { retry_after_secs: u64 },
+    /// The user's queue is full (429, SEC-41).
+    #[error("{0}")]
+    QueueFull(String),
     #[error("{0}")]
     PayloadTooLarge(String),
     #[error("{0}")]

@@ -110,6 +110,7 @@ pub async fn run(
             plugins: plugins.clone(),
             output_directory: config.output_directory.clone(),
             address_policy: config.address_policy,
+            max_active_per_user: config.job_limits.max_active_per_user,
         },
         store,
         config: config.clone(),
@@ -168,7 +169,7 @@ fn executor_config(config: &Config) -> jobs::ExecutorConfig {
         output_template: config.output_template.clone(),
         address_policy: config.address_policy,
         cancel_grace: Duration::from_secs(5),
-        max_direct_bytes: 4 << 30,
+        limits: config.job_limits.clone(),
     }
 }
 

@@ -7,6 +7,7 @@ mod media_server;
 mod admin;
 mod auth;
 mod downloads;
+mod limits;
 mod playlists;
 mod plugins;
 mod resilience;

@@ -200,7 +200,7 @@ async fn non_media_content_is_refused_sec_5() {
 #[tokio::test]
 async fn bodies_over_the_limit_are_refused() {
     let mut h = Harness::new().await;
-    h.config.max_direct_bytes = 1000;
+    h.config.limits.max_file_bytes = 1000;
     let err = h
         .run(h.direct("/tagged.mp3", AudioFormat::Best))
         .await
@@ -300,8 +300,7 @@ async fn cancelling_a_direct_download_leaves_no_partial_file_sec_7() {
 async fn leftover_temp_folders_are_listed_and_removed_sec_30() {
     let h = Harness::new().await;
     let id = uuid::Uuid::new_v4();
-    let dir = nas_music_downloader::jobs::job_temp_dir(h.out.path(), id);
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = nas_music_downloader::jobs::create_job_temp_dir(h.out.path(), id).unwrap();
     std::fs::write(dir.join("download.mp3.part"), b"partial").unwrap();
     std::fs::create_dir_all(nas_music_downloader::jobs::temp_root(h.out.path()).join("not-a-job"))
         .unwrap();

@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use media_server::MediaServer;
+use nas_music_downloader::domain::JobLimits;
 use nas_music_downloader::jobs::{
     AudioFormat, ExecutionError, ExecutionRequest, ExecutorConfig, FetchAction, Finished, Progress,
     TrackMetadataHint, temp_root,
@@ -43,7 +44,11 @@ impl Harness {
             // Tests serve from 127.0.0.1, which the default policy refuses (SEC-4).
             address_policy: AddressPolicy::AllowPrivate,
             cancel_grace: Duration::from_secs(3),
-            max_direct_bytes: 50 * 1024 * 1024,
+            limits: JobLimits {
+                max_file_bytes: 50 * 1024 * 1024,
+                min_free_bytes: 0,
+                ..JobLimits::default()
+            },
         };
         Harness {
             out,

@@ -325,3 +325,23 @@ async fn every_allowlisted_option_passes_plugin_checks_and_runs_in_ytdlp_sec_3()
     assert!(failed.is_empty(), "yt-dlp runs that failed: {failed:?}");
     h.assert_no_temp_left();
 }
+
+#[tokio::test]
+async fn an_endless_stream_through_ytdlp_stops_at_the_size_limit_sec_41() {
+    let mut h = Harness::new().await;
+    h.config.limits.max_file_bytes = 100_000;
+    let started = std::time::Instant::now();
+    let err = h
+        .run(h.ytdlp("/slow.mp3", AudioFormat::Best))
+        .await
+        .unwrap_err();
+    assert_eq!(err.class, ErrorClass::Permanent, "{}", err.message);
+    assert!(
+        err.message.contains("larger than the server's limit"),
+        "{}",
+        err.message
+    );
+    assert!(started.elapsed() < Duration::from_secs(20));
+    h.assert_no_temp_left();
+    assert!(h.files().is_empty(), "{:?}", h.files());
+}

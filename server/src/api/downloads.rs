@@ -85,7 +85,8 @@ impl DownloadsApi {
     ///
     /// Validates the URL (http/https, no private addresses unless allowed), picks the plugin
     /// that handles it (422 if none) and queues it. Returns 200 with the existing download
-    /// when the same URL and format is already active.
+    /// when the same URL and format is already active, and 429 when you already have
+    /// `MAX_QUEUED_DOWNLOADS_PER_USER` downloads queued or running.
     #[oai(path = "/api/download", method = "post")]
     async fn submit(
         &self,
@@ -219,7 +220,10 @@ impl DownloadsApi {
 
     /// Delete a download from your history
     ///
-    /// With `delete_file=true` its file is deleted too (only ever inside the output folder).
+    /// With `delete_file=true` its file is deleted too, if the file at its path is still
+    /// the one this download wrote (same device, inode and size); another file that took the
+    /// name since, or a symbolic link, is left alone. Nothing outside the output folder is
+    /// ever touched.
     #[oai(path = "/api/downloads/:id", method = "delete")]
     async fn delete(
         &self,

@@ -8,6 +8,7 @@
 //! configuration without touching the process environment.
 
 mod identity;
+mod limits;
 mod parse;
 #[cfg(test)]
 mod tests;
@@ -119,6 +120,8 @@ pub struct Config {
     /// INSTANCE_ID: names this server among instances sharing a database (worker ids start
     /// with it); `None`: generated once and kept in DATA_DIRECTORY (see `Identity`).
     pub instance_id: Option<String>,
+    /// Bounds on jobs and queues (SEC-41).
+    pub job_limits: crate::domain::JobLimits,
 }
 
 /// Where the download tools are. Each defaults to `TOOLS_DIRECTORY/bin/<tool>` — the folder

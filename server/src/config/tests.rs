@@ -129,3 +129,38 @@ fn tempdir() -> PathBuf {
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
+
+#[test]
+fn job_limits_have_generous_defaults_and_refuse_out_of_range_values_sec_41() {
+    let c = config(&[KEY]).unwrap();
+    assert_eq!(c.job_limits, crate::domain::JobLimits::default());
+    assert_eq!(c.job_limits.time_limit, Duration::from_secs(7200));
+    assert_eq!(c.job_limits.max_playlist_entries, 500);
+    let c = config(&[
+        KEY,
+        ("JOB_TIME_LIMIT_SECONDS", "3"),
+        ("MAX_FILE_SIZE_MB", "1"),
+        ("MIN_FREE_SPACE_MB", "0"),
+        ("MAX_QUEUED_DOWNLOADS_PER_USER", "10"),
+        ("MAX_RUNNING_DOWNLOADS_PER_USER", "1"),
+        ("MAX_PLAYLIST_ENTRIES", "20"),
+    ])
+    .unwrap();
+    assert_eq!(c.job_limits.time_limit, Duration::from_secs(3));
+    assert_eq!(c.job_limits.max_file_bytes, 1 << 20);
+    assert_eq!(c.job_limits.min_free_bytes, 0);
+    assert_eq!(c.job_limits.max_active_per_user, 10);
+    assert_eq!(c.job_limits.max_running_per_user, 1);
+    assert_eq!(c.job_limits.max_playlist_entries, 20);
+    for (variable, value) in [
+        ("JOB_TIME_LIMIT_SECONDS", "0"),
+        ("MAX_FILE_SIZE_MB", "0"),
+        ("MIN_FREE_SPACE_MB", "-1"),
+        ("MAX_QUEUED_DOWNLOADS_PER_USER", "0"),
+        ("MAX_RUNNING_DOWNLOADS_PER_USER", "lots"),
+        ("MAX_PLAYLIST_ENTRIES", "100000"),
+    ] {
+        let err = config(&[KEY, (variable, value)]).unwrap_err();
+        assert_eq!(err.variable, variable, "{err}");
+    }
+}

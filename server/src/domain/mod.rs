@@ -8,6 +8,7 @@
 
 mod event;
 mod format;
+mod limits;
 mod progress;
 mod queue;
 mod status;
@@ -15,6 +16,7 @@ pub mod ytdlp_options;
 
 pub use event::{DownloadChange, DownloadEvent};
 pub use format::AudioFormat;
+pub use limits::{JobLimits, LimitBreach};
 pub use progress::{Phase, Progress};
 pub use queue::JobQueue;
 pub use status::{DownloadStatus, UserRequest};

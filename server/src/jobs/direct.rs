@@ -62,7 +62,7 @@ pub async fn run_direct(
         &client,
         url,
         temp_dir,
-        config.max_direct_bytes,
+        config.limits.max_file_bytes,
         progress,
         cancel,
     )

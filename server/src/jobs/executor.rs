@@ -10,6 +10,7 @@ use tokio_util::sync::CancellationToken;
 use super::convert::convert;
 use super::direct::run_direct;
 use super::errors::classify_io;
+use super::limits::first_breach;
 use super::model::{
     AudioFormat, ExecutionError, ExecutionRequest, ExecutorConfig, FetchAction, Finished, Phase,
     Progress,
@@ -18,7 +19,7 @@ use super::output_path::{
     TemplateValues, extension_allowed, move_into_place, render_relative_path,
 };
 use super::tags::tag_and_read;
-use super::temp_dirs::job_temp_dir;
+use super::temp_dirs::create_job_temp_dir;
 use super::ytdlp::run_ytdlp;
 
 /// Removes the temp folder when dropped, so even an aborted job future leaves nothing.
@@ -56,15 +57,27 @@ pub async fn execute(
     // whatever the child's working directory.
     let output_directory =
         std::path::absolute(&config.output_directory).map_err(|e| classify_io(&e))?;
-    let dir = job_temp_dir(&output_directory, request.job_id);
-    // A folder left by a crashed attempt of the same job is stale: start clean.
-    let _ = tokio::fs::remove_dir_all(&dir).await;
-    tokio::fs::create_dir_all(&dir).await.map_err(|e| {
-        tracing::error!(error = %e, dir = %dir.display(), "could not create the job's temp folder");
-        classify_io(&e)
-    })?;
+    let dir = {
+        let out = output_directory.clone();
+        let job = request.job_id;
+        tokio::task::spawn_blocking(move || create_job_temp_dir(&out, job))
+            .await
+            .map_err(|_| ExecutionError::transient("Could not prepare the download, will retry"))?
+            .map_err(|e| {
+                tracing::error!(error = %e, "could not create the job's temp folder");
+                classify_io(&e)
+            })?
+    };
     let guard = TempDirGuard(Some(dir.clone()));
-    let result = run_in(config, &request, &dir, &progress, &cancel).await;
+    let result = run_within_limits(
+        config,
+        &request,
+        &dir,
+        &output_directory,
+        &progress,
+        &cancel,
+    )
+    .await;
     guard.remove().await;
     match &result {
         Ok(f) => {
@@ -75,6 +88,39 @@ pub async fn execute(
         }
     }
     result
+}
+
+/// Runs the job while `limits::first_breach` watches it (SEC-41); a breach stops the fetch
+/// (its whole process group) and becomes the job's error.
+async fn run_within_limits(
+    config: &ExecutorConfig,
+    request: &ExecutionRequest,
+    dir: &Path,
+    volume: &Path,
+    progress: &watch::Sender<Progress>,
+    cancel: &CancellationToken,
+) -> Result<Finished, ExecutionError> {
+    let stop = cancel.child_token();
+    let run = run_in(config, request, dir, progress, &stop);
+    tokio::pin!(run);
+    let watch = first_breach(
+        config.limits.clone(),
+        dir.to_path_buf(),
+        volume.to_path_buf(),
+    );
+    tokio::select! {
+        result = &mut run => result,
+        breach = watch => {
+            tracing::warn!(job = %request.job_id, ?breach, "job crossed a limit; stopping it");
+            stop.cancel();
+            let _ = run.await;
+            Err(if breach.is_transient() {
+                ExecutionError::transient(breach.message())
+            } else {
+                ExecutionError::permanent(breach.message())
+            })
+        }
+    }
 }
 
 async fn run_in(
@@ -158,17 +204,19 @@ async fn run_in(
         .map_err(|e| classify_io(&e))?
         .len();
     let out = config.output_directory.clone();
-    let placed = tokio::task::spawn_blocking(move || move_into_place(&file, &out, &relative))
-        .await
-        .map_err(|_| {
-            ExecutionError::transient("Could not write the file on the server, will retry")
-        })?
-        .map_err(|e| {
-            tracing::error!(error = %e, "could not move the finished file into place");
-            classify_io(&e)
-        })?;
+    let (placed, identity) =
+        tokio::task::spawn_blocking(move || move_into_place(&file, &out, &relative))
+            .await
+            .map_err(|_| {
+                ExecutionError::transient("Could not write the file on the server, will retry")
+            })?
+            .map_err(|e| {
+                tracing::error!(error = %e, "could not move the finished file into place");
+                classify_io(&e)
+            })?;
     Ok(Finished {
         relative_path: placed,
+        identity,
         size_bytes,
         duration_seconds: tags.duration_seconds,
         title: tags.title,

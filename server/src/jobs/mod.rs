@@ -3,11 +3,13 @@
 //! into a finished, tagged, safely named file; the queue, workers, recovery and events sit
 //! on top of `execute`.
 
+pub mod beneath;
 pub mod convert;
 pub mod direct;
 pub mod errors;
 pub mod events;
 pub mod executor;
+pub mod limits;
 pub mod model;
 pub mod output_path;
 pub mod process;
@@ -24,5 +26,5 @@ pub use model::{
     AudioFormat, DEFAULT_OUTPUT_TEMPLATE, ErrorClass, ExecutionError, ExecutionRequest,
     ExecutorConfig, FetchAction, Finished, Phase, Progress, TrackMetadataHint,
 };
-pub use temp_dirs::{job_temp_dir, list_job_temps, remove_job_temp, temp_root};
+pub use temp_dirs::{create_job_temp_dir, list_job_temps, remove_job_temp, temp_root};
 pub use tools::{ToolReport, ToolStatus, probe_tools};

@@ -47,8 +47,8 @@ pub struct ExecutorConfig {
     pub address_policy: AddressPolicy,
     /// Time between SIGINT and SIGKILL when a job is cancelled (SEC-7).
     pub cancel_grace: Duration,
-    /// The largest body the native downloader accepts.
-    pub max_direct_bytes: u64,
+    /// Time, size and free-space bounds every job is watched against (SEC-41).
+    pub limits: crate::domain::JobLimits,
 }
 
 /// The default output template.
@@ -71,6 +71,8 @@ pub struct ExecutionRequest {
 pub struct Finished {
     /// Relative to `output_directory`; always inside it.
     pub relative_path: PathBuf,
+    /// Which file was placed there (SEC-43: deletes check it).
+    pub identity: super::beneath::FileIdentity,
     pub size_bytes: u64,
     pub duration_seconds: Option<f64>,
     /// Read from the file's tags when present (after missing ones were filled in).

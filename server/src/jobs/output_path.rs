@@ -2,6 +2,7 @@
 //! keeps every path inside `OUTPUT_DIRECTORY`, and moves the finished file there without
 //! ever overwriting an existing one.
 
+use super::beneath::{FileIdentity, place_no_replace};
 use std::io;
 use std::path::{Component, Path, PathBuf};
 
@@ -39,6 +40,9 @@ pub fn sanitize_component(raw: &str, fallback: &str, max_bytes: usize) -> String
     let mut out = String::with_capacity(raw.len().min(max_bytes + 4));
     let mut last_space = true; // collapses runs and drops leading whitespace
     for c in raw.chars() {
+        if is_invisible_format(c) {
+            continue;
+        }
         let c = if c.is_control() || c.is_whitespace() {
             ' '
         } else if matches!(c, '/' | '\\' | ':' | '*' | '?' | '"' | '<' | '>' | '|') {
@@ -69,6 +73,15 @@ pub fn sanitize_component(raw: &str, fallback: &str, max_bytes: usize) -> String
     } else {
         s
     }
+}
+
+/// Unicode format characters (bidi overrides and isolates, zero-width characters, the
+/// byte-order mark, soft hyphen): invisible in a file browser, so "song\u{202E}3pm.exe"
+/// could pass for something else and two names that look the same could differ.
+fn is_invisible_format(c: char) -> bool {
+    matches!(c,
+        '\u{00AD}' | '\u{061C}' | '\u{180E}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}'
+        | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{206F}' | '\u{FEFF}' | '\u{FFF9}'..='\u{FFFB}')
 }
 
 fn truncate_utf8(s: &mut String, max_bytes: usize) {
@@ -151,15 +164,14 @@ pub fn is_plain_relative(relative: &Path) -> bool {
         && relative.components().next().is_some()
 }
 
-/// Moves `source` to `output_directory/relative`, creating folders. If the name is taken,
-/// tries "name (2).ext", "name (3).ext", … The final folder is resolved (symlinks included)
-/// and must lie inside the resolved output directory, compared component-wise. Returns the
-/// relative path actually used.
+/// Moves a finished file to `relative` beneath `output_directory`, adding " (2)", " (3)", …
+/// rather than overwriting anything (SEC-5), without following a symlink on the way
+/// (SEC-43, `beneath.rs`). Returns the path used and the placed file's identity.
 pub fn move_into_place(
     source: &Path,
     output_directory: &Path,
     relative: &Path,
-) -> io::Result<PathBuf> {
+) -> io::Result<(PathBuf, FileIdentity)> {
     if !is_plain_relative(relative) {
         return Err(io::Error::new(
             io::ErrorKind::InvalidInput,
@@ -173,17 +185,7 @@ pub fn move_into_place(
             "extension not allowed",
         ));
     }
-    let root = output_directory.canonicalize()?;
-    let parent_rel = relative.parent().unwrap_or(Path::new(""));
-    let parent = root.join(parent_rel);
-    std::fs::create_dir_all(&parent)?;
-    let parent = parent.canonicalize()?;
-    if !parent.starts_with(&root) {
-        return Err(io::Error::new(
-            io::ErrorKind::PermissionDenied,
-            "output path escapes the output directory",
-        ));
-    }
+    let parent = relative.parent().unwrap_or(Path::new(""));
     let stem = relative
         .file_stem()
         .and_then(|s| s.to_str())
@@ -198,47 +200,14 @@ pub fn move_into_place(
             format!("{s}{suffix}.{ext}")
         };
         let target = parent.join(&name);
-        match rename_no_replace(source, &target) {
-            Ok(()) => {
-                let rel = target.strip_prefix(&root).map_err(io::Error::other)?;
-                return Ok(rel.to_path_buf());
-            }
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
-            Err(e) => return Err(e),
+        if let Some(identity) = place_no_replace(source, output_directory, &target)? {
+            return Ok((target, identity));
         }
     }
     Err(io::Error::new(
         io::ErrorKind::AlreadyExists,
         "too many files with this name",
     ))
-}
-
-/// An atomic rename that fails with `AlreadyExists` instead of replacing `to`.
-fn rename_no_replace(from: &Path, to: &Path) -> io::Result<()> {
-    use nix::fcntl::{AT_FDCWD, RenameFlags, renameat2};
-    match renameat2(AT_FDCWD, from, AT_FDCWD, to, RenameFlags::RENAME_NOREPLACE) {
-        Ok(()) => Ok(()),
-        Err(nix::errno::Errno::EEXIST) => Err(io::ErrorKind::AlreadyExists.into()),
-        // Some NAS filesystems (older kernels, FUSE, SMB) lack RENAME_NOREPLACE: claim the
-        // name with create_new, which is atomic everywhere, then copy.
-        Err(nix::errno::Errno::EINVAL | nix::errno::Errno::ENOSYS | nix::errno::Errno::EXDEV) => {
-            copy_no_replace(from, to)
-        }
-        Err(e) => Err(io::Error::from(e)),
-    }
-}
-
-fn copy_no_replace(from: &Path, to: &Path) -> io::Result<()> {
-    let mut dst = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(to)?;
-    let copied = std::fs::File::open(from).and_then(|mut src| io::copy(&mut src, &mut dst));
-    if let Err(e) = copied.and_then(|_| dst.sync_all()) {
-        let _ = std::fs::remove_file(to);
-        return Err(e);
-    }
-    std::fs::remove_file(from)
 }
 
 #[cfg(test)]
@@ -279,6 +248,19 @@ mod tests {
             }
             assert!(s.ends_with(".mp3"));
         }
+    }
+
+    #[test]
+    fn invisible_format_characters_are_dropped_from_names() {
+        assert_eq!(
+            sanitize_component("song\u{202E}3pm\u{200B}.mp3", "x", 200),
+            "song3pm.mp3"
+        );
+        assert_eq!(
+            sanitize_component("\u{FEFF}\u{2066}\u{00AD}", "Untitled", 200),
+            "Untitled"
+        );
+        assert_eq!(sanitize_component("Björk – Jóga", "x", 200), "Björk – Jóga");
     }
 
     #[test]
@@ -324,7 +306,11 @@ mod tests {
         for i in 0..3 {
             let src = out.path().join(format!("src{i}"));
             std::fs::write(&src, format!("content {i}")).unwrap();
-            used.push(move_into_place(&src, out.path(), Path::new("A/Song.mp3")).unwrap());
+            used.push(
+                move_into_place(&src, out.path(), Path::new("A/Song.mp3"))
+                    .unwrap()
+                    .0,
+            );
             assert!(!src.exists());
         }
         assert_eq!(

@@ -76,10 +76,11 @@ pub async fn probe_tools(config: &ExecutorConfig) -> ToolReport {
     let ((ytdlp_version, ejs_version, js_runtime_version), ffmpeg_version, ffprobe_version) =
         tokio::join!(ytdlp, ffmpeg, ffprobe);
     let out = config.output_directory.clone();
-    let (output_writable, free_bytes) =
-        tokio::task::spawn_blocking(move || (output_is_writable(&out), free_space(&out)))
-            .await
-            .unwrap_or((false, None));
+    let (output_writable, free_bytes) = tokio::task::spawn_blocking(move || {
+        (output_is_writable(&out), super::limits::free_bytes(&out))
+    })
+    .await
+    .unwrap_or((false, None));
     ToolReport {
         ytdlp_version,
         ejs_version,
@@ -206,11 +207,6 @@ fn output_is_writable(out: &Path) -> bool {
         return false;
     }
     tempfile::tempfile_in(&root).is_ok()
-}
-
-fn free_space(out: &Path) -> Option<u64> {
-    let stat = nix::sys::statvfs::statvfs(out).ok()?;
-    Some((stat.blocks_available() as u64).saturating_mul(stat.fragment_size() as u64))
 }
 
 #[cfg(test)]

@@ -41,12 +41,14 @@ pub async fn run_ytdlp(
         js_runtime: &config.js_runtime_path,
         format,
         plugin_options: &options,
+        max_file_bytes: config.limits.max_file_bytes,
     });
     // No `current_dir`: a relative YTDLP_PATH stays relative to the server's working folder.
     let cmd = group_command(&config.ytdlp_path, &args);
 
     let mut throttle = Throttle::new();
     let mut reported: Option<String> = None;
+    let mut refused: Option<ExecutionError> = None;
     let on_line = |line: &str| match parse_ytdlp_line(line) {
         YtDlpLine::Progress(p) => {
             if throttle.admit(&p) {
@@ -64,7 +66,10 @@ pub async fn run_ytdlp(
             }
         }
         YtDlpLine::Done { filepath, .. } => reported = Some(filepath),
-        YtDlpLine::Other => tracing::debug!(target: "ytdlp", line),
+        YtDlpLine::Other => {
+            tracing::debug!(target: "ytdlp", line);
+            refused = refused.take().or_else(|| refused_by_limits(line));
+        }
     };
     let outcome = run_supervised(cmd, config.cancel_grace, cancel, MAX_LINE_BYTES, on_line)
         .await
@@ -90,7 +95,27 @@ pub async fn run_ytdlp(
     if !stderr_tail.trim().is_empty() {
         tracing::debug!(stderr = %stderr_tail, "yt-dlp warnings");
     }
+    // yt-dlp exits 0 after skipping a live stream or an oversized format.
+    if let Some(error) = refused {
+        return Err(error);
+    }
     single_finished_file(temp_dir, reported.as_deref()).await
+}
+
+/// What yt-dlp says on stdout when `--match-filter !is_live` or `--max-filesize` (SEC-41)
+/// made it skip the download.
+fn refused_by_limits(line: &str) -> Option<ExecutionError> {
+    if line.contains("does not pass filter") && line.contains("is_live") {
+        Some(ExecutionError::permanent(
+            "This is a live stream; live streams are not downloaded",
+        ))
+    } else if line.contains("larger than max-filesize") {
+        Some(ExecutionError::permanent(
+            "The file is larger than the server's size limit (MAX_FILE_SIZE_MB)",
+        ))
+    } else {
+        None
+    }
 }
 
 /// SEC-6: exactly one regular file must be left in the temp folder (no `.part`), and if

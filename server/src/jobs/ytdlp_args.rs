@@ -17,6 +17,9 @@ pub struct YtDlpInvocation<'a> {
     pub format: AudioFormat,
     /// Already validated with `domain::ytdlp_options::validate_plugin_options`.
     pub plugin_options: &'a [String],
+    /// yt-dlp skips a format whose announced size is larger (SEC-41; the host also
+    /// measures what is written, for streams that announce nothing).
+    pub max_file_bytes: u64,
 }
 
 /// The file name (without extension) yt-dlp writes inside the job's temp folder; the final
@@ -56,6 +59,13 @@ pub fn build_args(inv: &YtDlpInvocation<'_>) -> Vec<OsString> {
     ] {
         push(s);
     }
+    // SEC-41: no live streams, nothing announced as larger than the limit.
+    a.extend([
+        "--match-filter".into(),
+        "!is_live".into(),
+        "--max-filesize".into(),
+        inv.max_file_bytes.to_string().into(),
+    ]);
     a.push("--paths".into());
     a.push(inv.temp_dir.as_os_str().to_owned());
     a.push("--ffmpeg-location".into());
@@ -120,6 +130,7 @@ mod tests {
             js_runtime: Path::new("/opt/tools/bin/deno"),
             format: AudioFormat::Mp3,
             plugin_options: &plugin,
+            max_file_bytes: 1 << 20,
         });
         let args: Vec<String> = args.into_iter().map(|a| a.into_string().unwrap()).collect();
         assert_eq!(args[0], "--ignore-config");
@@ -137,6 +148,14 @@ mod tests {
         );
         let paths = args.iter().position(|a| a == "--paths").unwrap();
         assert_eq!(args[paths + 1], "/out/.incomplete/j");
+        let filter = args.iter().position(|a| a == "--match-filter").unwrap();
+        assert_eq!(
+            args[filter + 1],
+            "!is_live",
+            "live streams refused (SEC-41)"
+        );
+        let size = args.iter().position(|a| a == "--max-filesize").unwrap();
+        assert_eq!(args[size + 1], "1048576");
         let audio = args.iter().position(|a| a == "--audio-format").unwrap();
         assert_eq!(args[audio + 1], "mp3");
         // Only the configured runtime, and no challenge scripts fetched from the network.

@@ -82,6 +82,16 @@ macro_rules! impl_download_store {
             }
 
             #[tracing::instrument(skip_all)]
+            async fn count_active_downloads(&self, user_id: i64) -> $crate::store::StoreResult<i64> {
+                Ok(sqlx::query_scalar(
+                    "SELECT COUNT(*) FROM download_history WHERE user_id = $1 AND status IN ('pending', 'downloading')",
+                )
+                .bind(user_id)
+                .fetch_one(&self.pool)
+                .await?)
+            }
+
+            #[tracing::instrument(skip_all)]
             async fn request_cancel(
                 &self,
                 id: i64,

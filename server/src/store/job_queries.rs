@@ -70,11 +70,13 @@ macro_rules! impl_job_store {
                 &self,
                 worker_id: &str,
                 now: chrono::DateTime<chrono::Utc>,
+                max_running_per_user: u32,
             ) -> $crate::store::StoreResult<Option<$crate::store::DownloadRow>> {
                 let mut tx = self.begin_write().await?;
                 let row = sqlx::query_as(Self::CLAIM_SQL)
                     .bind(worker_id)
                     .bind(now)
+                    .bind(i64::from(max_running_per_user))
                     .fetch_optional(&mut *tx)
                     .await?;
                 tx.commit().await?;
@@ -139,8 +141,9 @@ macro_rules! impl_job_store {
                 Ok(sqlx::query_as(
                     "UPDATE download_history SET status = 'completed', file_path = $3, file_size = $4, \
                      duration = COALESCE($5, duration), title = COALESCE($6, title), artist = COALESCE($7, artist), \
-                     album = COALESCE($8, album), completed_at = $9, worker_id = NULL, error = NULL, cancel_requested = FALSE \
-                     WHERE id = $1 AND worker_id = $2 AND status = 'downloading' RETURNING *",
+                     album = COALESCE($8, album), completed_at = $9, worker_id = NULL, error = NULL, cancel_requested = FALSE, \
+                     file_device = $10, file_inode = $11 \
+                     WHERE id = $1 AND worker_id = $2 AND status = 'downloading' AND NOT cancel_requested RETURNING *",
                 )
                 .bind(id)
                 .bind(worker_id)
@@ -151,6 +154,8 @@ macro_rules! impl_job_store {
                 .bind(file.artist.as_deref())
                 .bind(file.album.as_deref())
                 .bind(chrono::Utc::now())
+                .bind(file.file_device)
+                .bind(file.file_inode)
                 .fetch_optional(&self.pool)
                 .await?)
             }

@@ -129,6 +129,8 @@ pub trait DownloadStore: Send + Sync + 'static {
         audit: AuditEvent,
     ) -> StoreResult<(DownloadRow, bool)>;
     async fn download_for_user(&self, id: i64, user_id: i64) -> StoreResult<Option<DownloadRow>>;
+    /// How many of the user's downloads are pending or running (the SEC-41 queue cap).
+    async fn count_active_downloads(&self, user_id: i64) -> StoreResult<i64>;
     async fn request_cancel(
         &self,
         id: i64,
@@ -172,11 +174,15 @@ pub trait JobStore: Send + Sync + 'static {
         parent: ResolvedMetadata,
         children: Vec<NewDownload>,
     ) -> StoreResult<Vec<DownloadRow>>;
-    /// Claims the oldest runnable pending job for `worker_id` (SEC-32, SEC-33).
+    /// Claims a runnable pending job for `worker_id` (SEC-32, SEC-33), fairly (SEC-41): from
+    /// the user with the fewest jobs running, then the one served least recently (round
+    /// robin), skipping users already running `max_running_per_user`; a user's own jobs
+    /// oldest first.
     async fn claim_next_job(
         &self,
         worker_id: &str,
         now: DateTime<Utc>,
+        max_running_per_user: u32,
     ) -> StoreResult<Option<DownloadRow>>;
     async fn heartbeat(
         &self,

@@ -101,6 +101,13 @@ pub struct DownloadRow {
     pub progress: Option<sqlx::types::Json<Progress>>,
     pub file_path: Option<String>,
     pub file_size: Option<i64>,
+    /// The placed file's device and inode (SEC-43), kept for deletes; listings leave them out.
+    #[sqlx(default)]
+    #[serde(default)]
+    pub file_device: Option<i64>,
+    #[sqlx(default)]
+    #[serde(default)]
+    pub file_inode: Option<i64>,
     pub error: Option<String>,
     pub attempts: i32,
     pub run_after: DateTime<Utc>,
@@ -112,7 +119,7 @@ pub struct DownloadRow {
     pub completed_at: Option<DateTime<Utc>>,
 }
 
-/// Every column of `download_history` but `action`, for listings.
+/// Every column of `download_history` but `action` and the file identity, for listings.
 pub const LISTED_COLUMNS: &str = "id, user_id, parent_id, url, format, plugin, title, artist, \
     album, duration, cover_url, status, progress, file_path, file_size, error, attempts, \
     run_after, worker_id, heartbeat_at, cancel_requested, created_at, started_at, completed_at";
@@ -167,6 +174,9 @@ pub struct ResolvedMetadata {
 pub struct CompletedFile {
     pub file_path: String,
     pub file_size: i64,
+    /// Device and inode of the placed file (stored as the bits of an `i64`).
+    pub file_device: i64,
+    pub file_inode: i64,
     pub duration: Option<f64>,
     pub title: Option<String>,
     pub artist: Option<String>,

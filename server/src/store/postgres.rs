@@ -35,8 +35,11 @@ impl PostgresStore {
     /// `SKIP LOCKED`: concurrent workers on any instance each take a different job (SEC-32).
     const CLAIM_SQL: &'static str = "UPDATE download_history SET status = 'downloading', worker_id = $1, \
         heartbeat_at = $2, started_at = $2, attempts = attempts + 1, progress = NULL \
-        WHERE id = (SELECT id FROM download_history WHERE status = 'pending' AND run_after <= $2 \
-        ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING *";
+        WHERE id = (SELECT d.id FROM download_history d \
+        WHERE d.status = 'pending' AND d.run_after <= $2 AND (SELECT COUNT(*) FROM download_history r \
+        WHERE r.user_id = d.user_id AND r.status = 'downloading') < $3 \
+        ORDER BY (SELECT COUNT(*) FROM download_history r WHERE r.user_id = d.user_id AND r.status = 'downloading'), \
+        (SELECT MAX(s.started_at) FROM download_history s WHERE s.user_id = d.user_id) NULLS FIRST, d.id LIMIT 1 FOR UPDATE OF d SKIP LOCKED) RETURNING *";
 
     /// Sends an event to every instance listening on [`EVENTS_CHANNEL`].
     async fn publish(&self, payload: &str) -> StoreResult<bool> {

@@ -50,8 +50,11 @@ impl SqliteStore {
     /// picks a job nobody else can claim at the same time.
     const CLAIM_SQL: &'static str = "UPDATE download_history SET status = 'downloading', worker_id = $1, \
         heartbeat_at = $2, started_at = $2, attempts = attempts + 1, progress = NULL \
-        WHERE id = (SELECT id FROM download_history WHERE status = 'pending' AND run_after <= $2 \
-        ORDER BY id LIMIT 1) RETURNING *";
+        WHERE id = (SELECT d.id FROM download_history d \
+        WHERE d.status = 'pending' AND d.run_after <= $2 AND (SELECT COUNT(*) FROM download_history r \
+        WHERE r.user_id = d.user_id AND r.status = 'downloading') < $3 \
+        ORDER BY (SELECT COUNT(*) FROM download_history r WHERE r.user_id = d.user_id AND r.status = 'downloading'), \
+        (SELECT MAX(s.started_at) FROM download_history s WHERE s.user_id = d.user_id) NULLS FIRST, d.id LIMIT 1) RETURNING *";
 
     /// SQLite has one process writing it (no scale-out): events are delivered locally.
     async fn publish(&self, _payload: &str) -> StoreResult<bool> {

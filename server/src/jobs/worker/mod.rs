@@ -7,14 +7,14 @@
 //! `pending` without counting the attempt.
 
 use super::{
-    ErrorClass, ExecutionError, ExecutionRequest, ExecutorConfig, FetchAction, Finished, Phase,
-    Progress, TrackMetadataHint, execute, remove_job_temp,
+    ExecutionError, ExecutionRequest, ExecutorConfig, FetchAction, Finished, Phase, Progress,
+    TrackMetadataHint, execute, limits::volume_has_room, remove_job_temp,
 };
 use crate::{
     domain::DownloadStatus,
     jobs::events::EventHub,
     plugins::PluginRegistry,
-    store::{CompletedFile, DownloadRow, Store},
+    store::{DownloadRow, Store},
 };
 use std::{
     collections::HashMap,
@@ -28,6 +28,7 @@ use tokio::sync::{Notify, Semaphore, watch};
 use tokio_util::sync::CancellationToken;
 
 mod keep_alive;
+mod outcome;
 mod resolve;
 mod stored_action;
 
@@ -66,6 +67,8 @@ pub struct JobRunner {
     worker_id: String,
     wake: Notify,
     running: Mutex<HashMap<i64, RunningJob>>,
+    /// Whether claiming is paused for lack of disk space (logged on each change).
+    disk_full: AtomicBool,
 }
 
 /// What the heartbeat task of one running job needs.
@@ -101,6 +104,7 @@ impl JobRunner {
             worker_id,
             wake: Notify::new(),
             running: Mutex::new(HashMap::new()),
+            disk_full: AtomicBool::new(false),
         })
     }
 
@@ -121,9 +125,22 @@ impl JobRunner {
                 _ = stop.cancelled() => break,
                 permit = slots.clone().acquire_owned() => permit.expect("semaphore never closes"),
             };
+            if !self.volume_has_room().await {
+                drop(permit);
+                tokio::select! {
+                    _ = stop.cancelled() => break,
+                    _ = tokio::time::sleep(IDLE_POLL) => {}
+                }
+                continue;
+            }
+            let limits = &self.settings.executor.limits;
             match self
                 .store
-                .claim_next_job(&self.worker_id, chrono::Utc::now())
+                .claim_next_job(
+                    &self.worker_id,
+                    chrono::Utc::now(),
+                    limits.max_running_per_user,
+                )
                 .await
             {
                 Ok(Some(job)) => {
@@ -156,6 +173,27 @@ impl JobRunner {
         while tasks.join_next().await.is_some() {}
         recovery.abort();
         tracing::info!("job runner stopped");
+    }
+
+    /// SEC-41: claiming pauses while the output volume is below its free-space floor (said
+    /// once in the log, and again when it recovers).
+    async fn volume_has_room(&self) -> bool {
+        let out = self.settings.executor.output_directory.clone();
+        let limits = self.settings.executor.limits.clone();
+        let room = tokio::task::spawn_blocking(move || volume_has_room(&out, &limits))
+            .await
+            .unwrap_or(true);
+        if room == self.disk_full.swap(!room, Ordering::Relaxed) {
+            if room {
+                tracing::info!("the output volume has room again; claiming jobs");
+            } else {
+                tracing::warn!(
+                    min_free_mib = self.settings.executor.limits.min_free_bytes >> 20,
+                    "the output volume is below MIN_FREE_SPACE_MB; no job is started until space is freed"
+                );
+            }
+        }
+        room
     }
 
     async fn recover_periodically(self: Arc<Self>, stop: CancellationToken) {
@@ -227,43 +265,12 @@ impl JobRunner {
             .unwrap_or_else(|e| e.into_inner())
             .remove(&id);
 
-        let worker = self.worker_id.as_str();
-        let saved = match outcome {
-            Ok(Outcome::Expanded) => return,
-            Ok(Outcome::File(finished)) => {
-                let file = CompletedFile {
-                    file_path: finished.relative_path.to_string_lossy().into_owned(),
-                    file_size: i64::try_from(finished.size_bytes).unwrap_or(i64::MAX),
-                    duration: finished.duration_seconds,
-                    title: finished.title,
-                    artist: finished.artist,
-                    album: finished.album,
-                };
-                self.store.complete_job(id, worker, file).await
-            }
-            Err(err) if err.class == ErrorClass::Cancelled => {
-                if user_cancelled.load(Ordering::SeqCst) {
-                    self.store.cancel_job(id, worker).await
-                } else if stop.is_cancelled() {
-                    tracing::info!(job = id, "job put back to the queue for the next start");
-                    self.store.release_job(id, worker).await
-                } else {
-                    // The row was deleted or reclaimed: nothing to record.
-                    Ok(None)
-                }
-            }
-            Err(err) => {
-                let retry =
-                    err.class == ErrorClass::Transient && job.attempts < self.settings.max_attempts;
-                let retry_at = retry.then(|| chrono::Utc::now() + backoff(job.attempts));
-                let message = if retry {
-                    format!("{} (will retry)", err.message)
-                } else {
-                    err.message.clone()
-                };
-                self.store.fail_job(id, worker, &message, retry_at).await
-            }
-        };
+        if matches!(outcome, Ok(Outcome::Expanded)) {
+            return;
+        }
+        let saved = self
+            .record_outcome(&job, outcome, user_cancelled.load(Ordering::SeqCst), &stop)
+            .await;
         match saved {
             Ok(Some(row)) => {
                 tracing::info!(job = id, status = %row.status, "job finished");

@@ -40,6 +40,8 @@ impl JobRunner {
         })?;
         let top = &resolution.metadata;
         if resolution.kind != ResolutionKind::Single || resolution.entries.len() > 1 {
+            self.check_playlist_fits(job, resolution.entries.len())
+                .await?;
             let children = resolution
                 .entries
                 .iter()
@@ -110,5 +112,41 @@ impl JobRunner {
         self.publish(&row, Some(Progress::phase(Phase::Resolving)))
             .await;
         Ok(Some((row, (entry.action.clone(), hint))))
+    }
+
+    /// SEC-41: a playlist larger than MAX_PLAYLIST_ENTRIES, or one that would take its owner
+    /// past MAX_QUEUED_DOWNLOADS_PER_USER, is refused as a whole (no partial album).
+    async fn check_playlist_fits(
+        &self,
+        job: &DownloadRow,
+        entries: usize,
+    ) -> Result<(), ExecutionError> {
+        let limits = &self.settings.executor.limits;
+        if entries > limits.max_playlist_entries {
+            return Err(ExecutionError::permanent(format!(
+                "This playlist has {entries} entries; the server takes at most {} per playlist (MAX_PLAYLIST_ENTRIES)",
+                limits.max_playlist_entries
+            )));
+        }
+        let active = self
+            .store
+            .count_active_downloads(job.user_id)
+            .await
+            .map_err(|e| {
+                tracing::error!(error = ?e, "counting a user's downloads failed");
+                ExecutionError::transient("Could not check the download queue")
+            })?;
+        // The parent itself is active and leaves the queue when it expands.
+        let after = usize::try_from(active)
+            .unwrap_or(usize::MAX)
+            .saturating_sub(1)
+            + entries;
+        if after > limits.max_active_per_user as usize {
+            return Err(ExecutionError::permanent(format!(
+                "This playlist's {entries} entries would take your queue past the server's limit of {} downloads; try again when some have finished",
+                limits.max_active_per_user
+            )));
+        }
+        Ok(())
     }
 }

@@ -1,0 +1,90 @@
+//! Recording how an attempt ended: a placed file, a cancel, a shutdown, or a failure (with
+//! a retry when it may help).
+
+use super::{JobRunner, Outcome, backoff};
+use crate::{
+    jobs::{ErrorClass, ExecutionError, Finished, beneath},
+    store::{CompletedFile, DownloadRow, StoreResult},
+};
+use tokio_util::sync::CancellationToken;
+
+impl JobRunner {
+    /// Saves the attempt's outcome; `None` when the row is no longer this worker's.
+    pub(super) async fn record_outcome(
+        &self,
+        job: &DownloadRow,
+        outcome: Result<Outcome, ExecutionError>,
+        user_cancelled: bool,
+        stop: &CancellationToken,
+    ) -> StoreResult<Option<DownloadRow>> {
+        let (id, worker) = (job.id, self.worker_id.as_str());
+        match outcome {
+            Ok(Outcome::Expanded) => Ok(None),
+            Ok(Outcome::File(finished)) => self.record_file(id, finished).await,
+            Err(err) if err.class == ErrorClass::Cancelled => {
+                if user_cancelled {
+                    self.store.cancel_job(id, worker).await
+                } else if stop.is_cancelled() {
+                    tracing::info!(job = id, "job put back to the queue for the next start");
+                    self.store.release_job(id, worker).await
+                } else {
+                    // The row was deleted or reclaimed: nothing to record.
+                    Ok(None)
+                }
+            }
+            Err(err) => {
+                let retry =
+                    err.class == ErrorClass::Transient && job.attempts < self.settings.max_attempts;
+                let retry_at = retry.then(|| chrono::Utc::now() + backoff(job.attempts));
+                let message = if retry {
+                    format!("{} (will retry)", err.message)
+                } else {
+                    err.message.clone()
+                };
+                self.store.fail_job(id, worker, &message, retry_at).await
+            }
+        }
+    }
+
+    /// Completes the job with its file. When the completion is refused — a cancel arrived
+    /// while the file was being placed, or the row was deleted — the file goes too, so a
+    /// cancelled download leaves nothing behind, and a requested cancel is recorded.
+    async fn record_file(&self, id: i64, finished: Finished) -> StoreResult<Option<DownloadRow>> {
+        let worker = self.worker_id.as_str();
+        let identity = finished.identity;
+        let relative = finished.relative_path.clone();
+        let file = CompletedFile {
+            file_path: finished.relative_path.to_string_lossy().into_owned(),
+            file_size: i64::try_from(finished.size_bytes).unwrap_or(i64::MAX),
+            // Stored as the bits of an i64 (neither backend has an unsigned 64-bit column).
+            file_device: identity.device as i64,
+            file_inode: identity.inode as i64,
+            duration: finished.duration_seconds,
+            title: finished.title,
+            artist: finished.artist,
+            album: finished.album,
+        };
+        let completed = self.store.complete_job(id, worker, file).await?;
+        if completed.is_some() {
+            return Ok(completed);
+        }
+        let out = self.settings.executor.output_directory.clone();
+        let removed = tokio::task::spawn_blocking(move || {
+            beneath::remove_if_same(
+                &out,
+                &relative,
+                beneath::Recorded {
+                    identity,
+                    identity_known: true,
+                },
+            )
+        })
+        .await;
+        tracing::info!(
+            job = id,
+            ?removed,
+            "the job was cancelled or removed as it finished; its file was taken back"
+        );
+        self.store.cancel_job(id, worker).await
+    }
+}
