@@ -60,6 +60,13 @@ impl PluginRegistry {
         inner.file_errors.remove(&path);
         inner.last_errors.remove(&name);
         inner.state.uploads.insert(name.clone(), file_name);
+        // The admin's upload is the approval of a plugin that reaches any host (SEC-42).
+        if slot_hosts_any(&inner, &path) {
+            let sha = inner.files[&path].plugin.sha256.clone();
+            inner.state.any_host_approved.insert(name.clone(), sha);
+        } else {
+            inner.state.any_host_approved.remove(&name);
+        }
         self.persist(&inner)?;
         inner.rebuild_routes();
         inner.change(&name)
@@ -110,6 +117,7 @@ impl PluginRegistry {
         }
         inner.files.remove(&path);
         inner.state.uploads.remove(name);
+        inner.state.any_host_approved.remove(name);
         inner.state.disabled.remove(name);
         inner.last_errors.remove(name);
         self.persist(&inner)?;
@@ -124,4 +132,11 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     std::fs::write(&tmp, bytes)?;
     std::fs::rename(&tmp, path)?;
     Ok(())
+}
+
+fn slot_hosts_any(inner: &Inner, path: &Path) -> bool {
+    inner
+        .files
+        .get(path)
+        .is_some_and(|slot| slot.plugin.info.hosts.iter().any(|h| h == "*"))
 }

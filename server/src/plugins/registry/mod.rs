@@ -220,6 +220,10 @@ impl PluginRegistry {
                         inner.file_errors.insert(path, message);
                         continue;
                     }
+                    if let Err(message) = inner.state.may_reach_any_host(&plugin) {
+                        inner.file_errors.insert(path, message);
+                        continue;
+                    }
                     tracing::info!(plugin = %name, file = %path.display(), sha256 = %plugin.sha256, "plugin loaded");
                     inner.last_errors.remove(&name);
                     inner.file_errors.remove(&path);

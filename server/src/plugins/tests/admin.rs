@@ -141,3 +141,32 @@ async fn a_directory_plugin_overrides_a_built_in_and_removal_restores_it() {
         Err(PluginAdminError::NotFound)
     ));
 }
+
+#[tokio::test]
+async fn a_dropped_plugin_that_wants_any_host_needs_an_admin_upload_sec_42() {
+    let tmp = tempfile::tempdir().unwrap();
+    // Someone who can write PLUGIN_DIRECTORY drops a plugin that declares `*`.
+    let registry = registry_with(tmp.path(), &["generic"]).await;
+    let generic = |r: &PluginRegistry| r.list().into_iter().find(|p| p.name == "generic").unwrap();
+    assert_eq!(
+        generic(&registry).source,
+        PluginSource::BuiltIn,
+        "the file did not load"
+    );
+    let errors = registry.directory_errors();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(errors[0].1.contains("declares `*`"), "{errors:?}");
+    // An admin uploads the same module through the API: that is the approval.
+    let change = registry
+        .install_upload(plugin_bytes("generic"))
+        .await
+        .unwrap();
+    assert_eq!(change.summary.source, PluginSource::Upload);
+    drop(registry);
+    // It survives a restart, for exactly that module.
+    let again = PluginRegistry::start(test_config(tmp.path()), CancellationToken::new())
+        .await
+        .unwrap();
+    assert_eq!(generic(&again).source, PluginSource::Upload);
+    assert!(again.directory_errors().is_empty());
+}
