@@ -12,4 +12,5 @@ mod plugins;
 mod resilience;
 mod security;
 mod system;
+mod trust;
 mod typed_core;

@@ -65,6 +65,10 @@ impl From<AppError> for ApiError {
                 )),
                 retry_after_secs,
             ),
+            AppError::Limited {
+                detail,
+                retry_after_secs,
+            } => ApiError::TooManyRequests(body(detail), retry_after_secs),
             AppError::PayloadTooLarge(m) => ApiError::PayloadTooLarge(body(m)),
             AppError::Unavailable(m) => ApiError::Unavailable(body(m)),
             AppError::Internal(cause) => {

@@ -7,11 +7,13 @@
 //! (`identity.rs`). `Config::from_lookup` takes any key lookup so tests build a
 //! configuration without touching the process environment.
 
+mod access;
 mod identity;
 mod parse;
 #[cfg(test)]
 mod tests;
 
+pub use access::{AccessSettings, IpNetwork};
 pub use identity::{GENERATED_KEY_FILE, Identity};
 
 use crate::net::AddressPolicy;
@@ -119,6 +121,8 @@ pub struct Config {
     /// INSTANCE_ID: names this server among instances sharing a database (worker ids start
     /// with it); `None`: generated once and kept in DATA_DIRECTORY (see `Identity`).
     pub instance_id: Option<String>,
+    /// Client addresses behind proxies, registration rate, event-stream limits (SEC-45/46).
+    pub access: AccessSettings,
 }
 
 /// Where the download tools are. Each defaults to `TOOLS_DIRECTORY/bin/<tool>` — the folder

@@ -151,6 +151,7 @@ impl Config {
             max_download_attempts,
             job_stale_after: Duration::from_secs_f64(job_stale_after_seconds),
             instance_id,
+            access: super::AccessSettings::from_lookup(&get)?,
         })
     }
 }
@@ -170,7 +171,7 @@ fn parse<T: std::str::FromStr>(
 }
 
 /// A number that must lie in `range` (the message says which range).
-fn in_range<T>(
+pub(super) fn in_range<T>(
     get: &impl Fn(&str) -> Option<String>,
     key: &'static str,
     default: T,
