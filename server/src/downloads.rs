@@ -37,6 +37,10 @@ pub struct DownloadService {
     pub max_active_per_user: u32,
 }
 
+/// When a user whose queue is full may try again: a guess, since it depends on how fast
+/// their downloads finish.
+const QUEUE_FULL_RETRY_SECS: u64 = 60;
+
 /// What `submit` did.
 pub enum Submitted {
     Created(DownloadRow),
@@ -65,9 +69,12 @@ impl DownloadService {
         // pass the cap by the few submissions in flight.
         let active = self.store.count_active_downloads(user.user.id).await?;
         if active >= i64::from(self.max_active_per_user) {
-            return Err(AppError::QueueFull(format!(
-                "You have {active} downloads queued or running, the most this server allows; submit more when some have finished"
-            )));
+            return Err(AppError::Limited {
+                detail: format!(
+                    "You have {active} downloads queued or running, the most this server allows; submit more when some have finished"
+                ),
+                retry_after_secs: QUEUE_FULL_RETRY_SECS,
+            });
         }
         let audit = AuditEvent::new(
             AuditAction::DownloadRequested,

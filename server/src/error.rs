@@ -20,9 +20,12 @@ pub enum AppError {
     Forbidden(String),
     #[error("too many failed attempts; retry in {retry_after_secs} s")]
     TooManyRequests { retry_after_secs: u64 },
-    /// The user's queue is full (429, SEC-41).
-    #[error("{0}")]
-    QueueFull(String),
+    /// A limit other than failed logins was reached (429 with this message and Retry-After).
+    #[error("{detail}")]
+    Limited {
+        detail: String,
+        retry_after_secs: u64,
+    },
     #[error("{0}")]
     PayloadTooLarge(String),
     #[error("{0}")]
@@ -33,15 +36,18 @@ pub enum AppError {
 
 pub type AppResult<T> = Result<T, AppError>;
 
+/// The answer to a registration whose username or email is taken, whichever it is.
+pub const TAKEN: &str = "Username or email already registered";
+pub const REGISTRATION_CLOSED: &str = "Registration is closed; ask an admin to create your account";
+
 impl From<StoreError> for AppError {
     fn from(err: StoreError) -> Self {
         match err {
-            StoreError::Conflict(Duplicate::Email) => {
-                AppError::Conflict("Email already registered".into())
+            // One answer for both, so registering does not reveal whose email is here (SEC-45).
+            StoreError::Conflict(Duplicate::Email | Duplicate::Username) => {
+                AppError::Conflict(TAKEN.into())
             }
-            StoreError::Conflict(Duplicate::Username) => {
-                AppError::Conflict("Username already registered".into())
-            }
+            StoreError::RegistrationClosed => AppError::Forbidden(REGISTRATION_CLOSED.into()),
             StoreError::Conflict(Duplicate::ActiveDownload) => {
                 AppError::Conflict("The same URL and format is already queued or running".into())
             }

@@ -98,6 +98,10 @@ pub async fn run(
             ),
             throttle: auth::LoginThrottle::new(),
             registration: config.registration,
+            registration_limit: auth::RegistrationLimit::per_hour(
+                config.access.registrations_per_hour,
+            ),
+            hashing: auth::passwords::HashingSlots::per_core(),
         },
         plugin_admin: plugin_admin::PluginAdmin {
             plugins: plugins.clone(),
@@ -116,6 +120,7 @@ pub async fn run(
         config: config.clone(),
         plugins,
         tools,
+        event_streams: auth::StreamSlots::new(config.access.max_event_streams_per_user),
         shutdown: stop.clone(),
     });
     tokio::spawn(auth::passwords::warm_up());

@@ -122,6 +122,8 @@ pub async fn spawn_app_with(backend: Backend, extra: &[(&str, &str)]) -> Option<
         ("CORS_ORIGINS".into(), "http://allowed.example".into()),
         ("TOOLS_DIRECTORY".into(), tools_directory()),
         ("JOB_STALE_AFTER_SECONDS".into(), "3".into()),
+        // Tests register many accounts from 127.0.0.1; `trust.rs` tests the limit itself.
+        ("REGISTRATIONS_PER_HOUR".into(), "100000".into()),
     ]);
     for (k, v) in extra {
         vars.insert(k.to_string(), v.to_string());

@@ -13,4 +13,5 @@ mod plugins;
 mod resilience;
 mod security;
 mod system;
+mod trust;
 mod typed_core;

@@ -290,7 +290,7 @@ both_backends!(
 );
 
 both_backends!(
-    async fn a_plugin_that_loops_forever_fails_only_its_own_job_sec_20(app: TestApp) with ["PLUGIN_CALL_TIMEOUT_MS" => "1000"] {
+    async fn a_plugin_that_loops_forever_fails_only_its_own_job_sec_20_and_only_admins_read_why_sec_48(app: TestApp) with ["PLUGIN_CALL_TIMEOUT_MS" => "1000"] {
         let media = MediaServer::start().await;
         let admin = app.user_token("admin").await;
         assert_eq!(upload(&app, &admin, fixture("loop-forever")).await.status(), StatusCode::CREATED);
@@ -303,6 +303,17 @@ both_backends!(
         let ok = app.wait_for(&admin, &fine["id"], &["completed", "failed"], 60).await;
         assert_eq!(ok["status"], "completed");
         assert_eq!(app.get("/health", None).await.status(), StatusCode::OK);
+        // The plugin's last error can name server paths: only admins read it.
+        let last_error = |list: Vec<Value>| {
+            list.into_iter()
+                .find_map(|p| p["last_error"].as_str().map(str::to_owned))
+                .expect("the looping plugin's error is listed")
+        };
+        let user = app.user_token("bob").await;
+        let for_admin = last_error(plugins(&app, &admin).await);
+        let for_user = last_error(plugins(&app, &user).await);
+        assert_eq!(for_user, "The plugin reported an error; an admin can see the details");
+        assert_ne!(for_admin, for_user);
     }
 );
 

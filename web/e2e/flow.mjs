@@ -347,13 +347,24 @@ export async function runFlow(o) {
       expect(!stored, "the token is still stored after sign-out");
     });
 
-    await step("a link shared while signed out is submitted after sign-in", async () => {
+    // SEC-47: opening /share only fills the form; a person confirms with Download.
+    await step("a link shared while signed out prefills the form after sign-in and waits for Download", async () => {
       const text = `Listen to this: ${o.mediaUrl}`;
       await page.goto(`/share?title=Song&text=${encodeURIComponent(text)}`);
       await page.getByRole("heading", { name: "Sign in" }).waitFor();
       await page.getByLabel("Username").fill(username);
       await page.getByLabel("Password").fill(password);
       await page.getByRole("button", { name: "Sign in" }).click();
+      await page.locator("form").getByRole("status").filter({ hasText: /Shared link ready/ }).waitFor();
+      const field = page.getByLabel("Link to a track, album or playlist");
+      expect((await field.inputValue()) === o.mediaUrl, "the shared link is not in the form");
+      const before = await page.locator(`li.dl[data-url="${o.mediaUrl}"]`).count();
+      await page.waitForTimeout(500);
+      expect(
+        (await page.locator(`li.dl[data-url="${o.mediaUrl}"]`).count()) === before,
+        "the shared link was submitted without a click",
+      );
+      await page.getByRole("button", { name: "Download" }).click();
       await page.locator("form").getByRole("status").filter({ hasText: /Added/ }).waitFor();
     });
 

@@ -27,7 +27,10 @@ export interface Notice {
   text: string;
 }
 
-/** Runs once, before the first render: a shared link is parked until there is a session. */
+/**
+ * Runs once, before the first render: a shared link is parked until there is a session, then
+ * prefills the download form; it is never submitted without a click (SEC-47).
+ */
 function takeShareFromLocation(): Notice | null {
   if (window.location.pathname !== "/share") return null;
   const url = extractSharedUrl(new URLSearchParams(window.location.search));

@@ -7,6 +7,7 @@ import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
 import { createClient } from "../src/api/client";
 import type { Download, Page } from "../src/api/types";
 import { DownloadsScreen } from "../src/screens/DownloadsScreen";
+import { PENDING_SHARE_KEY } from "../src/lib/share";
 
 afterEach(cleanup);
 
@@ -145,5 +146,27 @@ describe("DownloadsScreen", () => {
     server.send("event: resync\ndata: {}\n\n");
     await screen.findByText("Renamed elsewhere");
     expect(server.listCalls()).toBe(4);
+  });
+
+  // SEC-47: any web site can open /share?url=…; loading it must not submit anything.
+  it("prefills a shared link and submits it only when Download is pressed (sec_47)", async () => {
+    const shared = "https://media.example/shared.mp3";
+    window.sessionStorage.setItem(PENDING_SHARE_KEY, shared);
+    const added = dl(5, { status: "pending", url: shared });
+    const server = fakeServer({ lists: [pageOf([])], create: () => json(202, added) });
+    renderScreen(server);
+    const input = (await screen.findByLabelText(/Link to a track/)) as HTMLInputElement;
+    await waitFor(() => expect(input.value).toBe(shared));
+    await screen.findByText(/Shared link ready/);
+    await screen.findByText("● Live");
+    await waitFor(() => expect(server.listCalls()).toBeGreaterThanOrEqual(2));
+    expect(server.requests.filter((r) => r.method === "POST")).toEqual([]);
+    expect(window.sessionStorage.getItem(PENDING_SHARE_KEY)).toBeNull();
+    expect(document.activeElement).toBe(screen.getByRole("button", { name: "Download" }));
+    fireEvent.click(screen.getByRole("button", { name: "Download" }));
+    await screen.findByText(`Added: ${shared}`);
+    expect(server.requests.filter((r) => r.method === "POST")).toMatchObject([
+      { url: "/api/download", body: JSON.stringify({ url: shared }) },
+    ]);
   });
 });

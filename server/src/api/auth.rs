@@ -107,6 +107,8 @@ impl AuthApi {
     ///
     /// The first account ever created becomes admin. When registration is closed
     /// (`ALLOW_REGISTRATION=false`) only an admin's bearer token may create accounts.
+    /// A taken username and a taken email get the same 409. Attempts from one address are
+    /// limited (`REGISTRATIONS_PER_HOUR`; 429 with `Retry-After`), except an admin's.
     #[oai(path = "/auth/register", method = "post")]
     async fn register(
         &self,
@@ -131,6 +133,7 @@ impl AuthApi {
                 },
                 requester.as_ref(),
                 actor,
+                client_ip(req),
             )
             .await?;
         Ok(RegisterResponse::Created(Json(user.into())))

@@ -3,19 +3,20 @@
 
 use super::{
     admin::{default_page, default_per_page},
-    download_events::live_events,
+    download_events::{Revalidate, live_events},
     download_views::{DownloadStreamEvent, DownloadView},
     error::ApiResult,
-    guard::BearerAuth,
+    guard::{BearerAuth, session_still_holds},
     models::page_count,
 };
 use crate::{
     domain::{AudioFormat, DownloadStatus},
     downloads::Submitted,
+    error::AppError,
     state::AppState,
     store::{DownloadFilter, PageRequest},
 };
-use futures_util::stream::BoxStream;
+use futures_util::{FutureExt, StreamExt, stream::BoxStream};
 use poem::web::Data;
 use poem_openapi::{
     ApiResponse, Object, OpenApi, Tags,
@@ -156,17 +157,47 @@ impl DownloadsApi {
     /// updates (reload the list). Every event has an increasing `id:`. Reload the list on
     /// every (re)connect too: nothing is replayed. Send the bearer token in the
     /// `Authorization` header.
+    ///
+    /// The stream re-checks its token while open (`EVENT_STREAM_RECHECK_SECONDS`, at most
+    /// 30 s) and ends once it is logged out, expired, its account disabled or its password
+    /// changed; reconnecting then gets 401. At most `MAX_EVENT_STREAMS_PER_USER` streams per
+    /// user are open at once; one more gets 429.
     #[oai(path = "/api/downloads/events", method = "get")]
     async fn events(
         &self,
         state: Data<&Arc<AppState>>,
         auth: BearerAuth,
     ) -> ApiResult<EventStream<BoxStream<'static, DownloadStreamEvent>>> {
+        let Some(slot) = state.event_streams.try_open(auth.0.user.id) else {
+            return Err(AppError::Limited {
+                detail: format!(
+                    "Too many open event streams (at most {}); close another tab or window",
+                    state.event_streams.per_user()
+                ),
+                retry_after_secs: 30,
+            }
+            .into());
+        };
+        let (app, claims) = (state.0.clone(), auth.0.claims.clone());
+        let revalidate = Revalidate {
+            every: state.config.access.event_stream_recheck,
+            check: Box::new(move || {
+                let (app, claims) = (app.clone(), claims.clone());
+                async move { session_still_holds(&app, &claims).await }.boxed()
+            }),
+        };
         let stream = live_events(
             state.downloads.events.subscribe(),
             auth.0.user.id,
             state.shutdown.clone(),
-        );
+            revalidate,
+        )
+        // The slot is held for as long as the stream lives.
+        .map(move |event| {
+            let _held = &slot;
+            event
+        })
+        .boxed();
         let mut next_id = 0u64;
         Ok(EventStream::new(stream)
             .keep_alive(Duration::from_secs(15))

@@ -45,10 +45,6 @@ pub enum ApiError {
     Unavailable(Json<ErrorBody>),
 }
 
-/// When a client whose queue is full may try again: a guess, since it depends on
-/// how fast the user's downloads finish.
-const QUEUE_FULL_RETRY_SECS: u64 = 60;
-
 fn body(detail: impl Into<String>) -> Json<ErrorBody> {
     Json(ErrorBody {
         detail: detail.into(),
@@ -69,7 +65,10 @@ impl From<AppError> for ApiError {
                 )),
                 retry_after_secs,
             ),
-            AppError::QueueFull(m) => ApiError::TooManyRequests(body(m), QUEUE_FULL_RETRY_SECS),
+            AppError::Limited {
+                detail,
+                retry_after_secs,
+            } => ApiError::TooManyRequests(body(detail), retry_after_secs),
             AppError::PayloadTooLarge(m) => ApiError::PayloadTooLarge(body(m)),
             AppError::Unavailable(m) => ApiError::Unavailable(body(m)),
             AppError::Internal(cause) => {

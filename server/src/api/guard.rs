@@ -2,10 +2,21 @@
 //! password flow on `/auth/login`, so Swagger UI's Authorize button works.
 //!
 //! Every request re-reads the user, so disabling an account or demoting an admin takes effect
-//! on the next request (SEC-12); logged-out tokens are refused by their id (SEC-11).
+//! on the next request (SEC-12); logged-out tokens are refused by their id (SEC-11). A live
+//! event stream repeats the same session check while it is open (`session_still_holds`,
+//! SEC-46).
 
-use super::error::{ApiError, unauthorized};
-use crate::{audit::Actor, auth::CurrentUser, error::AppError, state::AppState, store::User};
+use super::{
+    client_address::resolve_client,
+    error::{ApiError, unauthorized},
+};
+use crate::{
+    audit::Actor,
+    auth::{Claims, CurrentUser},
+    error::AppError,
+    state::AppState,
+    store::User,
+};
 use poem::{Request, web::RemoteAddr};
 use poem_openapi::{SecurityScheme, auth::Bearer};
 use std::{net::IpAddr, sync::Arc};
@@ -28,6 +39,18 @@ async fn authenticate(req: &Request, bearer: Bearer) -> poem::Result<CurrentUser
         .tokens
         .verify(&bearer.token)
         .map_err(|_| unauthorized("Could not validate credentials"))?;
+    let user = check_session(state, &claims).await?;
+    let actor = actor_from_request(req, Some(&user));
+    Ok(CurrentUser {
+        user,
+        claims,
+        actor,
+    })
+}
+
+/// What a verified token's claims must still satisfy: not logged out, the user exists and
+/// is active, and the session generation is current (no password change revoked it).
+async fn check_session(state: &AppState, claims: &Claims) -> poem::Result<User> {
     let revoked = state
         .store
         .is_token_blacklisted(&claims.jti)
@@ -53,24 +76,37 @@ async fn authenticate(req: &Request, bearer: Bearer) -> poem::Result<CurrentUser
     if user.session_generation != claims.generation {
         return Err(unauthorized("Session has been revoked"));
     }
-    let actor = actor_from_request(req, Some(&user));
-    Ok(CurrentUser {
-        user,
-        claims,
-        actor,
-    })
+    Ok(user)
 }
 
-/// The client's address as seen by this server (no proxy headers are trusted).
+/// Whether the session a stream was opened with still holds: the session check again, and
+/// the token not expired (its signature was verified when the stream opened). Any failure,
+/// a database error included, counts as "no": the client reconnects and is checked afresh.
+pub async fn session_still_holds(state: &AppState, claims: &Claims) -> bool {
+    claims.exp > chrono::Utc::now().timestamp() && check_session(state, claims).await.is_ok()
+}
+
+/// The client's address: the TCP peer, or what `X-Forwarded-For` says when the peer is one of
+/// the TRUSTED_PROXIES (SEC-45; `client_address.rs`).
 pub fn client_ip(req: &Request) -> Option<IpAddr> {
-    match req
+    let peer = match req
         .data::<RemoteAddr>()
         .map(|a| &a.0)
         .or(Some(req.remote_addr()))
     {
         Some(poem::Addr::SocketAddr(addr)) => Some(addr.ip()),
         _ => None,
-    }
+    };
+    let trusted = req
+        .data::<Arc<AppState>>()
+        .map(|state| state.config.access.trusted_proxies.as_slice())
+        .unwrap_or_default();
+    let forwarded = req
+        .headers()
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok());
+    resolve_client(peer, forwarded, trusted)
 }
 
 /// Who is acting, for the audit log.

@@ -6,6 +6,7 @@
 pub mod admin;
 pub mod auth;
 pub mod body_limit;
+pub mod client_address;
 pub mod cors;
 pub mod download_events;
 pub mod download_views;

@@ -40,7 +40,8 @@ pub struct PluginView {
     /// The plugin interface version it was built against.
     pub interface_version: String,
     pub loaded_at: DateTime<Utc>,
-    /// The last failed reload or crash, if any.
+    /// The last failed reload or crash, if any. Only admins see the detail (it can name
+    /// server paths); others see that there was an error.
     #[oai(nullable)]
     pub last_error: Option<String>,
 }
@@ -101,6 +102,9 @@ enum PluginRemoved {
     NoContent,
 }
 
+/// What a non-admin sees of a plugin's last error (SEC-48).
+pub const HIDDEN_ERROR: &str = "The plugin reported an error; an admin can see the details";
+
 pub struct PluginsApi;
 
 #[OpenApi(tag = "PluginTags::Plugins")]
@@ -110,10 +114,22 @@ impl PluginsApi {
     async fn list(
         &self,
         state: Data<&Arc<AppState>>,
-        _auth: BearerAuth,
+        auth: BearerAuth,
     ) -> ApiResult<PluginsListed> {
+        let is_admin = auth.0.user.is_admin;
         Ok(PluginsListed::Ok(Json(
-            state.plugins.list().into_iter().map(Into::into).collect(),
+            state
+                .plugins
+                .list()
+                .into_iter()
+                .map(|summary| {
+                    let mut view = PluginView::from(summary);
+                    if !is_admin && view.last_error.is_some() {
+                        view.last_error = Some(HIDDEN_ERROR.into());
+                    }
+                    view
+                })
+                .collect(),
         )))
     }
 

@@ -2,15 +2,15 @@
 //! management. Each writes its audit entry in the same transaction as its change.
 
 use super::{
-    LoginThrottle, TokenService,
+    LoginThrottle, RegistrationLimit, TokenService,
     current_user::{Admin, CurrentUser},
-    passwords,
+    passwords::{self, HashingSlots},
     tokens::IssuedToken,
 };
 use crate::{
     audit::{Actor, AuditAction, AuditEvent},
     config::RegistrationPolicy,
-    error::{AppError, AppResult},
+    error::{AppError, AppResult, REGISTRATION_CLOSED},
     store::{NewUser, PageRequest, Store, User, UserPatch},
 };
 use serde_json::json;
@@ -27,25 +27,33 @@ pub struct Registration {
 }
 
 /// Accounts and sessions, with what they use: the store, the token service, the login
-/// throttle and the registration policy.
+/// throttle, the registration policy and limit, and the bound on bcrypt work.
 pub struct AccountService {
     pub store: Arc<dyn Store>,
     pub tokens: TokenService,
     pub throttle: LoginThrottle,
     pub registration: RegistrationPolicy,
+    /// Self-service registrations per client address (SEC-45).
+    pub registration_limit: RegistrationLimit,
+    /// Bcrypt runs in these slots only (SEC-45).
+    pub hashing: HashingSlots,
 }
 
 impl AccountService {
     /// Creates an account. The first account ever becomes admin. With registration closed only
     /// an admin may create accounts (except the very first, so a fresh install can be set up).
+    /// Anyone else's attempts are limited per client address (`ip`, SEC-45).
     pub async fn register(
         &self,
         input: Registration,
         requester: Option<&CurrentUser>,
         actor: Actor,
+        ip: Option<IpAddr>,
     ) -> AppResult<User> {
         let by_admin = requester.is_some_and(|r| r.user.is_admin);
-        if self.registration == RegistrationPolicy::AdminOnly && !by_admin {
+        let closed = self.registration == RegistrationPolicy::AdminOnly && !by_admin;
+        // A cheap early refusal; the store checks again inside the insert's transaction.
+        if closed {
             let existing = self
                 .store
                 .list_users(PageRequest {
@@ -54,9 +62,7 @@ impl AccountService {
                 })
                 .await?;
             if existing.total > 0 {
-                return Err(AppError::Forbidden(
-                    "Registration is closed; ask an admin to create your account".into(),
-                ));
+                return Err(AppError::Forbidden(REGISTRATION_CLOSED.into()));
             }
         }
         let username = input.username.trim().to_owned();
@@ -76,7 +82,18 @@ impl AccountService {
             ));
         }
         passwords::validate_password(&input.password)?;
-        let hashed_password = passwords::hash_password(input.password).await?;
+        if !by_admin && let Err(retry_after_secs) = self.registration_limit.try_acquire(ip) {
+            return Err(AppError::Limited {
+                detail: format!(
+                    "Too many registrations from your address; try again in {retry_after_secs} seconds"
+                ),
+                retry_after_secs,
+            });
+        }
+        let hashed_password = {
+            let _slot = self.hashing.acquire().await?;
+            passwords::hash_password(input.password).await?
+        };
         let audit = AuditEvent::new(
             AuditAction::UserRegistered,
             &actor,
@@ -90,6 +107,7 @@ impl AccountService {
                     email,
                     full_name,
                     hashed_password,
+                    only_if_first: closed,
                 },
                 audit,
             )
@@ -107,19 +125,15 @@ impl AccountService {
         ip: Option<IpAddr>,
         actor: Actor,
     ) -> AppResult<(User, IssuedToken)> {
-        if let Err(retry_after_secs) = self.throttle.check(username, ip) {
-            self.store
-                .record_audit(AuditEvent::new(
-                    AuditAction::LoginThrottled,
-                    &actor,
-                    json!({ "username": username, "retry_after": retry_after_secs }),
-                ))
-                .await?;
-            return Err(AppError::TooManyRequests { retry_after_secs });
-        }
+        self.refuse_if_throttled(username, ip, &actor).await?;
+        let slot = self.hashing.acquire().await?;
+        // Checked again: while this request queued for a slot, others of the same burst may
+        // have failed and locked it (otherwise a burst runs bcrypt before any failure counts).
+        self.refuse_if_throttled(username, ip, &actor).await?;
         let user = self.store.user_by_username(username.trim()).await?;
         let hash = user.as_ref().map(|u| u.hashed_password.clone());
         let password_ok = passwords::verify_password(password, hash).await?;
+        drop(slot);
         let failure = match &user {
             None => Some("unknown_user"),
             Some(_) if !password_ok => Some("wrong_password"),
@@ -155,6 +169,25 @@ impl AccountService {
         Ok((user, token))
     }
 
+    async fn refuse_if_throttled(
+        &self,
+        username: &str,
+        ip: Option<IpAddr>,
+        actor: &Actor,
+    ) -> AppResult<()> {
+        let Err(retry_after_secs) = self.throttle.check(username, ip) else {
+            return Ok(());
+        };
+        self.store
+            .record_audit(AuditEvent::new(
+                AuditAction::LoginThrottled,
+                actor,
+                json!({ "username": username, "retry_after": retry_after_secs }),
+            ))
+            .await?;
+        Err(AppError::TooManyRequests { retry_after_secs })
+    }
+
     /// Blacklists the presented token until it would have expired (SEC-11).
     pub async fn logout(&self, current: &CurrentUser) -> AppResult<()> {
         self.store
@@ -177,6 +210,7 @@ impl AccountService {
         new_password: String,
         revoke_other_sessions: bool,
     ) -> AppResult<IssuedToken> {
+        let slot = self.hashing.acquire().await?;
         let ok = passwords::verify_password(
             current_password,
             Some(current.user.hashed_password.clone()),
@@ -187,6 +221,7 @@ impl AccountService {
         }
         passwords::validate_password(&new_password)?;
         let hashed = passwords::hash_password(new_password).await?;
+        drop(slot);
         let user = self
             .store
             .change_password(

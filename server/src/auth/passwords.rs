@@ -1,14 +1,47 @@
 //! Password policy and bcrypt hashing (SEC-13, SEC-14). Hashing is CPU-heavy, so it runs on
-//! the blocking pool, never on the async runtime's workers.
+//! the blocking pool, never on the async runtime's workers, and only a few hashes run at once
+//! (`HashingSlots`, SEC-45): a burst of logins or registrations queues instead of filling the
+//! blocking pool's 512 threads.
 
 use crate::error::{AppError, AppResult};
 use anyhow::Context;
-use std::sync::OnceLock;
+use std::{sync::OnceLock, time::Duration};
+use tokio::sync::{Semaphore, SemaphorePermit};
 
 pub const MIN_PASSWORD_BYTES: usize = 8;
 /// bcrypt only reads 72 bytes; longer passwords are refused rather than silently truncated.
 pub const MAX_PASSWORD_BYTES: usize = 72;
 pub const BCRYPT_COST: u32 = 12;
+
+/// How long a request waits for a hashing slot before it is told the server is busy.
+const SLOT_WAIT: Duration = Duration::from_secs(30);
+
+/// Bounds the bcrypt work in flight. More slots than cores would not hash any faster, only
+/// let one burst starve everything else.
+pub struct HashingSlots(Semaphore);
+
+impl HashingSlots {
+    pub fn new(slots: usize) -> Self {
+        Self(Semaphore::new(slots.max(1)))
+    }
+
+    /// One slot per available core, at most 8.
+    pub fn per_core() -> Self {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        Self::new(cores.min(8))
+    }
+
+    /// Waits for a slot; a 503 when none frees up in time.
+    pub async fn acquire(&self) -> AppResult<SemaphorePermit<'_>> {
+        match tokio::time::timeout(SLOT_WAIT, self.0.acquire()).await {
+            Ok(Ok(permit)) => Ok(permit),
+            Ok(Err(_closed)) => Err(AppError::Unavailable("Server is shutting down".into())),
+            Err(_elapsed) => Err(AppError::Unavailable(
+                "The server is busy checking passwords; try again shortly".into(),
+            )),
+        }
+    }
+}
 
 pub fn validate_password(password: &str) -> AppResult<()> {
     let len = password.len();
@@ -77,6 +110,17 @@ mod tests {
         // 24 three-byte characters are 72 bytes; 25 are 75.
         assert!(validate_password(&"€".repeat(24)).is_ok());
         assert!(validate_password(&"€".repeat(25)).is_err());
+    }
+
+    #[tokio::test]
+    async fn hashing_slots_bound_the_work_in_flight_sec_45() {
+        let slots = HashingSlots::new(2);
+        let first = slots.acquire().await.unwrap();
+        let _second = slots.acquire().await.unwrap();
+        let third = tokio::time::timeout(Duration::from_millis(50), slots.acquire()).await;
+        assert!(third.is_err(), "a third hash waits while two run");
+        drop(first);
+        assert!(slots.acquire().await.is_ok());
     }
 
     #[tokio::test]

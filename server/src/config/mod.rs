@@ -7,12 +7,14 @@
 //! (`identity.rs`). `Config::from_lookup` takes any key lookup so tests build a
 //! configuration without touching the process environment.
 
+mod access;
 mod identity;
 mod limits;
 mod parse;
 #[cfg(test)]
 mod tests;
 
+pub use access::{AccessSettings, IpNetwork};
 pub use identity::{GENERATED_KEY_FILE, Identity};
 
 use crate::net::AddressPolicy;
@@ -122,6 +124,8 @@ pub struct Config {
     pub instance_id: Option<String>,
     /// Bounds on jobs and queues (SEC-41).
     pub job_limits: crate::domain::JobLimits,
+    /// Client addresses behind proxies, registration rate, event-stream limits (SEC-45/46).
+    pub access: AccessSettings,
 }
 
 /// Where the download tools are. Each defaults to `TOOLS_DIRECTORY/bin/<tool>` — the folder

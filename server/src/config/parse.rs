@@ -152,6 +152,7 @@ impl Config {
             job_stale_after: Duration::from_secs_f64(job_stale_after_seconds),
             instance_id,
             job_limits: crate::domain::JobLimits::from_lookup(&get)?,
+            access: super::AccessSettings::from_lookup(&get)?,
         })
     }
 }

@@ -45,6 +45,14 @@ macro_rules! impl_account_store {
             ) -> $crate::store::StoreResult<$crate::store::User> {
                 let mut tx = self.begin_write().await?;
                 Self::lock_users(&mut tx).await?;
+                if user.only_if_first {
+                    let any: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM users)")
+                        .fetch_one(&mut *tx)
+                        .await?;
+                    if any {
+                        return Err($crate::store::StoreError::RegistrationClosed);
+                    }
+                }
                 let created: $crate::store::User = sqlx::query_as(
                     "INSERT INTO users (username, email, full_name, hashed_password, is_active, is_admin, session_generation, created_at) \
                      VALUES ($1, $2, $3, $4, TRUE, NOT EXISTS (SELECT 1 FROM users), 0, $5) RETURNING *",

@@ -31,6 +31,9 @@ pub enum StoreError {
     /// The change would leave the system without an active admin.
     #[error("the last active admin cannot be disabled or demoted")]
     LastAdmin,
+    /// Only the first account may register itself, and there is one already.
+    #[error("registration is closed")]
+    RegistrationClosed,
     #[error("not found")]
     NotFound,
     #[error("database error")]

@@ -28,6 +28,9 @@ pub struct NewUser {
     pub email: String,
     pub full_name: Option<String>,
     pub hashed_password: String,
+    /// Refuse (`RegistrationClosed`) unless there is no account yet; checked in the insert's
+    /// transaction so two racing "first" registrations cannot both pass.
+    pub only_if_first: bool,
 }
 
 /// A partial update made by an admin.

@@ -104,6 +104,8 @@ export interface paths {
          * Create an account
          * @description The first account ever created becomes admin. When registration is closed
          *     (`ALLOW_REGISTRATION=false`) only an admin's bearer token may create accounts.
+         *     A taken username and a taken email get the same 409. Attempts from one address are
+         *     limited (`REGISTRATIONS_PER_HOUR`; 429 with `Retry-After`), except an admin's.
          */
         post: {
             parameters: {
@@ -990,6 +992,11 @@ export interface paths {
          *     updates (reload the list). Every event has an increasing `id:`. Reload the list on
          *     every (re)connect too: nothing is replayed. Send the bearer token in the
          *     `Authorization` header.
+         *
+         *     The stream re-checks its token while open (`EVENT_STREAM_RECHECK_SECONDS`, at most
+         *     30 s) and ends once it is logged out, expired, its account disabled or its password
+         *     changed; reconnecting then gets 401. At most `MAX_EVENT_STREAMS_PER_USER` streams per
+         *     user are open at once; one more gets 429.
          */
         get: {
             parameters: {
@@ -2627,7 +2634,10 @@ export interface components {
             interface_version: string;
             /** Format: date-time */
             loaded_at: string;
-            /** @description The last failed reload or crash, if any. */
+            /**
+             * @description The last failed reload or crash, if any. Only admins see the detail (it can name
+             *     server paths); others see that there was an error.
+             */
             last_error?: string | null;
         };
         /**

@@ -1,5 +1,6 @@
 // The share target (manifest `share_target`, GET /share?title=&text=&url=) and the bookmarklet
 // both land here. Android apps often put the link in `text` ("Listen to X https://…"), not `url`.
+// Any web site can open /share, so a shared link only prefills the form (SEC-47).
 
 const URL_IN_TEXT = /https?:\/\/[^\s<>"']+/i;
 

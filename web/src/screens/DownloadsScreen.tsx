@@ -148,14 +148,19 @@ export function DownloadsScreen({ client, token }: Props) {
     }),
   );
 
-  // A link shared to the app (share target or bookmarklet) is submitted once signed in.
+  // A link shared to the app (share target or bookmarklet) only fills the form: any web site
+  // can open /share?url=…, so a person must press Download to confirm (SEC-47).
   const sharedHandled = useRef(false);
+  const downloadButton = useRef<HTMLButtonElement>(null);
   useEffect(() => {
     if (sharedHandled.current) return;
     sharedHandled.current = true;
     const shared = takePendingShare();
-    if (shared) submit({ target: shared, fmt: savedFormat() });
-  }, [submit]);
+    if (!shared) return;
+    setUrl(shared);
+    setFormMessage({ kind: "info", text: "Shared link ready: check it, then press Download." });
+    downloadButton.current?.focus();
+  }, []);
 
   // Confirmations fade; errors stay until the next attempt.
   useEffect(() => {
@@ -237,7 +242,7 @@ export function DownloadsScreen({ client, token }: Props) {
                 ))}
               </select>
             </label>
-            <button type="submit" className="primary" disabled={submitMutation.isPending}>
+            <button ref={downloadButton} type="submit" className="primary" disabled={submitMutation.isPending}>
               {submitMutation.isPending ? "Adding…" : "Download"}
             </button>
           </div>
