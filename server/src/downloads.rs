@@ -6,7 +6,7 @@
 use crate::{
     audit::{AuditAction, AuditEvent},
     auth::CurrentUser,
-    domain::{AudioFormat, DownloadChange, DownloadEvent, JobQueue},
+    domain::{AudioFormat, DownloadChange, DownloadEvent, DownloadStatus, JobQueue},
     error::{AppError, AppResult},
     jobs::{
         beneath::{self, FileIdentity, Recorded, Removal},
@@ -95,6 +95,18 @@ impl DownloadService {
         } else {
             Ok(Submitted::Existing(row))
         }
+    }
+
+    /// Stops every active download of a user whose account was disabled: pending ones are
+    /// cancelled at once, running ones stop (here at once, elsewhere at their next heartbeat).
+    pub async fn stop_all_of(&self, user_id: i64) -> AppResult<()> {
+        for row in self.store.stop_user_downloads(user_id).await? {
+            if row.status == DownloadStatus::Downloading {
+                self.queue.cancel_local(row.id);
+            }
+            self.events.publish_row(&row, None).await;
+        }
+        Ok(())
     }
 
     pub async fn list(

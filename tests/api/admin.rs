@@ -290,3 +290,28 @@ both_backends!(
         assert_eq!(paged["items"][0]["action"], "login_succeeded");
     }
 );
+
+both_backends!(
+    async fn disabling_a_user_stops_their_running_and_queued_downloads_sec_12(app: TestApp)
+    with ["MAX_CONCURRENT_DOWNLOADS" => "1", "MAX_RUNNING_DOWNLOADS_PER_USER" => "1"] {
+        let media = crate::media_server::MediaServer::start().await;
+        let admin = app.user_token("admin").await;
+        let alice = app.user_token("alice").await;
+        let running = app.submit_ok(&alice, &media.url("/slow.mp3?n=1"), None).await;
+        let queued = app.submit_ok(&alice, &media.url("/slow.mp3?n=2"), None).await;
+        app.wait_for(&alice, &running["id"], &["downloading"], 15).await;
+        let me: Value = app.get("/auth/me", Some(&alice)).await.json().await.unwrap();
+        let r = app
+            .patch_json(&format!("/api/admin/users/{}", me["id"]), &json!({"is_active": false}), Some(&admin))
+            .await;
+        assert_eq!(r.status(), StatusCode::OK);
+        // Re-enabled to read the outcome with the same token.
+        app.patch_json(&format!("/api/admin/users/{}", me["id"]), &json!({"is_active": true}), Some(&admin))
+            .await;
+        let first = app.wait_for(&alice, &running["id"], &["cancelled", "failed", "completed"], 15).await;
+        assert_eq!(first["status"], "cancelled", "{first}");
+        let second = app.get(&format!("/api/downloads/{}", queued["id"]), Some(&alice)).await.json::<Value>().await.unwrap();
+        assert_eq!(second["status"], "cancelled", "{second}");
+        assert_eq!(app.output_files(), Vec::<String>::new());
+    }
+);

@@ -142,7 +142,8 @@ impl AdminApi {
 
     /// Enable, disable, promote or demote a user
     ///
-    /// Refuses (409) to leave the system without an active admin.
+    /// Refuses (409) to leave the system without an active admin. Disabling a user also
+    /// stops their downloads: pending ones are cancelled, running ones stop.
     #[oai(path = "/api/admin/users/:id", method = "patch")]
     async fn update_user(
         &self,
@@ -162,7 +163,11 @@ impl AdminApi {
             )
             .into());
         }
+        let disabling = patch.is_active == Some(false);
         let user = state.accounts.update_user(&admin, id.0, patch).await?;
+        if disabling {
+            state.downloads.stop_all_of(user.id).await?;
+        }
         Ok(UserUpdated::Ok(Json(user.into())))
     }
 

@@ -92,6 +92,33 @@ macro_rules! impl_download_store {
             }
 
             #[tracing::instrument(skip_all)]
+            async fn stop_user_downloads(
+                &self,
+                user_id: i64,
+            ) -> $crate::store::StoreResult<Vec<$crate::store::DownloadRow>> {
+                let mut tx = self.begin_write().await?;
+                // Pending ones end now; running ones stop at their worker's next heartbeat.
+                let mut rows: Vec<$crate::store::DownloadRow> = sqlx::query_as(
+                    "UPDATE download_history SET status = 'cancelled', completed_at = $2 \
+                     WHERE user_id = $1 AND status = 'pending' RETURNING *",
+                )
+                .bind(user_id)
+                .bind(chrono::Utc::now())
+                .fetch_all(&mut *tx)
+                .await?;
+                let running: Vec<$crate::store::DownloadRow> = sqlx::query_as(
+                    "UPDATE download_history SET cancel_requested = TRUE \
+                     WHERE user_id = $1 AND status = 'downloading' RETURNING *",
+                )
+                .bind(user_id)
+                .fetch_all(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                rows.extend(running);
+                Ok(rows)
+            }
+
+            #[tracing::instrument(skip_all)]
             async fn request_cancel(
                 &self,
                 id: i64,

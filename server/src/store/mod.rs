@@ -134,6 +134,9 @@ pub trait DownloadStore: Send + Sync + 'static {
     async fn download_for_user(&self, id: i64, user_id: i64) -> StoreResult<Option<DownloadRow>>;
     /// How many of the user's downloads are pending or running (the SEC-41 queue cap).
     async fn count_active_downloads(&self, user_id: i64) -> StoreResult<i64>;
+    /// Cancels the user's pending downloads and asks their running ones to stop (a disabled
+    /// account's jobs do not go on). Returns the rows changed.
+    async fn stop_user_downloads(&self, user_id: i64) -> StoreResult<Vec<DownloadRow>>;
     async fn request_cancel(
         &self,
         id: i64,
