@@ -7,14 +7,7 @@ use url::{Host, Url};
 /// The longest URL accepted, in bytes (SEC-2).
 pub const MAX_URL_BYTES: usize = 2048;
 
-/// Whether URLs may point at loopback, private, link-local or metadata addresses.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AddressPolicy {
-    /// Only globally routable addresses (the default, SEC-4).
-    PublicOnly,
-    /// Anything, including 127.0.0.1 and the LAN (`ALLOW_PRIVATE_URLS=true`, and the tests).
-    AllowPrivate,
-}
+pub use super::address_policy::AddressPolicy;
 
 /// Why a URL was refused; the message is safe to show to the client.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -82,9 +75,9 @@ pub fn check_url_syntax(raw: &str) -> Result<Url, UrlRejection> {
 /// when it is fetched).
 pub async fn check_destination(
     url: &Url,
-    policy: AddressPolicy,
+    policy: &AddressPolicy,
 ) -> Result<Vec<std::net::SocketAddr>, UrlRejection> {
-    if policy == AddressPolicy::AllowPrivate {
+    if policy.allows_everything() {
         return Ok(Vec::new());
     }
     let port = url.port_or_known_default().unwrap_or(80);
@@ -104,17 +97,14 @@ pub async fn check_destination(
     Ok(addrs)
 }
 
-/// Refuses the set if any address is not public under `PublicOnly` (a name that resolves to
-/// one public and one private address is refused: the connection could pick either).
+/// Refuses the set if the policy refuses any address in it (a name that resolves to one
+/// public and one private address is refused: the connection could pick either).
 pub fn check_addresses(
     ips: impl IntoIterator<Item = IpAddr>,
-    policy: AddressPolicy,
+    policy: &AddressPolicy,
 ) -> Result<(), UrlRejection> {
-    if policy == AddressPolicy::AllowPrivate {
-        return Ok(());
-    }
     for ip in ips {
-        if !ip_is_public(ip) {
+        if !policy.allows(ip) {
             return Err(UrlRejection::PrivateAddress);
         }
     }
@@ -123,16 +113,21 @@ pub fn check_addresses(
 
 /// Checks a URL's literal host without DNS: used on redirect hops, where names are checked
 /// by the guarded resolver at connect time.
-pub fn check_literal_host(url: &Url, policy: AddressPolicy) -> Result<(), UrlRejection> {
+pub fn check_literal_host(url: &Url, policy: &AddressPolicy) -> Result<(), UrlRejection> {
     match url.host() {
         Some(Host::Ipv4(ip)) => check_addresses([IpAddr::V4(ip)], policy),
         Some(Host::Ipv6(ip)) => check_addresses([IpAddr::V6(ip)], policy),
         Some(Host::Domain(d)) => {
             let d = d.trim_end_matches('.').to_ascii_lowercase();
-            if policy == AddressPolicy::PublicOnly
-                && (d == "localhost" || d.ends_with(".localhost"))
-            {
-                Err(UrlRejection::PrivateAddress)
+            if d == "localhost" || d.ends_with(".localhost") {
+                // Always loopback (RFC 6761): allowed only where loopback is.
+                check_addresses(
+                    [
+                        IpAddr::V4(Ipv4Addr::LOCALHOST),
+                        IpAddr::V6(Ipv6Addr::LOCALHOST),
+                    ],
+                    policy,
+                )
             } else {
                 Ok(())
             }
@@ -262,17 +257,17 @@ mod tests {
     async fn loopback_is_refused_unless_allowed_sec_4() {
         let url = check_url_syntax("http://127.0.0.1:9/x.mp3").unwrap();
         assert_eq!(
-            check_destination(&url, AddressPolicy::PublicOnly).await,
+            check_destination(&url, &AddressPolicy::PublicOnly).await,
             Err(UrlRejection::PrivateAddress)
         );
         assert!(
-            check_destination(&url, AddressPolicy::AllowPrivate)
+            check_destination(&url, &AddressPolicy::AllowPrivate)
                 .await
                 .is_ok()
         );
         let named = check_url_syntax("http://localhost:9/x.mp3").unwrap();
         assert_eq!(
-            check_literal_host(&named, AddressPolicy::PublicOnly),
+            check_literal_host(&named, &AddressPolicy::PublicOnly),
             Err(UrlRejection::PrivateAddress)
         );
     }
