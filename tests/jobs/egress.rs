@@ -92,3 +92,34 @@ async fn a_non_http_stream_is_refused_before_any_connection_sec_40() {
     assert!(err.message.contains("protocol"), "{}", err.message);
     assert_eq!(canary.hits(), 0, "rtmp reached the canary");
 }
+
+#[tokio::test]
+async fn a_thumbnail_on_a_refused_address_fails_the_job_without_reaching_it_sec_40() {
+    let canary = Canary::start().await;
+    let scenarios = Scenarios::start(&canary).await;
+    let with_thumbnail = |h: &Harness| {
+        h.request(
+            FetchAction::YtDlp {
+                url: scenarios.url("/thumbnail.html"),
+                options: vec!["--embed-thumbnail".into()],
+            },
+            AudioFormat::Best,
+        )
+    };
+    // The audio itself is allowed; yt-dlp would go on without the thumbnail, but the job
+    // fails with the same message as any other refusal.
+    let h = harness_allowing("127.0.0.1/32").await;
+    let err = h.run(with_thumbnail(&h)).await.unwrap_err();
+    assert!(
+        err.message
+            .contains("an address this server does not allow"),
+        "{}",
+        err.message
+    );
+    assert_eq!(canary.hits(), 0, "the thumbnail was fetched");
+    assert!(h.files().is_empty(), "{:?}", h.files());
+    // The control: allowed, the thumbnail request does reach the canary.
+    let h = harness_allowing("127.0.0.1/32,127.0.0.2/32").await;
+    let _ = h.run(with_thumbnail(&h)).await;
+    assert!(canary.hits() > 0, "the thumbnail was never requested");
+}

@@ -13,6 +13,8 @@
 //! - `/embed.html` a page with one `<audio src>` on the canary
 //! - `/encrypted.m3u8` an AES-128 HLS playlist whose key is on the canary (with no AES
 //!   library in yt-dlp's environment, yt-dlp hands this one to ffmpeg)
+//! - `/thumbnail.html` a page whose audio is here and whose `og:image` is on the canary
+//!   (fetched when yt-dlp runs with `--embed-thumbnail`)
 //! - `/rtmp.html` a page with one `<audio src="rtmp://…">` on the canary's port
 #![allow(dead_code)]
 
@@ -94,6 +96,9 @@ impl Scenarios {
                     )),
                     "/embed.html" => html(format!(
                         "<html><head><title>Embed</title></head><body><audio src=\"{to}\"></audio></body></html>"
+                    )),
+                    "/thumbnail.html" => html(format!(
+                        "<html><head><title>Thumbnail</title><meta property=\"og:image\" content=\"{canary_base}/cover.jpg\"></head><body><audio src=\"{own_base}/segment0.mp3\"></audio></body></html>"
                     )),
                     "/rtmp.html" => html(format!(
                         "<html><head><title>Rtmp</title></head><body><audio src=\"rtmp://127.0.0.2:{canary_port}/live/x\"></audio></body></html>"

@@ -7,7 +7,7 @@ use url::{Host, Url};
 /// The longest URL accepted, in bytes (SEC-2).
 pub const MAX_URL_BYTES: usize = 2048;
 
-pub use super::address_policy::AddressPolicy;
+pub use super::address_policy::{AddressPolicy, ip_is_public};
 
 /// Why a URL was refused; the message is safe to show to the client.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -134,48 +134,6 @@ pub fn check_literal_host(url: &Url, policy: &AddressPolicy) -> Result<(), UrlRe
         }
         None => Err(UrlRejection::MissingHost),
     }
-}
-
-/// True for globally routable unicast addresses; false for loopback, private, link-local,
-/// carrier-grade NAT, documentation, multicast, unspecified, and cloud metadata addresses.
-pub fn ip_is_public(ip: IpAddr) -> bool {
-    match ip {
-        IpAddr::V4(v4) => ipv4_is_public(v4),
-        IpAddr::V6(v6) => {
-            if let Some(v4) = v6.to_ipv4_mapped() {
-                return ipv4_is_public(v4);
-            }
-            ipv6_is_public(v6)
-        }
-    }
-}
-
-fn ipv4_is_public(ip: Ipv4Addr) -> bool {
-    let [a, b, c, _] = ip.octets();
-    !(ip.is_private()
-        || ip.is_loopback()
-        || ip.is_link_local() // includes 169.254.169.254, the cloud metadata address
-        || ip.is_broadcast()
-        || ip.is_documentation()
-        || ip.is_unspecified()
-        || ip.is_multicast()
-        || a == 0
-        || (a == 100 && (64..=127).contains(&b)) // carrier-grade NAT
-        || (a == 192 && b == 0 && c == 0) // IETF protocol assignments
-        || (a == 198 && (b == 18 || b == 19)) // benchmarking
-        || a >= 240) // reserved
-}
-
-fn ipv6_is_public(ip: Ipv6Addr) -> bool {
-    let seg0 = ip.segments()[0];
-    !(ip.is_loopback()
-        || ip.is_unspecified()
-        || ip.is_multicast()
-        || (seg0 & 0xfe00) == 0xfc00 // unique local
-        || (seg0 & 0xffc0) == 0xfe80 // link local
-        || (seg0 & 0xffc0) == 0xfec0 // site local (deprecated)
-        || seg0 == 0x2001 && ip.segments()[1] == 0x0db8 // documentation
-        || seg0 == 0x0064 && ip.segments()[1] == 0xff9b) // NAT64 can reach IPv4 private space
 }
 
 #[cfg(test)]
