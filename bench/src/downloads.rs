@@ -324,12 +324,14 @@ async fn api_download(
 }
 
 /// `yt-dlp` as the server runs it: the same argv (built by the server's own `build_args`
-/// with the generic plugin's options) and the same scrubbed environment.
+/// with the generic plugin's options), the same scrubbed environment, and an egress proxy
+/// of its own (SEC-40), as every server job has.
 fn manual_ytdlp_command(
     ytdlp: &Path,
     ffmpeg: &Path,
     temp_dir: &Path,
     url: &str,
+    proxy: &str,
 ) -> std::process::Command {
     let options: Vec<String> = GENERIC_PLUGIN_OPTIONS
         .iter()
@@ -343,6 +345,7 @@ fn manual_ytdlp_command(
         format: AudioFormat::Best,
         plugin_options: &options,
         max_file_bytes: nas_music_downloader::domain::JobLimits::default().max_file_bytes,
+        proxy,
     });
     let mut cmd = std::process::Command::new(ytdlp);
     cmd.args(&args).env_clear();
@@ -350,6 +353,9 @@ fn manual_ytdlp_command(
         if let Some(v) = std::env::var_os(key) {
             cmd.env(key, v);
         }
+    }
+    for key in ["http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY"] {
+        cmd.env(key, proxy);
     }
     cmd.env("LC_ALL", "C.UTF-8")
         .env("PYTHONIOENCODING", "utf-8")
@@ -401,6 +407,10 @@ fn normalise_argv(args: &[String]) -> Vec<String> {
     let mut out: Vec<String> = args.to_vec();
     if let Some(i) = out.iter().position(|a| a == "--paths") {
         out[i + 1] = "<tmp>".into();
+    }
+    // Each job has its own proxy credential (SEC-40).
+    if let Some(i) = out.iter().position(|a| a == "--proxy") {
+        out[i + 1] = "<proxy>".into();
     }
     if let Some(last) = out.last_mut() {
         // The query string differs between runs (?n=…).
@@ -566,7 +576,12 @@ async fn main() -> anyhow::Result<()> {
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
     events.wait_all(&[id], Duration::from_secs(60)).await?;
-    let manual = manual_ytdlp_command(&ytdlp, &ffmpeg, &warmup_dir, &page);
+    let egress = nas_music_downloader::net::egress_proxy::EgressProxy::start(
+        tokio_util::sync::CancellationToken::new(),
+    )
+    .await?;
+    let pass = egress.register_job(nas_music_downloader::net::AddressPolicy::AllowPrivate);
+    let manual = manual_ytdlp_command(&ytdlp, &ffmpeg, &warmup_dir, &page, pass.proxy_url());
     let manual_argv: Vec<String> = manual
         .get_args()
         .map(|a| a.to_string_lossy().into_owned())
@@ -595,7 +610,11 @@ async fn main() -> anyhow::Result<()> {
         api_server_side.extend(s);
         let dir = by_hand.join(format!("page-{n}"));
         hand.push(run_timed(manual_ytdlp_command(
-            &ytdlp, &ffmpeg, &dir, &url,
+            &ytdlp,
+            &ffmpeg,
+            &dir,
+            &url,
+            pass.proxy_url(),
         ))?);
     }
     let ratio = median(api.clone()).as_secs_f64() / median(hand.clone()).as_secs_f64();

@@ -58,7 +58,7 @@ impl DownloadService {
     ) -> AppResult<Submitted> {
         let url = check_url_syntax(raw_url.trim())
             .map_err(|e| AppError::Validation(capitalise(&e.to_string())))?;
-        check_destination(&url, self.address_policy)
+        check_destination(&url, &self.address_policy)
             .await
             .map_err(|e| AppError::Validation(capitalise(&e.to_string())))?;
         let plugin = self

@@ -63,7 +63,14 @@ pub async fn run(
         plugins::PluginRegistry::start(plugin_host_config(&config, &identity), stop.clone())
             .await
             .context("cannot start the plugin host")?;
-    let executor = executor_config(&config);
+    // SEC-40: every yt-dlp request goes through this loopback proxy. It outlives the
+    // workers (their jobs need it until they stop) and closes when `run` returns.
+    let egress_stop = CancellationToken::new();
+    let _egress_guard = egress_stop.clone().drop_guard();
+    let egress = net::egress_proxy::EgressProxy::start(egress_stop)
+        .await
+        .context("cannot start the egress proxy for yt-dlp on 127.0.0.1")?;
+    let executor = executor_config(&config, egress);
     // Listen first: the tool checks start Python and take a moment; `/health` says
     // `checking` until they are done.
     let tools = jobs::ToolStatus::check_in_background(executor.clone());
@@ -113,7 +120,7 @@ pub async fn run(
             queue: runner.clone(),
             plugins: plugins.clone(),
             output_directory: config.output_directory.clone(),
-            address_policy: config.address_policy,
+            address_policy: config.address_policy.clone(),
             max_active_per_user: config.job_limits.max_active_per_user,
         },
         store,
@@ -157,14 +164,17 @@ fn plugin_host_config(config: &Config, identity: &config::Identity) -> plugins::
         cache_key: plugins::CacheKey::derive(identity.secret_key.expose()),
         call_timeout: config.plugin_call_timeout,
         memory_limit_bytes: config.plugin_memory_limit_bytes,
-        address_policy: config.address_policy,
+        address_policy: config.address_policy.clone(),
         watch: config.watch_plugins,
         max_upload_bytes: api::MAX_UPLOAD_BYTES,
         ..plugins::PluginHostConfig::default()
     }
 }
 
-fn executor_config(config: &Config) -> jobs::ExecutorConfig {
+fn executor_config(
+    config: &Config,
+    egress: Arc<net::egress_proxy::EgressProxy>,
+) -> jobs::ExecutorConfig {
     jobs::ExecutorConfig {
         ytdlp_path: config.tools.ytdlp.clone(),
         js_runtime_path: config.tools.js_runtime.clone(),
@@ -172,7 +182,8 @@ fn executor_config(config: &Config) -> jobs::ExecutorConfig {
         ffprobe_path: config.tools.ffprobe.clone(),
         output_directory: config.output_directory.clone(),
         output_template: config.output_template.clone(),
-        address_policy: config.address_policy,
+        address_policy: config.address_policy.clone(),
+        egress,
         cancel_grace: Duration::from_secs(5),
         limits: config.job_limits.clone(),
     }

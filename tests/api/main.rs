@@ -1,5 +1,7 @@
 //! End-to-end tests of the real server over HTTP, each run against SQLite and PostgreSQL.
 
+#[path = "../support/egress_scenarios.rs"]
+mod egress_scenarios;
 mod helpers;
 #[path = "../support/media_server.rs"]
 mod media_server;
@@ -7,6 +9,7 @@ mod media_server;
 mod admin;
 mod auth;
 mod downloads;
+mod egress;
 mod limits;
 mod playlists;
 mod plugins;

@@ -1,10 +1,13 @@
 //! Executor tests with the real pinned yt-dlp and real ffmpeg against a local media server.
 //! The tools come from `$TOOLS_DIRECTORY` or the repository's `.venv` (`scripts/setup-tools.sh`).
 
+#[path = "../support/egress_scenarios.rs"]
+mod egress_scenarios;
 #[path = "../support/media_server.rs"]
 mod media_server;
 
 mod direct;
+mod egress;
 mod ytdlp;
 
 use std::path::{Path, PathBuf};
@@ -17,6 +20,7 @@ use nas_music_downloader::jobs::{
     TrackMetadataHint, temp_root,
 };
 use nas_music_downloader::net::AddressPolicy;
+use nas_music_downloader::net::egress_proxy::EgressProxy;
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
@@ -43,6 +47,9 @@ impl Harness {
             output_template: "{artist}/{title}.{ext}".into(),
             // Tests serve from 127.0.0.1, which the default policy refuses (SEC-4).
             address_policy: AddressPolicy::AllowPrivate,
+            egress: EgressProxy::start(CancellationToken::new())
+                .await
+                .expect("start the egress proxy"),
             cancel_grace: Duration::from_secs(3),
             limits: JobLimits {
                 max_file_bytes: 50 * 1024 * 1024,

@@ -118,6 +118,13 @@ impl Config {
             crate::plugins::DEFAULT_MEMORY_LIMIT_BYTES >> 20,
             1..=4096,
         )?;
+        // SEC-40: `false` (public addresses only), `true` (any address), or a comma-separated
+        // list of the non-public networks that may be reached (CIDR).
+        let address_policy = match get("ALLOW_PRIVATE_URLS") {
+            None => AddressPolicy::PublicOnly,
+            Some(raw) => AddressPolicy::parse(&raw)
+                .map_err(|e| ConfigError::invalid("ALLOW_PRIVATE_URLS", e.to_string()))?,
+        };
         Ok(Self {
             host: get("HOST").unwrap_or_else(|| "0.0.0.0".into()),
             port: parse(&get, "PORT", 8000)?,
@@ -135,11 +142,7 @@ impl Config {
             } else {
                 RegistrationPolicy::AdminOnly
             },
-            address_policy: if parse_bool(&get, "ALLOW_PRIVATE_URLS", false)? {
-                AddressPolicy::AllowPrivate
-            } else {
-                AddressPolicy::PublicOnly
-            },
+            address_policy,
             log_format,
             debug: parse_bool(&get, "DEBUG", false)?,
             max_concurrent_downloads,

@@ -124,6 +124,27 @@ fn bad_values_name_their_variable() {
     }
 }
 
+#[test]
+fn allow_private_urls_takes_a_boolean_or_a_cidr_list_sec_40() {
+    let policy =
+        |value: &str| config(&[KEY, ("ALLOW_PRIVATE_URLS", value)]).map(|c| c.address_policy);
+    assert_eq!(policy("true").unwrap(), AddressPolicy::AllowPrivate);
+    assert_eq!(policy("false").unwrap(), AddressPolicy::PublicOnly);
+    let listed = policy("127.0.0.1/32,192.168.1.0/24").unwrap();
+    assert!(listed.allows("192.168.1.20".parse().unwrap()));
+    assert!(!listed.allows("127.0.0.2".parse().unwrap()));
+    assert!(!listed.allows("169.254.169.254".parse().unwrap()));
+    for bad in ["maybe", "192.168.1.0/24,x", "10.0.0.0/40"] {
+        let err = policy(bad).unwrap_err();
+        assert_eq!(err.variable, "ALLOW_PRIVATE_URLS", "{bad}");
+        assert!(err.to_string().contains("ALLOW_PRIVATE_URLS"), "{err}");
+        assert!(
+            err.message.contains("CIDR") || err.message.contains("network"),
+            "{err}"
+        );
+    }
+}
+
 fn tempdir() -> PathBuf {
     let dir = std::env::temp_dir().join(format!("nmd-config-{}", uuid::Uuid::new_v4()));
     std::fs::create_dir_all(&dir).unwrap();

@@ -18,7 +18,7 @@ use crate::net::{check_url_syntax, guarded_client_builder};
 
 /// The guarded client the native executor uses.
 pub fn direct_client(config: &ExecutorConfig) -> Result<reqwest::Client, ExecutionError> {
-    guarded_client_builder(config.address_policy, None)
+    guarded_client_builder(config.address_policy.clone(), None)
         .connect_timeout(Duration::from_secs(15))
         .read_timeout(Duration::from_secs(60))
         .build()
@@ -33,7 +33,7 @@ pub fn direct_client(config: &ExecutorConfig) -> Result<reqwest::Client, Executi
 /// checked here; yt-dlp's own connections are not guarded, so its first hop is checked too.
 pub async fn check_fetch_url(
     raw_url: &str,
-    policy: crate::net::AddressPolicy,
+    policy: &crate::net::AddressPolicy,
 ) -> Result<url::Url, ExecutionError> {
     let url = check_url_syntax(raw_url)
         .map_err(|_| ExecutionError::permanent("The extractor returned an invalid media URL"))?;
@@ -56,7 +56,7 @@ pub async fn run_direct(
     progress: &watch::Sender<Progress>,
     cancel: &CancellationToken,
 ) -> Result<PathBuf, ExecutionError> {
-    let url = check_fetch_url(raw_url, config.address_policy).await?;
+    let url = check_fetch_url(raw_url, &config.address_policy).await?;
     let client = direct_client(config)?;
     let file = download_to(
         &client,

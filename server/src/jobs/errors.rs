@@ -102,6 +102,24 @@ pub fn classify_ytdlp_stderr(stderr: &str) -> ExecutionError {
     )
 }
 
+/// SEC-40: the one message of a job whose source tried to reach a refused address (by a
+/// redirect, a meta refresh, a manifest, a segment, an embed or a thumbnail). It is the same
+/// whatever was refused and however yt-dlp then ended, so a failure says nothing about what
+/// lives at a private address.
+pub fn egress_refused() -> ExecutionError {
+    ExecutionError::permanent(
+        "The source tried to reach an address this server does not allow (a private or local network)",
+    )
+}
+
+/// SEC-40: the chosen format streams over a protocol other than HTTP(S), HLS or DASH (rtmp,
+/// rtsp, mms…), which would bypass the server's egress checks.
+pub fn protocol_refused() -> ExecutionError {
+    ExecutionError::permanent(
+        "The source streams over a protocol this server does not allow (only HTTP, HTTPS, HLS and DASH)",
+    )
+}
+
 /// Finds "HTTP Error NNN" in yt-dlp's output.
 fn classify_http_mention(lower: &str) -> Option<ExecutionError> {
     let at = lower.find("http error ")?;

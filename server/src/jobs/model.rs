@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::net::AddressPolicy;
+use crate::net::egress_proxy::EgressProxy;
 
 pub use crate::domain::{AudioFormat, Phase, Progress};
 
@@ -45,6 +46,9 @@ pub struct ExecutorConfig {
     /// `{artist}`, `{title}`, `{album}`, `{user}`, `{ext}`; `/` separates folders.
     pub output_template: String,
     pub address_policy: AddressPolicy,
+    /// The loopback proxy every yt-dlp request goes through, checked against
+    /// `address_policy` (SEC-40).
+    pub egress: std::sync::Arc<EgressProxy>,
     /// Time between SIGINT and SIGKILL when a job is cancelled (SEC-7).
     pub cancel_grace: Duration,
     /// Time, size and free-space bounds every job is watched against (SEC-41).

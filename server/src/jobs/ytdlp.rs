@@ -7,12 +7,15 @@ use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
 use super::direct::check_fetch_url;
-use super::errors::classify_ytdlp_stderr;
+use super::errors::{classify_ytdlp_stderr, egress_refused, protocol_refused};
 use super::model::{AudioFormat, ExecutionError, ExecutorConfig, Phase, Progress};
 use super::process::{RunOutcome, group_command, resolve_program, run_supervised};
 use super::progress::{MAX_LINE_BYTES, Throttle, YtDlpLine, parse_ytdlp_line};
 use super::ytdlp_args::{YtDlpInvocation, build_args};
 use crate::domain::ytdlp_options::validate_plugin_options;
+
+/// yt-dlp's exit status when a breaking match filter stopped it.
+const YTDLP_CANCELLED_STATUS: i32 = 101;
 
 /// Runs yt-dlp and returns the single finished file inside `temp_dir` (SEC-6).
 pub async fn run_ytdlp(
@@ -24,7 +27,7 @@ pub async fn run_ytdlp(
     progress: &watch::Sender<Progress>,
     cancel: &CancellationToken,
 ) -> Result<PathBuf, ExecutionError> {
-    check_fetch_url(url, config.address_policy).await?;
+    check_fetch_url(url, &config.address_policy).await?;
     let options = validate_plugin_options(plugin_options).map_err(|e| {
         tracing::error!(error = %e, "plugin asked for a refused yt-dlp option");
         ExecutionError::permanent(
@@ -34,6 +37,8 @@ pub async fn run_ytdlp(
     // yt-dlp wants a real path; when ffmpeg cannot be found, pass the configured value and
     // let yt-dlp report it if this job needs ffmpeg at all.
     let ffmpeg = resolve_program(&config.ffmpeg_path).unwrap_or_else(|| config.ffmpeg_path.clone());
+    // SEC-40: this job's credential on the egress proxy; dropped (and revoked) on return.
+    let egress = config.egress.register_job(config.address_policy.clone());
     let args = build_args(&YtDlpInvocation {
         url,
         temp_dir,
@@ -42,9 +47,14 @@ pub async fn run_ytdlp(
         format,
         plugin_options: &options,
         max_file_bytes: config.limits.max_file_bytes,
+        proxy: egress.proxy_url(),
     });
     // No `current_dir`: a relative YTDLP_PATH stays relative to the server's working folder.
-    let cmd = group_command(&config.ytdlp_path, &args);
+    let mut cmd = group_command(&config.ytdlp_path, &args);
+    // Whatever yt-dlp starts (ffmpeg, Deno) finds the proxy in its environment as well.
+    for key in ["http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY"] {
+        cmd.env(key, egress.proxy_url());
+    }
 
     let mut throttle = Throttle::new();
     let mut reported: Option<String> = None;
@@ -86,6 +96,20 @@ pub async fn run_ytdlp(
             stderr_tail,
         } => (status, stderr_tail),
     };
+    // SEC-40: a refused request fails the job with one message, whatever yt-dlp made of it
+    // (a 403, a tunnel error, a missing thumbnail, or even success without it).
+    if egress.refused() {
+        tracing::warn!(%status, stderr = %stderr_tail, "yt-dlp tried to reach a refused address");
+        return Err(egress_refused());
+    }
+    drop(egress);
+    // 101 is yt-dlp's "download cancelled" status. `--print` makes it quiet, so the filter's
+    // own message is not printed; among the options the host passes, only the protocol rule
+    // (`--break-match-filters`, SEC-40) can cancel a download.
+    if status.code() == Some(YTDLP_CANCELLED_STATUS) {
+        tracing::warn!(%status, stderr = %stderr_tail, "yt-dlp refused the chosen format's protocol");
+        return Err(protocol_refused());
+    }
     if !status.success() {
         // SEC-6: stderr goes to the log; the user gets the classified message.
         let error = classify_ytdlp_stderr(&stderr_tail);

@@ -20,6 +20,30 @@ pub struct YtDlpInvocation<'a> {
     /// yt-dlp skips a format whose announced size is larger (SEC-41; the host also
     /// measures what is written, for streams that announce nothing).
     pub max_file_bytes: u64,
+    /// The job's egress proxy URL, credential included (SEC-40).
+    pub proxy: &'a str,
+}
+
+/// SEC-40: the protocols a chosen format may use. Everything else (rtmp, rtsp, mms, f4m, …)
+/// would be fetched by a tool that opens its own sockets, past the egress proxy. A merged
+/// format's protocol reads `https+m3u8_native`.
+pub const ALLOWED_PROTOCOLS_FILTER: &str = "protocol~='^(https?|m3u8(_native)?|http_dash_segments(_generator)?)(\\+(https?|m3u8(_native)?|http_dash_segments(_generator)?))*$'";
+
+/// The options that keep every request of yt-dlp on the egress proxy (SEC-40; the module
+/// doc of `net::egress_proxy` says why they hold).
+fn egress_args(proxy: &str) -> [OsString; 6] {
+    [
+        "--proxy".into(),
+        proxy.into(),
+        // HLS and DASH fetched by yt-dlp itself, through the proxy, not by ffmpeg.
+        "--downloader".into(),
+        "native".into(),
+        // A breaking filter: rejected formats stop yt-dlp (exit 101). Regular
+        // `--match-filters` are OR-ed with each other, so this one must stay the only
+        // breaking filter or be merged with the next one into a single expression.
+        "--break-match-filters".into(),
+        ALLOWED_PROTOCOLS_FILTER.into(),
+    ]
 }
 
 /// The file name (without extension) yt-dlp writes inside the job's temp folder; the final
@@ -31,11 +55,12 @@ pub const TEMP_STEM: &str = "download";
 pub fn build_args(inv: &YtDlpInvocation<'_>) -> Vec<OsString> {
     let mut a: Vec<OsString> = Vec::new();
     let mut push = |s: &str| a.push(s.into());
+    for s in ["--ignore-config", "--no-plugin-dirs"] {
+        push(s);
+    }
+    a.extend(egress_args(inv.proxy));
+    let mut push = |s: &str| a.push(s.into());
     for s in [
-        "--ignore-config",
-        "--no-plugin-dirs",
-        "--proxy",
-        "",
         "--no-cache-dir",
         "--no-mtime",
         "--newline",
@@ -131,11 +156,12 @@ mod tests {
             format: AudioFormat::Mp3,
             plugin_options: &plugin,
             max_file_bytes: 1 << 20,
+            proxy: "http://job:secret@127.0.0.1:9",
         });
         let args: Vec<String> = args.into_iter().map(|a| a.into_string().unwrap()).collect();
         assert_eq!(args[0], "--ignore-config");
         assert_eq!(args[1], "--no-plugin-dirs");
-        assert_eq!(&args[2..4], ["--proxy", ""]);
+        assert_eq!(&args[2..4], ["--proxy", "http://job:secret@127.0.0.1:9"]);
         assert_eq!(
             &args[args.len() - 2..],
             ["--", "https://example.com/--exec"]
@@ -169,5 +195,33 @@ mod tests {
                 "--no-remote-components"
             ]
         );
+    }
+
+    #[test]
+    fn ytdlp_goes_through_the_job_proxy_with_native_downloads_only_sec_40() {
+        let args = build_args(&YtDlpInvocation {
+            url: "https://example.com/a",
+            temp_dir: Path::new("/out/.incomplete/j"),
+            ffmpeg_location: Path::new("/usr/bin/ffmpeg"),
+            js_runtime: Path::new("/opt/tools/bin/deno"),
+            format: AudioFormat::Best,
+            plugin_options: &[],
+            max_file_bytes: 1 << 20,
+            proxy: "http://job:secret@127.0.0.1:9",
+        });
+        let args: Vec<String> = args.into_iter().map(|a| a.into_string().unwrap()).collect();
+        let count = |name: &str| args.iter().filter(|a| a.as_str() == name).count();
+        assert_eq!(count("--proxy"), 1);
+        let downloader = args.iter().position(|a| a == "--downloader").unwrap();
+        assert_eq!(args[downloader + 1], "native");
+        // Match filters OR with each other: exactly one breaking filter, the protocol rule.
+        assert_eq!(count("--break-match-filters"), 1);
+        let filter = args
+            .iter()
+            .position(|a| a == "--break-match-filters")
+            .unwrap();
+        assert_eq!(args[filter + 1], ALLOWED_PROTOCOLS_FILTER);
+        assert!(!args.iter().any(|a| a.starts_with("--hls-prefer-ffmpeg")));
+        assert!(!args.iter().any(|a| a == "--external-downloader"));
     }
 }

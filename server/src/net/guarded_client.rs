@@ -18,12 +18,12 @@ struct PolicyResolver {
 
 impl Resolve for PolicyResolver {
     fn resolve(&self, name: Name) -> Resolving {
-        let policy = self.policy;
+        let policy = self.policy.clone();
         let host = name.as_str().to_owned();
         Box::pin(async move {
             let addrs: Vec<std::net::SocketAddr> =
                 tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
-            check_addresses(addrs.iter().map(|a| a.ip()), policy)
+            check_addresses(addrs.iter().map(|a| a.ip()), &policy)
                 .map_err(|e| Box::new(e) as Box<dyn std::error::Error + Send + Sync>)?;
             Ok(Box::new(addrs.into_iter()) as Addrs)
         })
@@ -37,12 +37,15 @@ pub fn guarded_client_builder(
     policy: AddressPolicy,
     extra_hop_check: Option<HopCheck>,
 ) -> reqwest::ClientBuilder {
+    let resolver = PolicyResolver {
+        policy: policy.clone(),
+    };
     let redirect = reqwest::redirect::Policy::custom(move |attempt| {
         if attempt.previous().len() >= MAX_REDIRECTS {
             return attempt.error("too many redirects");
         }
         let url = attempt.url().clone();
-        if check_url_syntax(url.as_str()).is_err() || check_literal_host(&url, policy).is_err() {
+        if check_url_syntax(url.as_str()).is_err() || check_literal_host(&url, &policy).is_err() {
             return attempt.error("redirect to a refused URL");
         }
         if let Some(check) = &extra_hop_check
@@ -57,7 +60,7 @@ pub fn guarded_client_builder(
         // A proxy from HTTP(S)_PROXY/ALL_PROXY would resolve and connect on our behalf,
         // past the resolver below (issue 11, SEC-4).
         .no_proxy()
-        .dns_resolver(Arc::new(PolicyResolver { policy }))
+        .dns_resolver(Arc::new(resolver))
         .user_agent(concat!("nas-music-downloader/", env!("CARGO_PKG_VERSION")))
 }
 

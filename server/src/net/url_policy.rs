@@ -7,14 +7,7 @@ use url::{Host, Url};
 /// The longest URL accepted, in bytes (SEC-2).
 pub const MAX_URL_BYTES: usize = 2048;
 
-/// Whether URLs may point at loopback, private, link-local or metadata addresses.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AddressPolicy {
-    /// Only globally routable addresses (the default, SEC-4).
-    PublicOnly,
-    /// Anything, including 127.0.0.1 and the LAN (`ALLOW_PRIVATE_URLS=true`, and the tests).
-    AllowPrivate,
-}
+pub use super::address_policy::{AddressPolicy, ip_is_public};
 
 /// Why a URL was refused; the message is safe to show to the client.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -82,9 +75,9 @@ pub fn check_url_syntax(raw: &str) -> Result<Url, UrlRejection> {
 /// when it is fetched).
 pub async fn check_destination(
     url: &Url,
-    policy: AddressPolicy,
+    policy: &AddressPolicy,
 ) -> Result<Vec<std::net::SocketAddr>, UrlRejection> {
-    if policy == AddressPolicy::AllowPrivate {
+    if policy.allows_everything() {
         return Ok(Vec::new());
     }
     let port = url.port_or_known_default().unwrap_or(80);
@@ -104,17 +97,14 @@ pub async fn check_destination(
     Ok(addrs)
 }
 
-/// Refuses the set if any address is not public under `PublicOnly` (a name that resolves to
-/// one public and one private address is refused: the connection could pick either).
+/// Refuses the set if the policy refuses any address in it (a name that resolves to one
+/// public and one private address is refused: the connection could pick either).
 pub fn check_addresses(
     ips: impl IntoIterator<Item = IpAddr>,
-    policy: AddressPolicy,
+    policy: &AddressPolicy,
 ) -> Result<(), UrlRejection> {
-    if policy == AddressPolicy::AllowPrivate {
-        return Ok(());
-    }
     for ip in ips {
-        if !ip_is_public(ip) {
+        if !policy.allows(ip) {
             return Err(UrlRejection::PrivateAddress);
         }
     }
@@ -123,64 +113,27 @@ pub fn check_addresses(
 
 /// Checks a URL's literal host without DNS: used on redirect hops, where names are checked
 /// by the guarded resolver at connect time.
-pub fn check_literal_host(url: &Url, policy: AddressPolicy) -> Result<(), UrlRejection> {
+pub fn check_literal_host(url: &Url, policy: &AddressPolicy) -> Result<(), UrlRejection> {
     match url.host() {
         Some(Host::Ipv4(ip)) => check_addresses([IpAddr::V4(ip)], policy),
         Some(Host::Ipv6(ip)) => check_addresses([IpAddr::V6(ip)], policy),
         Some(Host::Domain(d)) => {
             let d = d.trim_end_matches('.').to_ascii_lowercase();
-            if policy == AddressPolicy::PublicOnly
-                && (d == "localhost" || d.ends_with(".localhost"))
-            {
-                Err(UrlRejection::PrivateAddress)
+            if d == "localhost" || d.ends_with(".localhost") {
+                // Always loopback (RFC 6761): allowed only where loopback is.
+                check_addresses(
+                    [
+                        IpAddr::V4(Ipv4Addr::LOCALHOST),
+                        IpAddr::V6(Ipv6Addr::LOCALHOST),
+                    ],
+                    policy,
+                )
             } else {
                 Ok(())
             }
         }
         None => Err(UrlRejection::MissingHost),
     }
-}
-
-/// True for globally routable unicast addresses; false for loopback, private, link-local,
-/// carrier-grade NAT, documentation, multicast, unspecified, and cloud metadata addresses.
-pub fn ip_is_public(ip: IpAddr) -> bool {
-    match ip {
-        IpAddr::V4(v4) => ipv4_is_public(v4),
-        IpAddr::V6(v6) => {
-            if let Some(v4) = v6.to_ipv4_mapped() {
-                return ipv4_is_public(v4);
-            }
-            ipv6_is_public(v6)
-        }
-    }
-}
-
-fn ipv4_is_public(ip: Ipv4Addr) -> bool {
-    let [a, b, c, _] = ip.octets();
-    !(ip.is_private()
-        || ip.is_loopback()
-        || ip.is_link_local() // includes 169.254.169.254, the cloud metadata address
-        || ip.is_broadcast()
-        || ip.is_documentation()
-        || ip.is_unspecified()
-        || ip.is_multicast()
-        || a == 0
-        || (a == 100 && (64..=127).contains(&b)) // carrier-grade NAT
-        || (a == 192 && b == 0 && c == 0) // IETF protocol assignments
-        || (a == 198 && (b == 18 || b == 19)) // benchmarking
-        || a >= 240) // reserved
-}
-
-fn ipv6_is_public(ip: Ipv6Addr) -> bool {
-    let seg0 = ip.segments()[0];
-    !(ip.is_loopback()
-        || ip.is_unspecified()
-        || ip.is_multicast()
-        || (seg0 & 0xfe00) == 0xfc00 // unique local
-        || (seg0 & 0xffc0) == 0xfe80 // link local
-        || (seg0 & 0xffc0) == 0xfec0 // site local (deprecated)
-        || seg0 == 0x2001 && ip.segments()[1] == 0x0db8 // documentation
-        || seg0 == 0x0064 && ip.segments()[1] == 0xff9b) // NAT64 can reach IPv4 private space
 }
 
 #[cfg(test)]
@@ -262,17 +215,17 @@ mod tests {
     async fn loopback_is_refused_unless_allowed_sec_4() {
         let url = check_url_syntax("http://127.0.0.1:9/x.mp3").unwrap();
         assert_eq!(
-            check_destination(&url, AddressPolicy::PublicOnly).await,
+            check_destination(&url, &AddressPolicy::PublicOnly).await,
             Err(UrlRejection::PrivateAddress)
         );
         assert!(
-            check_destination(&url, AddressPolicy::AllowPrivate)
+            check_destination(&url, &AddressPolicy::AllowPrivate)
                 .await
                 .is_ok()
         );
         let named = check_url_syntax("http://localhost:9/x.mp3").unwrap();
         assert_eq!(
-            check_literal_host(&named, AddressPolicy::PublicOnly),
+            check_literal_host(&named, &AddressPolicy::PublicOnly),
             Err(UrlRejection::PrivateAddress)
         );
     }

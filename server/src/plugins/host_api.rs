@@ -43,7 +43,7 @@ impl HttpCapability {
         let hosts = Arc::new(hosts);
         let declared = hosts.clone();
         let hop_check = Arc::new(move |url: &url::Url| is_declared(&declared, url));
-        let client = guarded_client_builder(policy, Some(hop_check)).build()?;
+        let client = guarded_client_builder(policy.clone(), Some(hop_check)).build()?;
         Ok(Self {
             hosts,
             client,
@@ -66,7 +66,7 @@ impl HttpCapability {
                 url.host_str().unwrap_or("?")
             ));
         }
-        check_literal_host(&url, self.policy).map_err(|e| e.to_string())?;
+        check_literal_host(&url, &self.policy).map_err(|e| e.to_string())?;
         let remaining = deadline.saturating_duration_since(Instant::now());
         if remaining.is_zero() {
             return Err("the call's time budget is spent".into());

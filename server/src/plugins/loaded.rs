@@ -120,7 +120,7 @@ impl LoadedPlugin {
         if !info.hosts.is_empty() {
             let http = HttpCapability::new(
                 info.hosts.clone(),
-                config.address_policy,
+                config.address_policy.clone(),
                 config.http_timeout,
                 config.http_max_body_bytes,
             )
