@@ -3,7 +3,8 @@
 //! trusted proxies, and the first address that is not one is the client. Entries left of it
 //! were written by the client itself and are never believed.
 
-use crate::config::IpNetwork;
+use crate::net::address_policy::in_networks;
+use ipnet::IpNet;
 use std::net::IpAddr;
 
 /// The client's address, given the peer, the `X-Forwarded-For` header values in order, and
@@ -11,10 +12,10 @@ use std::net::IpAddr;
 pub fn resolve_client<'a>(
     peer: Option<IpAddr>,
     forwarded_for: impl DoubleEndedIterator<Item = &'a str>,
-    trusted: &[IpNetwork],
+    trusted: &[IpNet],
 ) -> Option<IpAddr> {
     let peer = peer?.to_canonical();
-    let is_trusted = |ip: IpAddr| trusted.iter().any(|net| net.contains(ip));
+    let is_trusted = |ip: IpAddr| in_networks(trusted, ip);
     if !is_trusted(peer) {
         return Some(peer);
     }
@@ -54,8 +55,10 @@ mod tests {
         s.parse().unwrap()
     }
 
-    fn nets(list: &[&str]) -> Vec<IpNetwork> {
-        list.iter().map(|n| n.parse().unwrap()).collect()
+    fn nets(list: &[&str]) -> Vec<IpNet> {
+        list.iter()
+            .map(|n| crate::net::address_policy::parse_network(n).unwrap())
+            .collect()
     }
 
     #[test]

@@ -3,74 +3,16 @@
 //! live event streams. Kept apart from `parse.rs` so these settings read as one block.
 
 use super::ConfigError;
-use std::{net::IpAddr, str::FromStr, time::Duration};
-
-/// An IP network in CIDR notation (`10.0.0.0/8`, `fd00::/8`); a bare address is a /32 or /128.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct IpNetwork {
-    network: IpAddr,
-    prefix: u8,
-}
-
-impl IpNetwork {
-    pub fn contains(&self, ip: IpAddr) -> bool {
-        // A dual-stack listener reports IPv4 peers as ::ffff:a.b.c.d.
-        match (self.network, ip.to_canonical()) {
-            (IpAddr::V4(net), IpAddr::V4(ip)) => {
-                mask_bits(u32::from(net).into(), 32, self.prefix)
-                    == mask_bits(u32::from(ip).into(), 32, self.prefix)
-            }
-            (IpAddr::V6(net), IpAddr::V6(ip)) => {
-                mask_bits(u128::from(net), 128, self.prefix)
-                    == mask_bits(u128::from(ip), 128, self.prefix)
-            }
-            _ => false,
-        }
-    }
-}
-
-/// The top `prefix` bits of a `width`-bit address.
-fn mask_bits(value: u128, width: u8, prefix: u8) -> u128 {
-    if prefix == 0 {
-        0
-    } else {
-        value >> (width - prefix)
-    }
-}
-
-impl FromStr for IpNetwork {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let (addr, prefix) = match s.split_once('/') {
-            Some((addr, prefix)) => (addr, Some(prefix)),
-            None => (s, None),
-        };
-        let network: IpAddr = addr
-            .trim()
-            .parse()
-            .map_err(|_| format!("{s:?} is not an IP address or CIDR network"))?;
-        let network = network.to_canonical();
-        let width = if network.is_ipv4() { 32 } else { 128 };
-        let prefix = match prefix {
-            None => width,
-            Some(p) => p
-                .trim()
-                .parse::<u8>()
-                .ok()
-                .filter(|p| *p <= width)
-                .ok_or_else(|| format!("{s:?} has a prefix length outside 0..={width}"))?,
-        };
-        Ok(Self { network, prefix })
-    }
-}
+use crate::net::address_policy::parse_network;
+use ipnet::IpNet;
+use std::time::Duration;
 
 /// The settings of this module; `Default` is what an unset environment means.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AccessSettings {
     /// TRUSTED_PROXIES: peers whose `X-Forwarded-For` names the client. Empty: the header is
     /// ignored and the peer is the client.
-    pub trusted_proxies: Vec<IpNetwork>,
+    pub trusted_proxies: Vec<IpNet>,
     /// REGISTRATIONS_PER_HOUR: accounts one client address (IPv6: its /64) may try to create
     /// per hour; each try costs a bcrypt hash.
     pub registrations_per_hour: u32,
@@ -102,8 +44,12 @@ impl AccessSettings {
                 .map(str::trim)
                 .filter(|item| !item.is_empty())
                 .map(|item| {
-                    item.parse::<IpNetwork>()
-                        .map_err(|message| ConfigError::invalid("TRUSTED_PROXIES", message))
+                    parse_network(item).ok_or_else(|| {
+                        ConfigError::invalid(
+                            "TRUSTED_PROXIES",
+                            format!("{item:?} is not an IP address or CIDR network"),
+                        )
+                    })
                 })
                 .collect::<Result<_, _>>()?,
         };
@@ -143,24 +89,6 @@ mod tests {
     fn settings(vars: &[(&str, &str)]) -> Result<AccessSettings, ConfigError> {
         let map: HashMap<&str, &str> = vars.iter().copied().collect();
         AccessSettings::from_lookup(&|k| map.get(k).map(|v| v.to_string()))
-    }
-
-    fn ip(s: &str) -> IpAddr {
-        s.parse().unwrap()
-    }
-
-    #[test]
-    fn networks_match_by_prefix_and_ipv4_mapped_peers_match_ipv4_networks() {
-        let net: IpNetwork = "10.1.0.0/16".parse().unwrap();
-        assert!(net.contains(ip("10.1.200.3")));
-        assert!(!net.contains(ip("10.2.0.1")));
-        assert!(net.contains(ip("::ffff:10.1.0.9")));
-        let one: IpNetwork = "192.0.2.7".parse().unwrap();
-        assert!(one.contains(ip("192.0.2.7")) && !one.contains(ip("192.0.2.8")));
-        let v6: IpNetwork = "2001:db8::/32".parse().unwrap();
-        assert!(v6.contains(ip("2001:db8:ffff::1")) && !v6.contains(ip("2001:db9::1")));
-        let all: IpNetwork = "0.0.0.0/0".parse().unwrap();
-        assert!(all.contains(ip("203.0.113.1")) && !all.contains(ip("2001:db8::1")));
     }
 
     #[test]

@@ -14,7 +14,7 @@ mod parse;
 #[cfg(test)]
 mod tests;
 
-pub use access::{AccessSettings, IpNetwork};
+pub use access::AccessSettings;
 pub use identity::{GENERATED_KEY_FILE, Identity};
 
 use crate::net::AddressPolicy;

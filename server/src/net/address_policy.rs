@@ -8,6 +8,24 @@ use std::sync::Arc;
 
 use ipnet::IpNet;
 
+/// One network of a setting: CIDR notation (host bits cleared: `192.168.1.7/24` is
+/// 192.168.1.0/24), or a bare address meaning just that address (/32 or /128). Shared by
+/// `ALLOW_PRIVATE_URLS` and `TRUSTED_PROXIES`.
+pub fn parse_network(item: &str) -> Option<IpNet> {
+    let item = item.trim();
+    match item.parse::<IpNet>() {
+        Ok(net) => Some(net.trunc()),
+        Err(_) => item.parse::<IpAddr>().ok().map(IpNet::from),
+    }
+}
+
+/// Whether an address lies in one of `networks`; an IPv4-mapped IPv6 address (a dual-stack
+/// listener's view of an IPv4 peer) is judged as the IPv4 address it carries.
+pub fn in_networks(networks: &[IpNet], ip: IpAddr) -> bool {
+    let ip = ip.to_canonical();
+    networks.iter().any(|n| n.contains(&ip))
+}
+
 /// Whether URLs may point at loopback, private, link-local or metadata addresses.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum AddressPolicy {
@@ -43,14 +61,7 @@ impl AddressPolicy {
             if item.is_empty() {
                 continue;
             }
-            let network = match item.parse::<IpNet>() {
-                Ok(net) => net.trunc(),
-                Err(_) => match item.parse::<IpAddr>() {
-                    Ok(ip) => IpNet::from(ip),
-                    Err(_) => return Err(BadNetwork(item.to_owned())),
-                },
-            };
-            networks.push(network);
+            networks.push(parse_network(item).ok_or_else(|| BadNetwork(item.to_owned()))?);
         }
         if networks.is_empty() {
             return Err(BadNetwork(value.to_owned()));
@@ -73,9 +84,7 @@ impl AddressPolicy {
         match self {
             Self::AllowPrivate => true,
             Self::PublicOnly => ip_is_public(ip),
-            Self::AllowNetworks(networks) => {
-                ip_is_public(ip) || networks.iter().any(|n| n.contains(&ip))
-            }
+            Self::AllowNetworks(networks) => ip_is_public(ip) || in_networks(networks, ip),
         }
     }
 }
@@ -107,24 +116,76 @@ fn ipv4_is_public(ip: Ipv4Addr) -> bool {
         || (a == 100 && (64..=127).contains(&b)) // carrier-grade NAT
         || (a == 192 && b == 0 && c == 0) // IETF protocol assignments
         || (a == 198 && (b == 18 || b == 19)) // benchmarking
+        || (a == 192 && b == 88 && c == 99) // 6to4 relay anycast (deprecated)
         || a >= 240) // reserved
 }
 
 fn ipv6_is_public(ip: Ipv6Addr) -> bool {
-    let seg0 = ip.segments()[0];
+    let seg = ip.segments();
+    let seg0 = seg[0];
+    // Addresses that carry or tunnel to an IPv4 address are judged by where they lead.
+    if seg[..6].iter().all(|s| *s == 0) {
+        // ::/96, IPv4-compatible (deprecated): ::10.0.0.1 is 10.0.0.1.
+        return false;
+    }
+    if seg0 == 0x2002 {
+        // 6to4: 2002:AABB:CCDD::/48 is the IPv4 address AA.BB.CC.DD.
+        let v4 = Ipv4Addr::from((u32::from(seg[1]) << 16) | u32::from(seg[2]));
+        return ipv4_is_public(v4);
+    }
     !(ip.is_loopback()
         || ip.is_unspecified()
         || ip.is_multicast()
         || (seg0 & 0xfe00) == 0xfc00 // unique local
         || (seg0 & 0xffc0) == 0xfe80 // link local
         || (seg0 & 0xffc0) == 0xfec0 // site local (deprecated)
-        || seg0 == 0x2001 && ip.segments()[1] == 0x0db8 // documentation
-        || seg0 == 0x0064 && ip.segments()[1] == 0xff9b) // NAT64 can reach IPv4 private space
+        || seg0 == 0x2001 && seg[1] == 0x0db8 // documentation
+        || seg0 == 0x0064 && seg[1] == 0xff9b // NAT64 can reach IPv4 private space
+        || seg0 == 0x2001 && seg[1] == 0x0000 // Teredo tunnels to any IPv4 address
+        || seg0 == 0x0100 && seg[1] == 0 && seg[2] == 0 && seg[3] == 0) // discard-only 100::/64
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tunnelled_and_special_ipv6_ranges_are_not_public_sec_4() {
+        let public = |s: &str| ip_is_public(s.parse().unwrap());
+        for refused in [
+            "::10.0.0.1",             // IPv4-compatible
+            "::8.8.8.8",              // the whole deprecated ::/96
+            "2002:0a00:0001::1",      // 6to4 of 10.0.0.1
+            "2002:c0a8:0101::5",      // 6to4 of 192.168.1.1
+            "2001:0000:4136:e378::1", // Teredo
+            "100::1",                 // discard-only
+            "192.88.99.1",            // 6to4 relay anycast
+        ] {
+            assert!(!public(refused), "{refused} counted as public");
+        }
+        for allowed in ["2002:0808:0808::1", "2606:4700::1111", "8.8.8.8"] {
+            assert!(public(allowed), "{allowed} refused");
+        }
+    }
+
+    #[test]
+    fn setting_networks_match_by_prefix_and_mapped_ipv4_peers_match_ipv4_networks() {
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        let nets: Vec<IpNet> = ["10.1.0.0/16", "192.0.2.7", "2001:db8::/32"]
+            .iter()
+            .map(|n| parse_network(n).unwrap())
+            .collect();
+        assert!(in_networks(&nets, ip("10.1.200.3")));
+        assert!(in_networks(&nets, ip("::ffff:10.1.0.9")));
+        assert!(!in_networks(&nets, ip("10.2.0.1")));
+        assert!(in_networks(&nets, ip("192.0.2.7")) && !in_networks(&nets, ip("192.0.2.8")));
+        assert!(in_networks(&nets, ip("2001:db8:ffff::1")));
+        let all = [parse_network("0.0.0.0/0").unwrap()];
+        assert!(in_networks(&all, ip("203.0.113.1")) && !in_networks(&all, ip("2001:db8::1")));
+        for bad in ["10.0.0.0/33", "proxy.local", "10.0.0.0/x", "::1/129"] {
+            assert_eq!(parse_network(bad), None, "{bad}");
+        }
+    }
 
     fn ip(s: &str) -> IpAddr {
         s.parse().unwrap()
