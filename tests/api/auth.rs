@@ -63,6 +63,15 @@ both_backends!(
             "the answer tells which one is taken"
         );
         assert_eq!(username_taken, "Username or email already registered");
+        // Differing only in case is taken too: they would share a folder on an SMB share.
+        let r = app
+            .post_json(
+                "/auth/register",
+                &json!({"username": "ALICE", "email": "third@example.com", "password": PASSWORD}),
+                None,
+            )
+            .await;
+        assert_eq!(assert_error(r, StatusCode::CONFLICT).await, username_taken);
     }
 );
 

@@ -53,6 +53,17 @@ macro_rules! impl_account_store {
                         return Err($crate::store::StoreError::RegistrationClosed);
                     }
                 }
+                // Usernames are ASCII (validated); ones differing only in case would share a
+                // `{user}` folder on a case-insensitive share (SMB), so they count as taken.
+                let taken: bool = sqlx::query_scalar(
+                    "SELECT EXISTS (SELECT 1 FROM users WHERE lower(username) = lower($1))",
+                )
+                .bind(&user.username)
+                .fetch_one(&mut *tx)
+                .await?;
+                if taken {
+                    return Err($crate::store::StoreError::Conflict($crate::store::Duplicate::Username));
+                }
                 let created: $crate::store::User = sqlx::query_as(
                     "INSERT INTO users (username, email, full_name, hashed_password, is_active, is_admin, session_generation, created_at) \
                      VALUES ($1, $2, $3, $4, TRUE, NOT EXISTS (SELECT 1 FROM users), 0, $5) RETURNING *",
