@@ -727,7 +727,8 @@ export interface paths {
          * Download a URL
          * @description Validates the URL (http/https, no private addresses unless allowed), picks the plugin
          *     that handles it (422 if none) and queues it. Returns 200 with the existing download
-         *     when the same URL and format is already active.
+         *     when the same URL and format is already active, and 429 when you already have
+         *     `MAX_QUEUED_DOWNLOADS_PER_USER` downloads queued or running.
          */
         post: {
             parameters: {
@@ -1224,7 +1225,10 @@ export interface paths {
         post?: never;
         /**
          * Delete a download from your history
-         * @description With `delete_file=true` its file is deleted too (only ever inside the output folder).
+         * @description With `delete_file=true` its file is deleted too, if the file at its path is still
+         *     the one this download wrote (same device, inode and size); another file that took the
+         *     name since, or a symbolic link, is left alone. Nothing outside the output folder is
+         *     ever touched.
          */
         delete: {
             parameters: {
@@ -2194,7 +2198,8 @@ export interface paths {
         head?: never;
         /**
          * Enable, disable, promote or demote a user
-         * @description Refuses (409) to leave the system without an active admin.
+         * @description Refuses (409) to leave the system without an active admin. Disabling a user also
+         *     stops their downloads: pending ones are cancelled, running ones stop.
          */
         patch: {
             parameters: {
