@@ -345,3 +345,34 @@ async fn an_endless_stream_through_ytdlp_stops_at_the_size_limit_sec_41() {
     h.assert_no_temp_left();
     assert!(h.files().is_empty(), "{:?}", h.files());
 }
+
+#[tokio::test]
+async fn a_live_stream_is_refused_before_anything_is_fetched_sec_41() {
+    let h = Harness::new().await;
+    let err = h
+        .run(h.ytdlp("/live.m3u8", AudioFormat::Best))
+        .await
+        .unwrap_err();
+    assert_eq!(err.class, ErrorClass::Permanent, "{}", err.message);
+    assert!(err.message.contains("live stream"), "{}", err.message);
+    assert_eq!(h.server.hits("/seg100.ts"), 0, "no segment was fetched");
+    h.assert_no_temp_left();
+}
+
+#[tokio::test]
+async fn a_file_announced_over_the_size_limit_is_not_downloaded_sec_41() {
+    let mut h = Harness::new().await;
+    h.config.limits.max_file_bytes = 1000;
+    let err = h
+        .run(h.ytdlp("/tagged.mp3", AudioFormat::Best))
+        .await
+        .unwrap_err();
+    assert_eq!(err.class, ErrorClass::Permanent, "{}", err.message);
+    assert!(
+        err.message.contains("larger than the server's size limit"),
+        "{}",
+        err.message
+    );
+    h.assert_no_temp_left();
+    assert!(h.files().is_empty(), "{:?}", h.files());
+}

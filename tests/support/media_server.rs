@@ -21,6 +21,7 @@
 //! - `/redirect-private` 302 to `http://0.0.0.0:<port>/tagged.mp3`: a non-public address that
 //!   still only reaches this machine, so a policy bug can never send traffic off the host
 //! - `/slow.mp3` an endless mp3 stream (no Content-Length, ~80 KB/s) for cancel tests
+//! - `/live.m3u8` an HLS playlist without `#EXT-X-ENDLIST` (a live stream to yt-dlp)
 //! - anything else: 404
 #![allow(dead_code)]
 
@@ -296,6 +297,15 @@ async fn handle(mut stream: TcpStream, state: Arc<State>) {
             Some(format!("http://0.0.0.0:{}/tagged.mp3", state.port)),
         ),
         "/slow.mp3" => return slow_stream(stream, file(&f.tagged_mp3), head_only).await,
+        "/live.m3u8" => (
+            "200 OK",
+            "application/vnd.apple.mpegurl",
+            // No #EXT-X-ENDLIST: a live stream, as yt-dlp sees it.
+            b"#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:2\n#EXT-X-MEDIA-SEQUENCE:100\n\
+              #EXTINF:2.0,\nseg100.ts\n#EXTINF:2.0,\nseg101.ts\n"
+                .to_vec(),
+            None,
+        ),
         _ => ("404 Not Found", "text/plain", b"not found".to_vec(), None),
     };
     let mut response = format!(

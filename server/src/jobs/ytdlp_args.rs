@@ -64,6 +64,9 @@ pub fn build_args(inv: &YtDlpInvocation<'_>) -> Vec<OsString> {
         "--no-cache-dir",
         "--no-mtime",
         "--newline",
+        // `--print` implies quiet mode, which hides the lines that say why yt-dlp skipped a
+        // download (a live stream, a size over --max-filesize; SEC-41): keep them.
+        "--no-quiet",
         "--progress",
         "--color",
         "never",
