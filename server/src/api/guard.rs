@@ -51,25 +51,22 @@ async fn authenticate(req: &Request, bearer: Bearer) -> poem::Result<CurrentUser
 /// What a verified token's claims must still satisfy: not logged out, the user exists and
 /// is active, and the session generation is current (no password change revoked it).
 async fn check_session(state: &AppState, claims: &Claims) -> poem::Result<User> {
-    let revoked = state
+    let user_id = claims.user_id().unwrap_or_default();
+    let session = state
         .store
-        .is_token_blacklisted(&claims.jti)
+        .session_user(user_id, &claims.jti)
         .await
         .map_err(|err| {
-            tracing::error!(error = ?err, "token blacklist lookup failed");
+            tracing::error!(error = ?err, "session lookup failed");
             poem::Error::from(ApiError::from(AppError::from(err)))
         })?;
-    if revoked {
-        return Err(unauthorized("Token has been revoked"));
-    }
-    let user_id = claims.user_id().unwrap_or_default();
-    let user = state.store.user_by_id(user_id).await.map_err(|err| {
-        tracing::error!(error = ?err, "user lookup failed");
-        poem::Error::from(ApiError::from(AppError::from(err)))
-    })?;
-    let Some(user) = user else {
+    let Some(session) = session else {
         return Err(unauthorized("Could not validate credentials"));
     };
+    if session.token_revoked {
+        return Err(unauthorized("Token has been revoked"));
+    }
+    let user = session.user;
     if !user.is_active {
         return Err(unauthorized("Account is disabled"));
     }

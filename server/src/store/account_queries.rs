@@ -228,6 +228,22 @@ macro_rules! impl_account_store {
             }
 
             #[tracing::instrument(skip_all)]
+            async fn session_user(
+                &self,
+                user_id: i64,
+                jti: &str,
+            ) -> $crate::store::StoreResult<Option<$crate::store::SessionUser>> {
+                Ok(sqlx::query_as(
+                    "SELECT u.*, EXISTS (SELECT 1 FROM token_blacklist WHERE jti = $2) AS token_revoked \
+                     FROM users u WHERE u.id = $1",
+                )
+                .bind(user_id)
+                .bind(jti)
+                .fetch_optional(&self.pool)
+                .await?)
+            }
+
+            #[tracing::instrument(skip_all)]
             async fn purge_expired_tokens(
                 &self,
                 now: chrono::DateTime<chrono::Utc>,

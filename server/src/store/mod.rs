@@ -109,6 +109,9 @@ pub trait AccountStore: Send + Sync + 'static {
         audit: AuditEvent,
     ) -> StoreResult<()>;
     async fn is_token_blacklisted(&self, jti: &str) -> StoreResult<bool>;
+    /// The user `user_id` and whether the token `jti` is blacklisted, in one round trip
+    /// (the bearer guard asks this on every request); `None` when no such user exists.
+    async fn session_user(&self, user_id: i64, jti: &str) -> StoreResult<Option<SessionUser>>;
     /// Deletes blacklist rows whose token has expired anyway (SEC-11).
     async fn purge_expired_tokens(&self, now: DateTime<Utc>) -> StoreResult<u64>;
 

@@ -22,6 +22,16 @@ pub struct User {
     pub last_login: Option<DateTime<Utc>>,
 }
 
+/// A user read together with whether one of their tokens is revoked: what the bearer
+/// guard needs on every request, in one query.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SessionUser {
+    #[sqlx(flatten)]
+    pub user: User,
+    /// The token id asked about is on the blacklist (logged out, SEC-11).
+    pub token_revoked: bool,
+}
+
 #[derive(Debug, Clone)]
 pub struct NewUser {
     pub username: String,
