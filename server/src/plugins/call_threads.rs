@@ -7,6 +7,7 @@
 //! the two runtimes' threads, so the API keeps answering while plugins run to their deadline.
 
 use std::future::Future;
+use std::sync::OnceLock;
 use tokio_util::task::AbortOnDropHandle;
 
 /// Threads that run plugin calls: as many as the machine has cores, at most 4.
@@ -17,29 +18,37 @@ fn thread_count() -> usize {
         .clamp(1, 4)
 }
 
+/// Made on the first call, so an idle server holds no extra threads (the idle-memory
+/// target of issue 8).
+#[derive(Default)]
 pub(crate) struct CallThreads {
-    runtime: Option<tokio::runtime::Runtime>,
+    runtime: OnceLock<Option<tokio::runtime::Runtime>>,
 }
 
 impl CallThreads {
-    pub fn new() -> std::io::Result<Self> {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(thread_count())
-            .thread_name("plugin-call")
-            .enable_all()
-            .build()?;
-        Ok(Self {
-            runtime: Some(runtime),
-        })
+    fn runtime(&self) -> Option<&tokio::runtime::Runtime> {
+        self.runtime
+            .get_or_init(|| {
+                tokio::runtime::Builder::new_multi_thread()
+                    .worker_threads(thread_count())
+                    .thread_name("plugin-call")
+                    .enable_all()
+                    .build()
+                    .inspect_err(
+                        |e| tracing::error!(error = %e, "could not start the plugin call threads"),
+                    )
+                    .ok()
+            })
+            .as_ref()
     }
 
-    /// Runs `call` on the plugin threads and waits for it; `None` when the threads are gone
-    /// (shutdown). Dropping the returned future stops the call.
+    /// Runs `call` on the plugin threads and waits for it; `None` when the threads could
+    /// not be started. Dropping the returned future stops the call.
     pub async fn run<T: Send + 'static>(
         &self,
         call: impl Future<Output = T> + Send + 'static,
     ) -> Option<T> {
-        let runtime = self.runtime.as_ref()?;
+        let runtime = self.runtime()?;
         AbortOnDropHandle::new(runtime.spawn(call)).await.ok()
     }
 }
@@ -47,7 +56,7 @@ impl CallThreads {
 impl Drop for CallThreads {
     fn drop(&mut self) {
         // Dropping a runtime from async code panics; this one may go from anywhere.
-        if let Some(runtime) = self.runtime.take() {
+        if let Some(runtime) = self.runtime.take().flatten() {
             runtime.shutdown_background();
         }
     }

@@ -73,7 +73,7 @@ impl PluginRegistry {
         let registry = Arc::new(Self {
             config,
             engine: Arc::new(engine),
-            call_threads: CallThreads::new()?,
+            call_threads: CallThreads::default(),
             inner: RwLock::new(Inner {
                 state,
                 ..Inner::default()
@@ -159,7 +159,11 @@ impl PluginRegistry {
             .call_threads
             .run(async move { loaded.resolve(&engine, &url, timeout).await })
             .await
-            .unwrap_or_else(|| Err(PluginCallError::Other("the server is shutting down".into())));
+            .unwrap_or_else(|| {
+                Err(PluginCallError::Other(
+                    "the plugin call threads are not running".into(),
+                ))
+            });
         if let Err(
             e @ (PluginCallError::Timeout
             | PluginCallError::OutOfMemory
