@@ -11,6 +11,7 @@ use crate::{
     jobs::{
         beneath::{self, FileIdentity, Recorded, Removal},
         events::EventHub,
+        output_path::is_plain_relative,
     },
     net::{
         AddressPolicy,
@@ -20,10 +21,7 @@ use crate::{
     store::{DownloadFilter, DownloadRow, NewSubmission, Page, PageRequest, Store, Transition},
 };
 use serde_json::json;
-use std::{
-    path::{Component, PathBuf},
-    sync::Arc,
-};
+use std::{path::PathBuf, sync::Arc};
 
 /// Users' download operations, with what they use and nothing else.
 pub struct DownloadService {
@@ -242,10 +240,7 @@ impl OwnFile {
     /// The stored path must be plain and relative (SEC-5).
     fn of(row: &DownloadRow, relative: &str) -> AppResult<Self> {
         let relative = PathBuf::from(relative);
-        if relative
-            .components()
-            .any(|c| !matches!(c, Component::Normal(_)))
-        {
+        if !is_plain_relative(&relative) {
             return Err(AppError::Conflict(
                 "The file's path is not inside the output folder".into(),
             ));

@@ -1,9 +1,30 @@
 //! The job queue's queries, shared by both backends (see `account_queries.rs` for why this
-//! is a macro). Backend differences come from inherent items: `CLAIM_SQL` (PostgreSQL adds
-//! `FOR UPDATE SKIP LOCKED`), `begin_write`, `publish` and `subscribe`.
+//! is a macro). Backend differences come from inherent items: `CLAIM_SQL` (`claim_sql!`;
+//! PostgreSQL adds `FOR UPDATE SKIP LOCKED`), `begin_write`, `publish` and `subscribe`.
 //!
 //! Every worker-side update names the worker (`AND worker_id = …`): a worker whose job was
 //! reclaimed or deleted changes nothing and learns it from the `None` it gets back.
+
+/// The claim statement, fair across users (SEC-41): among runnable pending jobs of users
+/// below `$3` running jobs, the user with the fewest running, then the one whose last job
+/// started longest ago (round robin), then that user's oldest job. `$lock` is what the
+/// backend adds to the row choice (PostgreSQL: `FOR UPDATE SKIP LOCKED`). Each user's
+/// figures are computed once per candidate, in the inner select.
+macro_rules! claim_sql {
+    ($lock:literal) => {
+        concat!(
+            "UPDATE download_history SET status = 'downloading', worker_id = $1, heartbeat_at = $2, ",
+            "started_at = $2, attempts = attempts + 1, progress = NULL WHERE id = (",
+            "SELECT c.id FROM (SELECT d.id, ",
+            "(SELECT COUNT(*) FROM download_history r WHERE r.user_id = d.user_id AND r.status = 'downloading') AS running, ",
+            "(SELECT MAX(s.started_at) FROM download_history s WHERE s.user_id = d.user_id) AS last_start ",
+            "FROM download_history d WHERE d.status = 'pending' AND d.run_after <= $2) c ",
+            "WHERE c.running < $3 ORDER BY c.running, c.last_start NULLS FIRST, c.id LIMIT 1",
+            $lock,
+            ") RETURNING *"
+        )
+    };
+}
 
 macro_rules! impl_job_store {
     ($store:ty, $db:ty) => {
@@ -259,4 +280,4 @@ macro_rules! impl_job_store {
     };
 }
 
-pub(crate) use impl_job_store;
+pub(crate) use {claim_sql, impl_job_store};

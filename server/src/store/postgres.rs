@@ -1,8 +1,10 @@
 //! PostgreSQL backend: for several instances sharing one database (scale-out).
 
 use super::{
-    StoreError, StoreResult, account_queries::impl_account_store,
-    download_queries::impl_download_store, job_queries::impl_job_store,
+    StoreError, StoreResult,
+    account_queries::impl_account_store,
+    download_queries::impl_download_store,
+    job_queries::{claim_sql, impl_job_store},
 };
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use std::time::Duration;
@@ -33,13 +35,7 @@ impl PostgresStore {
     }
 
     /// `SKIP LOCKED`: concurrent workers on any instance each take a different job (SEC-32).
-    const CLAIM_SQL: &'static str = "UPDATE download_history SET status = 'downloading', worker_id = $1, \
-        heartbeat_at = $2, started_at = $2, attempts = attempts + 1, progress = NULL \
-        WHERE id = (SELECT d.id FROM download_history d \
-        WHERE d.status = 'pending' AND d.run_after <= $2 AND (SELECT COUNT(*) FROM download_history r \
-        WHERE r.user_id = d.user_id AND r.status = 'downloading') < $3 \
-        ORDER BY (SELECT COUNT(*) FROM download_history r WHERE r.user_id = d.user_id AND r.status = 'downloading'), \
-        (SELECT MAX(s.started_at) FROM download_history s WHERE s.user_id = d.user_id) NULLS FIRST, d.id LIMIT 1 FOR UPDATE OF d SKIP LOCKED) RETURNING *";
+    const CLAIM_SQL: &'static str = claim_sql!(" FOR UPDATE SKIP LOCKED");
 
     /// Sends an event to every instance listening on [`EVENTS_CHANNEL`].
     async fn publish(&self, payload: &str) -> StoreResult<bool> {

@@ -3,8 +3,10 @@
 //! instead of failing with "database is locked" on lock upgrade (SEC-33).
 
 use super::{
-    StoreError, StoreResult, account_queries::impl_account_store,
-    download_queries::impl_download_store, job_queries::impl_job_store,
+    StoreError, StoreResult,
+    account_queries::impl_account_store,
+    download_queries::impl_download_store,
+    job_queries::{claim_sql, impl_job_store},
 };
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
@@ -48,13 +50,7 @@ impl SqliteStore {
 
     /// Inside a `BEGIN IMMEDIATE` transaction no other writer runs, so a plain subquery
     /// picks a job nobody else can claim at the same time.
-    const CLAIM_SQL: &'static str = "UPDATE download_history SET status = 'downloading', worker_id = $1, \
-        heartbeat_at = $2, started_at = $2, attempts = attempts + 1, progress = NULL \
-        WHERE id = (SELECT d.id FROM download_history d \
-        WHERE d.status = 'pending' AND d.run_after <= $2 AND (SELECT COUNT(*) FROM download_history r \
-        WHERE r.user_id = d.user_id AND r.status = 'downloading') < $3 \
-        ORDER BY (SELECT COUNT(*) FROM download_history r WHERE r.user_id = d.user_id AND r.status = 'downloading'), \
-        (SELECT MAX(s.started_at) FROM download_history s WHERE s.user_id = d.user_id) NULLS FIRST, d.id LIMIT 1) RETURNING *";
+    const CLAIM_SQL: &'static str = claim_sql!("");
 
     /// SQLite has one process writing it (no scale-out): events are delivered locally.
     async fn publish(&self, _payload: &str) -> StoreResult<bool> {

@@ -140,7 +140,7 @@ impl JobRunner {
         let after = usize::try_from(active)
             .unwrap_or(usize::MAX)
             .saturating_sub(1)
-            + entries;
+            .saturating_add(entries);
         if after > limits.max_active_per_user as usize {
             return Err(ExecutionError::permanent(format!(
                 "This playlist's {entries} entries would take your queue past the server's limit of {} downloads; try again when some have finished",
