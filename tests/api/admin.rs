@@ -300,17 +300,14 @@ both_backends!(
         let running = app.submit_ok(&alice, &media.url("/slow.mp3?n=1"), None).await;
         let queued = app.submit_ok(&alice, &media.url("/slow.mp3?n=2"), None).await;
         app.wait_for(&alice, &running["id"], &["downloading"], 15).await;
-        let me: Value = app.get("/auth/me", Some(&alice)).await.json().await.unwrap();
-        let r = app
-            .patch_json(&format!("/api/admin/users/{}", me["id"]), &json!({"is_active": false}), Some(&admin))
-            .await;
+        let me = app.get_json("/auth/me", Some(&alice)).await;
+        let r = app.set_user_active(&admin, &me["id"], false).await;
         assert_eq!(r.status(), StatusCode::OK);
         // Re-enabled to read the outcome with the same token.
-        app.patch_json(&format!("/api/admin/users/{}", me["id"]), &json!({"is_active": true}), Some(&admin))
-            .await;
+        app.set_user_active(&admin, &me["id"], true).await;
         let first = app.wait_for(&alice, &running["id"], &["cancelled", "failed", "completed"], 15).await;
         assert_eq!(first["status"], "cancelled", "{first}");
-        let second = app.get(&format!("/api/downloads/{}", queued["id"]), Some(&alice)).await.json::<Value>().await.unwrap();
+        let second = app.get_json(&format!("/api/downloads/{}", queued["id"]), Some(&alice)).await;
         assert_eq!(second["status"], "cancelled", "{second}");
         assert_eq!(app.output_files(), Vec::<String>::new());
     }

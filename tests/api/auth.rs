@@ -170,13 +170,7 @@ both_backends!(
         let admin = app.user_token("admin").await;
         let victim: Value = app.register("victim", PASSWORD).await.json().await.unwrap();
         app.register("alice", PASSWORD).await;
-        let r = app
-            .patch_json(
-                &format!("/api/admin/users/{}", victim["id"]),
-                &json!({"is_active": false}),
-                Some(&admin),
-            )
-            .await;
+        let r = app.set_user_active(&admin, &victim["id"], false).await;
         assert_eq!(r.status(), StatusCode::OK);
 
         let mut answers = Vec::new();

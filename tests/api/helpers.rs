@@ -214,6 +214,26 @@ impl TestApp {
             .unwrap()
     }
 
+    /// `GET` whose body is JSON; returns the body.
+    pub async fn get_json(&self, path: &str, token: Option<&str>) -> Value {
+        self.get(path, token).await.json().await.unwrap()
+    }
+
+    /// `PATCH /api/admin/users/{id}` with `is_active`, as the admin `admin_token`.
+    pub async fn set_user_active(
+        &self,
+        admin_token: &str,
+        user_id: &Value,
+        active: bool,
+    ) -> Response {
+        self.patch_json(
+            &format!("/api/admin/users/{user_id}"),
+            &json!({ "is_active": active }),
+            Some(admin_token),
+        )
+        .await
+    }
+
     pub async fn delete(&self, path: &str, token: Option<&str>) -> Response {
         with_token(self.client.delete(self.url(path)), token)
             .send()

@@ -12,23 +12,17 @@ use std::time::{Duration, Instant};
 
 /// Every download of `token`'s owner, newest first.
 async fn downloads(app: &crate::helpers::TestApp, token: &str) -> Vec<Value> {
-    let list: Value = app
-        .get("/api/downloads?per_page=100", Some(token))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let list = app
+        .get_json("/api/downloads?per_page=100", Some(token))
+        .await;
     list["items"].as_array().unwrap().clone()
 }
 
 /// How many of `token`'s owner's downloads are pending.
 async fn pending(app: &crate::helpers::TestApp, token: &str) -> i64 {
-    let list: Value = app
-        .get("/api/downloads?per_page=1&status=pending", Some(token))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let list = app
+        .get_json("/api/downloads?per_page=1&status=pending", Some(token))
+        .await;
     list["total"].as_i64().unwrap()
 }
 

@@ -215,20 +215,9 @@ async fn an_open_stream_closes_when_its_account_is_disabled_sec_46() {
     let app = sqlite_app(&[FAST_RECHECK]).await;
     let admin = app.user_token("admin").await;
     let token = app.user_token("bob").await;
-    let bob: Value = app
-        .get("/auth/me", Some(&token))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let bob = app.get_json("/auth/me", Some(&token)).await;
     let stream = watch_stream(&app, &token).await;
-    let r = app
-        .patch_json(
-            &format!("/api/admin/users/{}", bob["id"]),
-            &json!({"is_active": false}),
-            Some(&admin),
-        )
-        .await;
+    let r = app.set_user_active(&admin, &bob["id"], false).await;
     assert_eq!(r.status(), StatusCode::OK);
     let took = closes_within(stream, Instant::now()).await;
     assert!(
