@@ -9,14 +9,13 @@
 mod event;
 mod format;
 mod limits;
-mod progress;
 mod queue;
 mod status;
-pub mod ytdlp_options;
+pub use nas_music_checks::ytdlp_options;
 
 pub use event::{DownloadChange, DownloadEvent};
 pub use format::AudioFormat;
 pub use limits::{JobLimits, LimitBreach};
-pub use progress::{Phase, Progress};
+pub use nas_music_checks::progress::{Phase, Progress};
 pub use queue::JobQueue;
 pub use status::{DownloadStatus, UserRequest};

@@ -3,6 +3,7 @@
 //! ever overwriting an existing one.
 
 use super::beneath::{FileIdentity, place_no_replace};
+pub use nas_music_checks::file_names::{sanitize_component, truncate_utf8};
 use std::io;
 use std::path::{Component, Path, PathBuf};
 
@@ -30,83 +31,6 @@ pub fn extension_allowed(ext: &str) -> bool {
     ALLOWED_EXTENSIONS
         .iter()
         .any(|a| a.eq_ignore_ascii_case(ext))
-}
-
-/// Makes one path component safe on Linux, macOS and Windows shares: no separators, NUL or
-/// control characters, no leading dots (so never `.` or `..` or a hidden file), no trailing
-/// dots or spaces, no reserved device names, at most `max_bytes` bytes of UTF-8. Returns
-/// `fallback` when nothing is left.
-pub fn sanitize_component(raw: &str, fallback: &str, max_bytes: usize) -> String {
-    let mut out = String::with_capacity(raw.len().min(max_bytes + 4));
-    let mut last_space = true; // collapses runs and drops leading whitespace
-    for c in raw.chars() {
-        if is_invisible_format(c) {
-            continue;
-        }
-        let c = if c.is_control() || c.is_whitespace() {
-            ' '
-        } else if matches!(c, '/' | '\\' | ':' | '*' | '?' | '"' | '<' | '>' | '|') {
-            '_'
-        } else {
-            c
-        };
-        if c == ' ' {
-            if last_space {
-                continue;
-            }
-            last_space = true;
-        } else {
-            last_space = false;
-        }
-        out.push(c);
-    }
-    let mut s = out.trim_start_matches(['.', ' ']).to_string();
-    truncate_utf8(&mut s, max_bytes);
-    let trimmed_len = s.trim_end_matches(['.', ' ']).len();
-    s.truncate(trimmed_len);
-    if is_windows_reserved(&s) {
-        s.insert(0, '_');
-        truncate_utf8(&mut s, max_bytes);
-    }
-    if s.is_empty() {
-        fallback.to_string()
-    } else {
-        s
-    }
-}
-
-/// Unicode format characters (bidi overrides and isolates, zero-width characters, the
-/// byte-order mark, soft hyphen): invisible in a file browser, so "song\u{202E}3pm.exe"
-/// could pass for something else and two names that look the same could differ.
-fn is_invisible_format(c: char) -> bool {
-    matches!(c,
-        '\u{00AD}' | '\u{061C}' | '\u{180E}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}'
-        | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{206F}' | '\u{FEFF}' | '\u{FFF9}'..='\u{FFFB}')
-}
-
-fn truncate_utf8(s: &mut String, max_bytes: usize) {
-    if s.len() > max_bytes {
-        let mut cut = max_bytes;
-        while !s.is_char_boundary(cut) {
-            cut -= 1;
-        }
-        s.truncate(cut);
-    }
-}
-
-fn is_windows_reserved(name: &str) -> bool {
-    let stem = name
-        .split('.')
-        .next()
-        .unwrap_or("")
-        .trim_end()
-        .to_ascii_uppercase();
-    matches!(
-        stem.as_str(),
-        "CON" | "PRN" | "AUX" | "NUL" | "CLOCK$" | "CONIN$" | "CONOUT$"
-    ) || ((stem.starts_with("COM") || stem.starts_with("LPT"))
-        && stem.len() == 4
-        && stem.as_bytes()[3].is_ascii_digit())
 }
 
 /// Renders the template into a relative path, ending in `.{ext}`. Each substituted value is
@@ -244,7 +168,10 @@ mod tests {
             for c in p.components() {
                 let name = c.as_os_str().to_str().unwrap();
                 assert!(!name.starts_with('.'), "{name}");
-                assert!(!is_windows_reserved(name), "{name}");
+                assert!(
+                    !nas_music_checks::file_names::is_windows_reserved(name),
+                    "{name}"
+                );
             }
             assert!(s.ends_with(".mp3"));
         }

@@ -3,7 +3,7 @@
 //! connection and redirect hop, and the loopback egress proxy that does the same for every
 //! request yt-dlp and its ffmpeg make (SEC-4, SEC-40).
 
-pub mod address_policy;
+pub use nas_music_checks::address_policy;
 pub mod egress_proxy;
 pub mod guarded_client;
 pub mod url_policy;

@@ -1,58 +1,31 @@
 //! Everything a plugin returns is untrusted: `info()` is checked at load, every resolution
-//! before it leaves the host (SEC-2 URLs, SEC-3 yt-dlp options, sizes, text).
+//! before it leaves the host (SEC-2 URLs, SEC-3 yt-dlp options, sizes, text). The checks on
+//! plain values live in `nas_music_checks::plugin_output` (fuzzed, SEC-49); this module
+//! converts the WIT records and applies them.
 
 use super::bindings::wit;
 use super::types::{
     FetchAction, PluginCallError, PluginInfo, Resolution, ResolutionKind, ResolvedEntry,
     TrackMetadata,
 };
-use crate::{domain::ytdlp_options::validate_plugin_options, net::check_url_syntax};
+use crate::net::check_url_syntax;
+pub use nas_music_checks::plugin_output::check_options as check_yt_dlp_options;
+use nas_music_checks::plugin_output::{
+    check_declared_hosts, check_entry_count, check_plugin_name, clean_text as text,
+    duration_seconds, track_number,
+};
 use nas_music_plugin_sdk::pattern::UrlPattern;
-
-const MAX_ENTRIES: usize = 10_000;
-const MAX_TEXT_CHARS: usize = 512;
-
-/// Checks plugin-chosen yt-dlp options against the one allowlist (SEC-3). Everything else,
-/// `--exec`, `-o`, `--config-location` … included, is refused.
-pub fn check_yt_dlp_options(options: &[String]) -> Result<(), String> {
-    validate_plugin_options(options)
-        .map(drop)
-        .map_err(|e| e.to_string())
-}
 
 /// Validates `info()`: a plain name, parsable patterns, concrete hosts (never `*`).
 pub(crate) fn plugin_info(raw: wit::PluginInfo) -> Result<PluginInfo, String> {
-    let name_ok = !raw.name.is_empty()
-        && raw.name.len() <= 64
-        && raw
-            .name
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
-    if !name_ok {
-        return Err(format!(
-            "plugin name {:?} must be 1-64 of [a-z0-9_-]",
-            raw.name
-        ));
-    }
+    check_plugin_name(&raw.name)?;
     if raw.patterns.is_empty() || raw.patterns.len() > 256 {
         return Err("a plugin needs between 1 and 256 URL patterns".into());
     }
     for pattern in &raw.patterns {
         UrlPattern::parse(pattern).map_err(|e| e.to_string())?;
     }
-    for host in raw.hosts.iter().filter(|h| *h != "*") {
-        let concrete = host.trim_start_matches("*.");
-        let valid = !concrete.is_empty()
-            && !concrete.contains('*')
-            && concrete
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b"-.:".contains(&b));
-        if !valid || raw.hosts.len() > 64 {
-            return Err(format!(
-                "declared host {host:?} is not a host name (wildcards only as *.domain)"
-            ));
-        }
-    }
+    check_declared_hosts(&raw.hosts)?;
     Ok(PluginInfo {
         name: raw.name,
         version: text(&raw.version).unwrap_or_else(|| "0.0.0".into()),
@@ -71,17 +44,7 @@ pub(crate) fn resolution(raw: wit::Resolution) -> Result<Resolution, PluginCallE
         wit::ResolutionKind::Playlist => ResolutionKind::Playlist,
         wit::ResolutionKind::Album => ResolutionKind::Album,
     };
-    if raw.entries.is_empty() || raw.entries.len() > MAX_ENTRIES {
-        return Err(invalid(format!(
-            "{} entries (1 to {MAX_ENTRIES} expected)",
-            raw.entries.len()
-        )));
-    }
-    if kind == ResolutionKind::Single && raw.entries.len() != 1 {
-        return Err(invalid(
-            "a single resolution must have exactly one entry".into(),
-        ));
-    }
+    check_entry_count(raw.entries.len(), kind == ResolutionKind::Single).map_err(invalid)?;
     let mut entries = Vec::with_capacity(raw.entries.len());
     for entry in raw.entries {
         let action = match entry.action {
@@ -118,22 +81,10 @@ fn metadata(raw: wit::TrackMetadata) -> TrackMetadata {
         artist: raw.artist.as_deref().and_then(text),
         album: raw.album.as_deref().and_then(text),
         album_artist: raw.album_artist.as_deref().and_then(text),
-        track_number: raw.track_number.filter(|n| (1..=100_000).contains(n)),
-        duration_seconds: raw
-            .duration_seconds
-            .filter(|d| d.is_finite() && (0.0..=1.0e6).contains(d)),
+        track_number: track_number(raw.track_number),
+        duration_seconds: duration_seconds(raw.duration_seconds),
         cover_url: raw.cover_url.filter(|u| check_url_syntax(u).is_ok()),
     }
-}
-
-fn text(raw: &str) -> Option<String> {
-    let cleaned: String = raw
-        .chars()
-        .filter(|c| !c.is_control())
-        .take(MAX_TEXT_CHARS)
-        .collect();
-    let trimmed = cleaned.trim();
-    (!trimmed.is_empty()).then(|| trimmed.to_owned())
 }
 
 /// A plugin's error message, made safe to store and show.

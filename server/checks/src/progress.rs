@@ -1,12 +1,13 @@
-//! Live progress of a running download.
+//! Live progress of a running download, as the yt-dlp line parser builds it and the server
+//! stores and shows it.
 
-use poem_openapi::Enum;
 use serde::{Deserialize, Serialize};
 
 /// Where a running job is.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, Enum)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(poem_openapi::Enum))]
 #[serde(rename_all = "lowercase")]
-#[oai(rename_all = "lowercase")]
+#[cfg_attr(feature = "openapi", oai(rename_all = "lowercase"))]
 pub enum Phase {
     #[default]
     Resolving,

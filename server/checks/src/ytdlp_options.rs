@@ -10,7 +10,7 @@ pub const MAX_OPTIONS: usize = 32;
 const MAX_VALUE_BYTES: usize = 200;
 
 /// Long options a plugin may never pass, nor any prefix or extension of them.
-const FORBIDDEN_LONG: &[&str] = &[
+pub const FORBIDDEN_LONG: &[&str] = &[
     "--exec",
     "--exec-before-download",
     "--netrc",
