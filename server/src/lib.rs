@@ -17,6 +17,7 @@ pub mod downloads;
 pub mod error;
 pub mod healthcheck;
 pub mod jobs;
+pub mod metrics;
 pub mod net;
 pub mod plugin_admin;
 pub mod plugins;
@@ -59,10 +60,13 @@ pub async fn run(
         .await
         .context("cannot open the database (DATABASE_URL)")?;
     let stop = CancellationToken::new();
-    let plugins =
-        plugins::PluginRegistry::start(plugin_host_config(&config, &identity), stop.clone())
-            .await
-            .context("cannot start the plugin host")?;
+    let metrics = Arc::new(metrics::Metrics::new());
+    let plugins = plugins::PluginRegistry::start(
+        plugin_host_config(&config, &identity, &metrics),
+        stop.clone(),
+    )
+    .await
+    .context("cannot start the plugin host")?;
     // SEC-40: every yt-dlp request goes through this loopback proxy. It outlives the
     // workers (their jobs need it until they stop) and closes when `run` returns.
     let egress_stop = CancellationToken::new();
@@ -93,6 +97,7 @@ pub async fn run(
             } else {
                 format!("{}:", identity.instance_id)
             },
+            metrics: metrics.downloads.clone(),
         },
     );
     let state = Arc::new(AppState {
@@ -129,6 +134,7 @@ pub async fn run(
         tools,
         event_streams: auth::StreamSlots::new(config.access.max_event_streams_per_user),
         shutdown: stop.clone(),
+        metrics,
     });
     tokio::spawn(auth::passwords::warm_up());
 
@@ -157,7 +163,11 @@ pub async fn run(
     Ok(())
 }
 
-fn plugin_host_config(config: &Config, identity: &config::Identity) -> plugins::PluginHostConfig {
+fn plugin_host_config(
+    config: &Config,
+    identity: &config::Identity,
+    metrics: &metrics::Metrics,
+) -> plugins::PluginHostConfig {
     plugins::PluginHostConfig {
         plugin_directory: config.plugin_directory.clone(),
         data_directory: config.data_directory.clone(),
@@ -167,6 +177,7 @@ fn plugin_host_config(config: &Config, identity: &config::Identity) -> plugins::
         address_policy: config.address_policy.clone(),
         watch: config.watch_plugins,
         max_upload_bytes: api::MAX_UPLOAD_BYTES,
+        metrics: metrics.plugins.clone(),
         ..plugins::PluginHostConfig::default()
     }
 }

@@ -24,4 +24,6 @@ pub struct AppState {
     pub event_streams: crate::auth::StreamSlots,
     /// Cancelled when the server shuts down (ends event streams).
     pub shutdown: tokio_util::sync::CancellationToken,
+    /// What `/metrics` exports; the HTTP middleware records into it.
+    pub metrics: Arc<crate::metrics::Metrics>,
 }

@@ -11,6 +11,7 @@ mod auth;
 mod downloads;
 mod egress;
 mod limits;
+mod metrics;
 mod playlists;
 mod plugins;
 mod resilience;

@@ -98,6 +98,8 @@ pub async fn json_error_catcher(err: poem::Error) -> Response {
         return err.into_response();
     }
     let status = err.status();
+    // The route the router matched, for the request metrics (`metrics/http.rs`).
+    let pattern = err.data::<poem::PathPattern>().cloned();
     let (status, detail) = match status {
         // poem-openapi reports unparseable bodies, parameters and failed validators as 400;
         // like FastAPI, we call those validation errors.
@@ -116,6 +118,9 @@ pub async fn json_error_catcher(err: poem::Error) -> Response {
     };
     let mut response = poem::web::Json(serde_json::json!({ "detail": detail })).into_response();
     response.set_status(status);
+    if let Some(pattern) = pattern {
+        response.set_data(pattern);
+    }
     if status == StatusCode::UNAUTHORIZED {
         response.headers_mut().insert(
             "WWW-Authenticate",

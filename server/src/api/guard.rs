@@ -30,7 +30,7 @@ use std::{net::IpAddr, sync::Arc};
 )]
 pub struct BearerAuth(pub CurrentUser);
 
-async fn authenticate(req: &Request, bearer: Bearer) -> poem::Result<CurrentUser> {
+pub(super) async fn authenticate(req: &Request, bearer: Bearer) -> poem::Result<CurrentUser> {
     let state = req
         .data::<Arc<AppState>>()
         .expect("AppState is attached to every request");

@@ -1,7 +1,9 @@
 //! The HTTP API: poem-openapi handlers only. Each file is one area of the REST contract —
 //! `auth.rs` (`/auth/*`), `downloads.rs` (`/api/download`, `/api/downloads/*`), `plugins.rs`
 //! (`/api/plugins`, `/api/admin/plugins/*`), `admin.rs` (`/api/admin/users`,
-//! `/api/admin/audit`), `system.rs` (`/health`, `/`). Handlers parse, authorize, call a domain function and map its error.
+//! `/api/admin/audit`), `system.rs` (`/health`, `/`), `metrics.rs` (`/metrics`, a plain poem
+//! route outside the OpenAPI document). Handlers parse, authorize, call a domain function and
+//! map its error.
 
 pub mod admin;
 pub mod auth;
@@ -13,6 +15,7 @@ pub mod download_views;
 pub mod downloads;
 pub mod error;
 pub mod guard;
+pub mod metrics;
 pub mod models;
 pub mod plugins;
 pub mod system;
@@ -55,7 +58,9 @@ pub fn openapi_service() -> OpenApiService<Apis, ()> {
     )
     .description(
         "Self-hosted music downloader. Sign in with `POST /auth/login` (OAuth2 password form) \
-         and send the token as `Authorization: Bearer …`. Errors are JSON `{\"detail\": \"…\"}`.",
+         and send the token as `Authorization: Bearer …`. Errors are JSON `{\"detail\": \"…\"}`. \
+         Not in this document: `GET /metrics`, Prometheus metrics in the text format (an \
+         admin's token or METRICS_TOKEN).",
     )
 }
 
@@ -65,8 +70,13 @@ pub fn app(state: Arc<AppState>) -> impl Endpoint + 'static {
     let spec = api.spec_endpoint();
     let docs = api.swagger_ui();
     let origins = Arc::new(state.config.cors_origins.iter().cloned().collect());
+    let request_metrics = crate::metrics::RecordHttp {
+        metrics: state.metrics.http.clone(),
+        routes: Arc::new(route_templates(&api)),
+    };
     let routes = Route::new()
         .at("/openapi.json", spec)
+        .at("/metrics", poem::get(metrics::scrape))
         .nest("/docs", docs)
         .nest("/", api);
     web::WithWebPage {
@@ -92,5 +102,23 @@ pub fn app(state: Arc<AppState>) -> impl Endpoint + 'static {
             .overriding(header::REFERRER_POLICY, "no-referrer"),
     )
     .with(Tracing)
+    .with(request_metrics)
     .data(state)
+}
+
+/// Every route's template, for the request metrics: the OpenAPI document's paths, and the
+/// routes outside it.
+fn route_templates(api: &OpenApiService<Apis, ()>) -> crate::metrics::RouteTemplates {
+    let spec: serde_json::Value = serde_json::from_str(&api.spec()).unwrap_or_default();
+    let documented = spec["paths"]
+        .as_object()
+        .map(|paths| paths.keys().cloned().collect::<Vec<_>>())
+        .unwrap_or_default();
+    crate::metrics::RouteTemplates::new(
+        documented
+            .iter()
+            .map(String::as_str)
+            .chain(["/openapi.json", "/metrics"]),
+        "/docs",
+    )
 }

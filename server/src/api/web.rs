@@ -12,7 +12,14 @@ use poem::{
 use std::path::{Component, Path, PathBuf};
 
 /// Paths that always belong to the API, even when a browser asks for them.
-const API_PREFIXES: [&str; 5] = ["/api/", "/auth/", "/docs", "/openapi.json", "/health"];
+const API_PREFIXES: [&str; 6] = [
+    "/api/",
+    "/auth/",
+    "/docs",
+    "/openapi.json",
+    "/health",
+    "/metrics",
+];
 
 /// The page runs only its own bundled scripts (no inline script, no eval), talks only to this
 /// server, and may not be framed (clickjacking). Inline styles stay allowed: React sets

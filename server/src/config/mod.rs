@@ -74,6 +74,46 @@ impl fmt::Debug for SecretKey {
     }
 }
 
+/// METRICS_TOKEN: a bearer token that may read `/metrics` (and nothing else), for a
+/// Prometheus server that should not hold an admin's credentials. `Debug` never shows it.
+#[derive(Clone)]
+pub struct MetricsToken(String);
+
+impl MetricsToken {
+    /// The shortest token accepted, in characters.
+    pub const MIN_CHARS: usize = 16;
+
+    pub fn new(token: String) -> Result<Self, ConfigError> {
+        let token = token.trim().to_owned();
+        if token.chars().count() < Self::MIN_CHARS || token.chars().any(char::is_whitespace) {
+            return Err(ConfigError::invalid(
+                "METRICS_TOKEN",
+                format!(
+                    "must be at least {} characters without spaces; generate one with `openssl rand -hex 32`",
+                    Self::MIN_CHARS
+                ),
+            ));
+        }
+        Ok(Self(token))
+    }
+
+    /// Whether `candidate` is the token, in time that does not depend on where they differ
+    /// (both are hashed first, so not on their lengths either).
+    pub fn matches(&self, candidate: &str) -> bool {
+        use sha2::{Digest, Sha256};
+        use subtle::ConstantTimeEq;
+        let expected = Sha256::digest(self.0.as_bytes());
+        let given = Sha256::digest(candidate.as_bytes());
+        expected.ct_eq(&given).into()
+    }
+}
+
+impl fmt::Debug for MetricsToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("MetricsToken(<redacted>)")
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LogFormat {
     Text,
@@ -122,6 +162,8 @@ pub struct Config {
     /// INSTANCE_ID: names this server among instances sharing a database (worker ids start
     /// with it); `None`: generated once and kept in DATA_DIRECTORY (see `Identity`).
     pub instance_id: Option<String>,
+    /// METRICS_TOKEN: may read `/metrics` besides an admin; `None`: admins only.
+    pub metrics_token: Option<MetricsToken>,
     /// Bounds on jobs and queues (SEC-41).
     pub job_limits: crate::domain::JobLimits,
     /// Client addresses behind proxies, registration rate, event-stream limits (SEC-45/46).

@@ -6,7 +6,9 @@
 //! check and a message that says how to fix it, booleans accept `1/0/yes/no/on/off`, and the
 //! lookup is a closure so tests pass a map. The helpers below are the whole "library".
 
-use super::{Config, ConfigError, LogFormat, RegistrationPolicy, SecretKey, ToolPaths};
+use super::{
+    Config, ConfigError, LogFormat, MetricsToken, RegistrationPolicy, SecretKey, ToolPaths,
+};
 use crate::net::AddressPolicy;
 use jsonwebtoken::Algorithm;
 use std::{path::PathBuf, time::Duration};
@@ -154,6 +156,7 @@ impl Config {
             max_download_attempts,
             job_stale_after: Duration::from_secs_f64(job_stale_after_seconds),
             instance_id,
+            metrics_token: get("METRICS_TOKEN").map(MetricsToken::new).transpose()?,
             job_limits: crate::domain::JobLimits::from_lookup(&get)?,
             access: super::AccessSettings::from_lookup(&get)?,
         })

@@ -185,3 +185,25 @@ fn job_limits_have_generous_defaults_and_refuse_out_of_range_values_sec_41() {
         assert_eq!(err.variable, variable, "{err}");
     }
 }
+
+#[test]
+fn metrics_token_is_optional_checked_compared_whole_and_never_shown() {
+    assert!(config(&[KEY]).unwrap().metrics_token.is_none());
+    for weak in ["short", "sixteen chars ok but spaced"] {
+        let err = config(&[KEY, ("METRICS_TOKEN", weak)]).unwrap_err();
+        assert_eq!(err.variable, "METRICS_TOKEN", "{weak}");
+    }
+    let secret = "scrape-0123456789abcdef";
+    let c = config(&[KEY, ("METRICS_TOKEN", secret)]).unwrap();
+    let token = c.metrics_token.as_ref().unwrap();
+    assert!(token.matches(secret));
+    for wrong in [
+        "",
+        "scrape-0123456789abcde",
+        "scrape-0123456789abcdef0",
+        "x",
+    ] {
+        assert!(!token.matches(wrong), "{wrong}");
+    }
+    assert!(!format!("{c:?}").contains(secret), "Debug redacts it");
+}

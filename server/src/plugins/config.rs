@@ -1,7 +1,7 @@
 //! Settings of the plugin host; the server's config module fills them from the environment.
 
 use super::cache::CacheKey;
-use crate::net::AddressPolicy;
+use crate::{metrics::PluginMetrics, net::AddressPolicy};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -28,6 +28,8 @@ pub struct PluginHostConfig {
     pub address_policy: AddressPolicy,
     /// Start the `notify` watcher on `plugin_directory`.
     pub watch: bool,
+    /// Where calls and reloads are counted (`Default`: counted nowhere).
+    pub metrics: PluginMetrics,
 }
 
 impl Default for PluginHostConfig {
@@ -43,6 +45,7 @@ impl Default for PluginHostConfig {
             max_upload_bytes: 20 << 20,
             address_policy: AddressPolicy::PublicOnly,
             watch: true,
+            metrics: PluginMetrics::default(),
         }
     }
 }

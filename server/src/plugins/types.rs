@@ -154,6 +154,22 @@ impl PluginCallError {
         }
     }
 
+    /// The variant's name (as serialised), for metrics.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Unsupported(_) => "unsupported",
+            Self::NotFound(_) => "not_found",
+            Self::Network(_) => "network",
+            Self::Parse(_) => "parse",
+            Self::Other(_) => "other",
+            Self::Timeout => "timeout",
+            Self::OutOfMemory => "out_of_memory",
+            Self::Crashed(_) => "crashed",
+            Self::InvalidOutput(_) => "invalid_output",
+            Self::UnknownPlugin => "unknown_plugin",
+        }
+    }
+
     /// Whether retrying later may help (network trouble, a slow site).
     pub fn is_transient(&self) -> bool {
         matches!(self, Self::Network(_) | Self::Timeout)

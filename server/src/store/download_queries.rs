@@ -92,6 +92,15 @@ macro_rules! impl_download_store {
             }
 
             #[tracing::instrument(skip_all)]
+            async fn count_pending_downloads(&self) -> $crate::store::StoreResult<i64> {
+                Ok(sqlx::query_scalar(
+                    "SELECT COUNT(*) FROM download_history WHERE status = 'pending'",
+                )
+                .fetch_one(&self.pool)
+                .await?)
+            }
+
+            #[tracing::instrument(skip_all)]
             async fn stop_user_downloads(
                 &self,
                 user_id: i64,

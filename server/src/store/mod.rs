@@ -137,6 +137,8 @@ pub trait DownloadStore: Send + Sync + 'static {
     async fn download_for_user(&self, id: i64, user_id: i64) -> StoreResult<Option<DownloadRow>>;
     /// How many of the user's downloads are pending or running (the SEC-41 queue cap).
     async fn count_active_downloads(&self, user_id: i64) -> StoreResult<i64>;
+    /// Downloads waiting in the queue (every user's `pending` rows): the queue depth metric.
+    async fn count_pending_downloads(&self) -> StoreResult<i64>;
     /// Cancels the user's pending downloads and asks their running ones to stop (a disabled
     /// account's jobs do not go on). Returns the rows changed.
     async fn stop_user_downloads(&self, user_id: i64) -> StoreResult<Vec<DownloadRow>>;

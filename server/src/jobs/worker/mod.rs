@@ -51,6 +51,8 @@ pub struct RunnerSettings {
     /// Jobs held by worker ids with this prefix are dead at start-up (SQLite: all of them;
     /// PostgreSQL: this instance's, from before a restart).
     pub dead_worker_prefix: String,
+    /// Where the downloads that end are counted.
+    pub metrics: crate::metrics::DownloadMetrics,
 }
 
 /// A running job that can be stopped from this instance.
@@ -218,6 +220,7 @@ impl JobRunner {
             Ok(rows) => {
                 for row in rows {
                     tracing::warn!(job = row.id, status = %row.status, "recovered an interrupted job");
+                    self.count_end(&row);
                     let _ = remove_job_temp(&self.settings.executor, job_uuid(row.id)).await;
                     self.publish(&row, None).await;
                 }
@@ -274,6 +277,7 @@ impl JobRunner {
         match saved {
             Ok(Some(row)) => {
                 tracing::info!(job = id, status = %row.status, "job finished");
+                self.count_end(&row);
                 self.publish(&row, None).await;
                 if row.status == DownloadStatus::Pending {
                     self.wake();

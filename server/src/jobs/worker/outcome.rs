@@ -1,5 +1,5 @@
 //! Recording how an attempt ended: a placed file, a cancel, a shutdown, or a failure (with
-//! a retry when it may help).
+//! a retry when it may help); and counting the downloads that end.
 
 use super::{JobRunner, Outcome, backoff};
 use crate::{
@@ -86,5 +86,17 @@ impl JobRunner {
             "the job was cancelled or removed as it finished; its file was taken back"
         );
         self.store.cancel_job(id, worker).await
+    }
+
+    /// Counts a download that reached a final status (the metrics ignore any other).
+    pub(super) fn count_end(&self, row: &DownloadRow) {
+        let took = row
+            .started_at
+            .zip(row.completed_at)
+            .and_then(|(start, end)| (end - start).to_std().ok());
+        let size = row.file_size.and_then(|size| u64::try_from(size).ok());
+        self.settings
+            .metrics
+            .ended(row.status, row.format, size, took);
     }
 }

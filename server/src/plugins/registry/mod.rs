@@ -12,6 +12,7 @@ use super::types::*;
 use super::watcher::{self, is_plugin_file};
 
 mod admin;
+use crate::metrics::ReloadOutcome;
 use anyhow::Context;
 use chrono::{DateTime, Utc};
 use std::collections::BTreeMap;
@@ -145,6 +146,7 @@ impl PluginRegistry {
             }
             slot.plugin
         };
+        let started = std::time::Instant::now();
         let _permit = self
             .permits
             .acquire()
@@ -164,6 +166,8 @@ impl PluginRegistry {
                     "the plugin call threads are not running".into(),
                 ))
             });
+        let outcome = result.as_ref().map_or_else(PluginCallError::kind, |_| "ok");
+        self.config.metrics.call(plugin, outcome, started.elapsed());
         if let Err(
             e @ (PluginCallError::Timeout
             | PluginCallError::OutOfMemory
@@ -222,13 +226,16 @@ impl PluginRegistry {
                         let message =
                             format!("plugin {name} is already provided by {}", other.display());
                         inner.file_errors.insert(path, message);
+                        self.config.metrics.reload(ReloadOutcome::Failed);
                         continue;
                     }
                     if let Err(message) = inner.state.may_reach_any_host(&plugin) {
                         inner.file_errors.insert(path, message);
+                        self.config.metrics.reload(ReloadOutcome::Failed);
                         continue;
                     }
                     tracing::info!(plugin = %name, file = %path.display(), sha256 = %plugin.sha256, "plugin loaded");
+                    self.config.metrics.reload(ReloadOutcome::Loaded);
                     inner.last_errors.remove(&name);
                     inner.file_errors.remove(&path);
                     inner.files.insert(
@@ -241,6 +248,7 @@ impl PluginRegistry {
                 }
                 FileOutcome::Failed(message) => {
                     tracing::warn!(file = %path.display(), "plugin file not loaded: {message}");
+                    self.config.metrics.reload(ReloadOutcome::Failed);
                     let owner = inner
                         .files
                         .get(&path)

@@ -34,6 +34,7 @@ pub(super) fn test_config(root: &Path) -> PluginHostConfig {
         address_policy: AddressPolicy::AllowPrivate,
         watch: false,
         cache_key: crate::plugins::CacheKey::derive(b"plugin tests' server secret"),
+        metrics: Default::default(),
     }
 }
 
