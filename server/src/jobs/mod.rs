@@ -3,8 +3,10 @@
 //! into a finished, tagged, safely named file; the queue, workers, recovery and events sit
 //! on top of `execute`.
 
+pub mod album_tags;
 pub mod beneath;
 pub mod convert;
+pub mod cover_art;
 pub mod direct;
 pub mod errors;
 pub mod events;
@@ -16,6 +18,8 @@ pub mod process;
 pub mod progress;
 pub mod tags;
 pub mod temp_dirs;
+#[cfg(test)]
+pub(crate) mod test_media;
 pub mod tools;
 pub mod worker;
 pub mod ytdlp;
