@@ -14,6 +14,7 @@ pub mod executor;
 pub mod limits;
 pub mod model;
 pub mod output_path;
+pub mod playlist_m3u;
 pub mod process;
 pub mod progress;
 pub mod tags;
