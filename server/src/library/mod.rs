@@ -141,13 +141,21 @@ impl LibraryIndex {
             };
             if let Some(paths) = key.and_then(|k| inner.by_key.get(&k)) {
                 let wanted = duration_seconds.filter(|d| d.is_finite() && *d > 0.0);
-                out.extend(paths.iter().cloned().filter(|p| {
-                    let have = inner.tracks.get(p).and_then(|t| t.duration_seconds);
-                    match (wanted, have) {
-                        (Some(w), Some(h)) => (w - h).abs() <= DURATION_TOLERANCE_SECONDS,
-                        _ => true,
-                    }
-                }));
+                out.extend(
+                    paths
+                        .iter()
+                        .filter(|p| {
+                            let have = inner
+                                .tracks
+                                .get(p.as_path())
+                                .and_then(|t| t.duration_seconds);
+                            match (wanted, have) {
+                                (Some(w), Some(h)) => (w - h).abs() <= DURATION_TOLERANCE_SECONDS,
+                                _ => true,
+                            }
+                        })
+                        .cloned(),
+                );
             }
             out
         };
