@@ -17,6 +17,7 @@ pub mod downloads;
 pub mod error;
 pub mod healthcheck;
 pub mod jobs;
+pub mod library;
 pub mod metrics;
 pub mod net;
 pub mod plugin_admin;

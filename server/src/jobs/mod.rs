@@ -3,8 +3,10 @@
 //! into a finished, tagged, safely named file; the queue, workers, recovery and events sit
 //! on top of `execute`.
 
+pub mod album_tags;
 pub mod beneath;
 pub mod convert;
+pub mod cover_art;
 pub mod direct;
 pub mod errors;
 pub mod events;
@@ -12,10 +14,13 @@ pub mod executor;
 pub mod limits;
 pub mod model;
 pub mod output_path;
+pub mod playlist_m3u;
 pub mod process;
 pub mod progress;
 pub mod tags;
 pub mod temp_dirs;
+#[cfg(test)]
+pub(crate) mod test_media;
 pub mod tools;
 pub mod worker;
 pub mod ytdlp;
