@@ -56,6 +56,22 @@ pub struct DownloadView {
     pub artist: Option<String>,
     #[oai(nullable)]
     pub album: Option<String>,
+    /// A set's track: the album's artist (the set's uploader when the site names none).
+    #[oai(nullable)]
+    pub album_artist: Option<String>,
+    /// A set's track: the site's track number, else its position in the set.
+    #[oai(nullable)]
+    pub track_number: Option<i32>,
+    /// A set's track: how many tracks the set has.
+    #[oai(nullable)]
+    pub track_total: Option<i32>,
+    #[oai(nullable)]
+    pub disc_number: Option<i32>,
+    #[oai(nullable)]
+    pub year: Option<i32>,
+    /// A set's track: the title of the album, playlist or feed it was listed in.
+    #[oai(nullable)]
+    pub set_title: Option<String>,
     /// Seconds.
     #[oai(nullable)]
     pub duration: Option<f64>,
@@ -95,6 +111,12 @@ impl DownloadView {
             title: r.title,
             artist: r.artist,
             album: r.album,
+            album_artist: r.album_artist,
+            track_number: r.track_number,
+            track_total: r.track_total,
+            disc_number: r.disc_number,
+            year: r.release_year,
+            set_title: r.set_title,
             duration: r.duration,
             format: r.format,
             progress: progress.filter(|_| running).map(Into::into),

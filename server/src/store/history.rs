@@ -25,7 +25,9 @@ const MATCHING: &str = "WHERE user_id = $1 AND ($2 IS NULL OR status = $2) AND (
 /// integers and `progress` as JSON text).
 const SQLITE_ROW_AS_JSON: &str = "json_object('id', id, 'user_id', user_id, 'parent_id', parent_id, \
     'url', url, 'format', format, 'plugin', plugin, 'title', title, 'artist', artist, 'album', album, \
-    'duration', duration, 'cover_url', cover_url, 'status', status, 'progress', json(progress), \
+    'duration', duration, 'cover_url', cover_url, 'album_artist', album_artist, \
+    'track_number', track_number, 'track_total', track_total, 'disc_number', disc_number, \
+    'release_year', release_year, 'set_title', set_title, 'status', status, 'progress', json(progress), \
     'file_path', file_path, 'file_size', file_size, 'error', error, 'attempts', attempts, \
     'run_after', run_after, 'worker_id', worker_id, 'heartbeat_at', heartbeat_at, \
     'cancel_requested', json(CASE WHEN cancel_requested THEN 'true' ELSE 'false' END), \

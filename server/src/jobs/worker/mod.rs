@@ -349,17 +349,25 @@ impl crate::domain::JobQueue for JobRunner {
 }
 
 fn hint_from_row(row: &DownloadRow) -> TrackMetadataHint {
+    let number = |n: Option<i32>| n.and_then(|n| u32::try_from(n).ok()).filter(|n| *n > 0);
+    // A set's entry (it has a parent) is an album track.
+    let album_track = row.parent_id.map(|_| super::AlbumTrackHint {
+        album_artist: row.album_artist.clone(),
+        track_number: number(row.track_number),
+        track_total: number(row.track_total),
+        disc_number: number(row.disc_number),
+        year: row.release_year,
+    });
     TrackMetadataHint {
         title: row.title.clone(),
         artist: row.artist.clone(),
         album: row.album.clone(),
+        album_track,
     }
 }
 
 fn action_url(action: &FetchAction) -> &str {
-    match action {
-        FetchAction::YtDlp { url, .. } | FetchAction::Direct { url } => url,
-    }
+    action.url()
 }
 
 /// Names a job's temp folder.
