@@ -7,3 +7,6 @@ ALTER TABLE download_history ADD COLUMN disc_number INTEGER CHECK (disc_number I
 ALTER TABLE download_history ADD COLUMN release_year INTEGER;
 -- The title of the set the track was listed in (the album, playlist or feed name).
 ALTER TABLE download_history ADD COLUMN set_title TEXT;
+
+-- A set's status summarises its children (N of M done, failed): counted per page of parents.
+CREATE INDEX download_history_parent_status ON download_history (parent_id, status);

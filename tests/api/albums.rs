@@ -22,6 +22,16 @@ async fn children(app: &TestApp, token: &str, parent: &Value) -> Vec<Value> {
     kids
 }
 
+/// Tracks themselves carry no summary.
+fn kids_now_have_no_summary(listed: &Value, parent: &Value) -> bool {
+    listed["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["parent_id"] == *parent)
+        .all(|i| i["tracks"].is_null())
+}
+
 both_backends!(
     async fn a_feed_becomes_one_numbered_album_track_per_item_in_the_album_folder_sec_2_sec_40(
         app: TestApp,
@@ -75,6 +85,24 @@ both_backends!(
         }
         expected_files.sort();
         assert_eq!(app.output_files(), expected_files, "no temp files left");
+        // The parent is the album: its status summarises its tracks.
+        let album = app
+            .get_json(&format!("/api/downloads/{}", d["id"]), Some(&token))
+            .await;
+        assert_eq!(
+            album["tracks"],
+            serde_json::json!({"total": 3, "completed": 3, "failed": 0, "cancelled": 0, "active": 0}),
+            "{album}"
+        );
+        let listed = app.get_json("/api/downloads", Some(&token)).await;
+        let row = listed["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["id"] == d["id"])
+            .unwrap();
+        assert_eq!(row["tracks"], album["tracks"]);
+        assert!(kids_now_have_no_summary(&listed, &d["id"]));
         // The plugin read the feed once, yt-dlp listed it once (through the job's egress
         // proxy, SEC-40), and each episode was fetched by its own job.
         assert!(media.hits("/feed.xml") >= 2);

@@ -41,6 +41,29 @@ impl From<Progress> for ProgressView {
     }
 }
 
+/// How the tracks of a set stand: `completed` of `total` done.
+#[derive(Debug, Clone, Copy, Object)]
+pub struct TrackSummary {
+    pub total: i64,
+    pub completed: i64,
+    pub failed: i64,
+    pub cancelled: i64,
+    /// Waiting or downloading.
+    pub active: i64,
+}
+
+impl From<crate::store::TrackCounts> for TrackSummary {
+    fn from(c: crate::store::TrackCounts) -> Self {
+        Self {
+            total: c.total,
+            completed: c.completed,
+            failed: c.failed,
+            cancelled: c.cancelled,
+            active: c.active,
+        }
+    }
+}
+
 /// A download as its owner sees it (the REST and SSE shape).
 #[derive(Debug, Clone, Object)]
 #[oai(rename = "Download")]
@@ -92,6 +115,9 @@ pub struct DownloadView {
     /// The playlist or album this track came from.
     #[oai(nullable)]
     pub parent_id: Option<i64>,
+    /// A set (album, playlist, feed): how its tracks stand. `null` for single tracks.
+    #[oai(nullable)]
+    pub tracks: Option<TrackSummary>,
     pub created_at: DateTime<Utc>,
     #[oai(nullable)]
     pub started_at: Option<DateTime<Utc>>,
@@ -126,6 +152,7 @@ impl DownloadView {
             error: r.error,
             attempts: r.attempts,
             parent_id: r.parent_id,
+            tracks: r.tracks.map(Into::into),
             created_at: r.created_at,
             started_at: r.started_at,
             completed_at: r.completed_at,

@@ -150,6 +150,33 @@ pub struct DownloadRow {
     pub created_at: DateTime<Utc>,
     pub started_at: Option<DateTime<Utc>>,
     pub completed_at: Option<DateTime<Utc>>,
+    /// A set's parent: how its children stand (`store::attach_track_counts`); not a column.
+    #[sqlx(skip)]
+    #[serde(skip)]
+    pub tracks: Option<TrackCounts>,
+}
+
+/// How the children of a set (its tracks) stand.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TrackCounts {
+    pub total: i64,
+    pub completed: i64,
+    pub failed: i64,
+    pub cancelled: i64,
+    /// Waiting or downloading.
+    pub active: i64,
+}
+
+impl TrackCounts {
+    pub fn add(&mut self, status: DownloadStatus, n: i64) {
+        self.total += n;
+        match status {
+            DownloadStatus::Completed => self.completed += n,
+            DownloadStatus::Failed => self.failed += n,
+            DownloadStatus::Cancelled => self.cancelled += n,
+            DownloadStatus::Pending | DownloadStatus::Downloading => self.active += n,
+        }
+    }
 }
 
 /// Every column of `download_history` but `action` and the file identity, for listings.

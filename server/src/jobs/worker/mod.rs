@@ -275,6 +275,13 @@ impl JobRunner {
             Ok(Some(row)) => {
                 tracing::info!(job = id, status = %row.status, "job finished");
                 self.publish(&row, None).await;
+                // The set's summary (N of M done) changed with this track.
+                if let Some(parent) = row.parent_id
+                    && let Ok(Some(parent_row)) =
+                        self.store.download_for_user(parent, row.user_id).await
+                {
+                    self.publish(&parent_row, None).await;
+                }
                 if row.status == DownloadStatus::Pending {
                     self.wake();
                 }
