@@ -358,7 +358,9 @@ mod tests {
             .iter()
             .map(|e| match &e.action {
                 FetchAction::Direct(url) => (url.as_str(), e.metadata.title.as_deref()),
-                FetchAction::YtDlp(_) => panic!("expected direct downloads"),
+                FetchAction::YtDlp(_) | FetchAction::YtDlpExpand(_) => {
+                    panic!("expected direct downloads")
+                }
             })
             .collect();
         assert_eq!(

@@ -110,8 +110,8 @@ fn render_component(part: &str, values: &AlbumValues<'_>, ext: &str) -> Option<S
     if fields > 0 && !(0..tokens.len()).any(filled) {
         return None;
     }
-    for i in 0..tokens.len() {
-        if !matches!(rendered[i].as_deref(), Some("")) {
+    for (i, value) in rendered.iter().enumerate() {
+        if !matches!(value.as_deref(), Some("")) {
             continue;
         }
         let before = (0..i).any(filled);
@@ -174,7 +174,7 @@ fn drop_empty_part(
         // Between two parts: one separator stays.
         (true, true) => {
             let prev_has = prev.as_deref().is_some_and(|p| !p.is_empty());
-            if let (true, Some(n)) = (prev_has, next.as_deref_mut()) {
+            if let (true, Some(n)) = (prev_has, next) {
                 *n = n.trim_start_matches(SEPARATORS).to_owned();
             }
         }
