@@ -113,17 +113,27 @@ impl DownloadService {
         filter: DownloadFilter,
         page: PageRequest,
     ) -> AppResult<Page<DownloadRow>> {
-        Ok(self
+        let mut page = self
             .store
             .list_downloads(user.user.id, filter, page)
-            .await?)
+            .await?;
+        crate::store::attach_track_counts(&*self.store, user.user.id, &mut page.items).await?;
+        Ok(page)
     }
 
     pub async fn get(&self, user: &CurrentUser, id: i64) -> AppResult<DownloadRow> {
-        self.store
+        let mut row = self
+            .store
             .download_for_user(id, user.user.id)
             .await?
-            .ok_or_else(not_found)
+            .ok_or_else(not_found)?;
+        crate::store::attach_track_counts(
+            &*self.store,
+            user.user.id,
+            std::slice::from_mut(&mut row),
+        )
+        .await?;
+        Ok(row)
     }
 
     /// Cancels a pending download at once; a running one is stopped by its worker (SEC-7).

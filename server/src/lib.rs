@@ -194,6 +194,7 @@ fn executor_config(
         ffprobe_path: config.tools.ffprobe.clone(),
         output_directory: config.output_directory.clone(),
         output_template: config.output_template.clone(),
+        album_output_template: config.album_output_template.clone(),
         address_policy: config.address_policy.clone(),
         egress,
         cancel_grace: Duration::from_secs(5),

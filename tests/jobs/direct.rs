@@ -43,6 +43,7 @@ async fn missing_tags_are_filled_from_the_plugin_hint() {
         title: Some("Hint Title".into()),
         artist: Some("Hint Artist".into()),
         album: Some("Hint Album".into()),
+        album_track: None,
     };
     let done = h.run(req).await.unwrap();
     assert_eq!(
@@ -129,6 +130,7 @@ async fn hostile_titles_land_inside_the_output_directory_sec_5() {
             title: Some(title.into()),
             artist: Some(artist.into()),
             album: None,
+            album_track: None,
         };
         let done = h.run(req).await.unwrap();
         let full = h

@@ -45,6 +45,7 @@ impl Harness {
             ffprobe_path: media_server::tool("ffprobe"),
             output_directory: out.path().to_path_buf(),
             output_template: "{artist}/{title}.{ext}".into(),
+            album_output_template: nas_music_downloader::jobs::DEFAULT_ALBUM_OUTPUT_TEMPLATE.into(),
             // Tests serve from 127.0.0.1, which the default policy refuses (SEC-4).
             address_policy: AddressPolicy::AllowPrivate,
             egress: EgressProxy::start(CancellationToken::new())

@@ -22,6 +22,9 @@
 //!   still only reaches this machine, so a policy bug can never send traffic off the host
 //! - `/slow.mp3` an endless mp3 stream (no Content-Length, ~80 KB/s) for cancel tests
 //! - `/live.m3u8` an HLS playlist without `#EXT-X-ENDLIST` (a live stream to yt-dlp)
+//! - `/feed.xml` a podcast RSS feed, "Fixture Radio" by "Fixture Host", whose three items
+//!   ("Episode One/Two/Three", with guids) enclose `/tagged.mp3`, `/untagged.mp3`, `/song.m4a`
+//! - `/feed-private.xml` the same feed with a second item on `http://0.0.0.0:<port>/` (SEC-4)
 //! - anything else: 404
 #![allow(dead_code)]
 
@@ -306,6 +309,40 @@ async fn handle(mut stream: TcpStream, state: Arc<State>) {
                 .to_vec(),
             None,
         ),
+        "/feed.xml" => (
+            "200 OK",
+            "application/rss+xml; charset=utf-8",
+            feed(&[
+                (
+                    FEED_ITEMS[0],
+                    format!("http://127.0.0.1:{}/tagged.mp3", state.port),
+                ),
+                (
+                    FEED_ITEMS[1],
+                    format!("http://127.0.0.1:{}/untagged.mp3", state.port),
+                ),
+                (
+                    FEED_ITEMS[2],
+                    format!("http://127.0.0.1:{}/song.m4a", state.port),
+                ),
+            ]),
+            None,
+        ),
+        "/feed-private.xml" => (
+            "200 OK",
+            "application/rss+xml; charset=utf-8",
+            feed(&[
+                (
+                    FEED_ITEMS[0],
+                    format!("http://127.0.0.1:{}/tagged.mp3", state.port),
+                ),
+                (
+                    FEED_ITEMS[1],
+                    format!("http://0.0.0.0:{}/untagged.mp3", state.port),
+                ),
+            ]),
+            None,
+        ),
         _ => ("404 Not Found", "text/plain", b"not found".to_vec(), None),
     };
     let mut response = format!(
@@ -321,6 +358,34 @@ async fn handle(mut stream: TcpStream, state: Arc<State>) {
         let _ = stream.write_all(&body).await;
     }
     let _ = stream.shutdown().await;
+}
+
+/// The feed served at `/feed.xml`: its title, its author, and its items' titles.
+pub const FEED_TITLE: &str = "Fixture Radio";
+pub const FEED_AUTHOR: &str = "Fixture Host";
+pub const FEED_ITEMS: [&str; 3] = ["Episode One", "Episode Two", "Episode Three"];
+
+/// A podcast RSS feed whose items enclose `items`' URLs (yt-dlp's generic extractor lists it
+/// as a playlist; the guids make it smuggle data into the entry URLs).
+fn feed(items: &[(&str, String)]) -> Vec<u8> {
+    let items: String = items
+        .iter()
+        .enumerate()
+        .map(|(i, (title, url))| {
+            format!(
+                "<item><title>{title}</title><guid isPermaLink=\"false\">fixture-ep-{n}</guid>\
+                 <enclosure url=\"{url}\" type=\"audio/mpeg\" length=\"1000\"/></item>\n",
+                n = i + 1
+            )
+        })
+        .collect();
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<rss version=\"2.0\" \
+         xmlns:itunes=\"http://www.itunes.com/dtds/podcast-1.0.dtd\"><channel>\
+         <title>{FEED_TITLE}</title><itunes:author>{FEED_AUTHOR}</itunes:author>\
+         <link>http://127.0.0.1/</link><description>fixture feed</description>\n{items}</channel></rss>\n"
+    )
+    .into_bytes()
 }
 
 fn page(title: &str, sources: &[&str]) -> Vec<u8> {

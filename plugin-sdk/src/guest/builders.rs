@@ -36,3 +36,27 @@ pub fn single(metadata: TrackMetadata, action: FetchAction) -> Resolution {
         entries: vec![ResolvedEntry { metadata, action }],
     }
 }
+
+/// A set (album, playlist, SoundCloud set, channel, RSS/Atom feed) that the host lists with
+/// yt-dlp's flat listing: each entry becomes its own job, downloaded with yt-dlp and
+/// `options` (they must pass the host's allowlist, SEC-3). `metadata` (the set's title as
+/// `album`, its `album_artist`, cover) fills what the listing does not say. `kind` is
+/// `Album` for albums and `Playlist` for everything else.
+pub fn expand_set(
+    kind: ResolutionKind,
+    metadata: TrackMetadata,
+    url: &str,
+    options: &[&str],
+) -> Resolution {
+    Resolution {
+        metadata: metadata.clone(),
+        kind,
+        entries: vec![ResolvedEntry {
+            metadata,
+            action: FetchAction::YtDlpExpand(YtDlpFetch {
+                url: url.to_owned(),
+                options: options.iter().map(|o| (*o).to_owned()).collect(),
+            }),
+        }],
+    }
+}

@@ -30,8 +30,8 @@ pub mod prelude {
     pub use super::scrape;
     pub use super::{
         Extractor, FetchAction, Resolution, ResolutionKind, ResolveError, ResolvedEntry,
-        TrackMetadata, Url, YtDlpFetch, direct, http_get, http_get_json, http_get_text, log,
-        metadata, single, yt_dlp,
+        TrackMetadata, Url, YtDlpFetch, direct, expand_set, http_get, http_get_json, http_get_text,
+        log, metadata, single, yt_dlp,
     };
     pub use crate::pattern::any_matches;
     pub use crate::register_plugin;

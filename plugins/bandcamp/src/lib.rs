@@ -24,23 +24,15 @@ impl Extractor for Bandcamp {
                 fallback
             }
         };
-        let options: &[&str] = match kind {
-            ResolutionKind::Single => &[
-                "--format",
-                "bestaudio/best",
-                "--extract-audio",
-                "--no-playlist",
-            ],
-            _ => &[
-                "--format",
-                "bestaudio/best",
-                "--extract-audio",
-                "--yes-playlist",
-            ],
-        };
-        let mut resolution = single(meta, yt_dlp(url.as_str(), options));
-        resolution.kind = kind;
-        Ok(resolution)
+        const AUDIO: [&str; 3] = ["--format", "bestaudio/best", "--extract-audio"];
+        Ok(match kind {
+            ResolutionKind::Single => {
+                let options = [AUDIO.as_slice(), &["--no-playlist"]].concat();
+                single(meta, yt_dlp(url.as_str(), &options))
+            }
+            // An album: the host lists it with yt-dlp and makes one job per track.
+            _ => expand_set(kind, meta, url.as_str(), &AUDIO),
+        })
     }
 }
 

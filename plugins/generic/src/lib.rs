@@ -4,6 +4,9 @@
 //! playlist: one direct download per element (its `src`, or its first http(s)
 //! `<source src>`, resolved against the page URL, duplicates dropped), titled by the tag's
 //! `title` or `data-title` attribute or else the file name, under the page's `<title>`.
+//! An RSS or Atom feed (by its content type, or by its root element `<rss>`/`<feed>` when the
+//! server calls it plain XML or text) is a set the host lists with yt-dlp (`expand_set`):
+//! one job per item, so a podcast or a radio show's archive becomes one file per episode.
 //! Everything else — the page cannot be fetched, is not HTML, has zero or one audio link —
 //! goes to yt-dlp as a single item, as yt-dlp knows far more sites than this plugin does.
 //!
@@ -24,6 +27,18 @@ const OPTIONS: &[&str] = &[
     "--no-playlist",
 ];
 
+/// What each item of a feed is downloaded with.
+const FEED_ITEM_OPTIONS: &[&str] = &["--format", "bestaudio/best", "--extract-audio"];
+
+/// Content types of feeds; `text/xml` and friends are checked by their root element.
+const FEED_TYPES: &[&str] = &["application/rss+xml", "application/atom+xml"];
+const XML_TYPES: &[&str] = &[
+    "application/xml",
+    "text/xml",
+    "text/plain",
+    "application/octet-stream",
+];
+
 impl Extractor for Generic {
     const NAME: &'static str = "generic";
     const DESCRIPTION: &'static str =
@@ -33,18 +48,104 @@ impl Extractor for Generic {
     const HOSTS: &'static [&'static str] = &["*"];
 
     fn resolve(url: &Url) -> Result<Resolution, ResolveError> {
-        let page = http_get(url.as_str(), &[("Accept", "text/html")]);
+        let page = http_get(
+            url.as_str(),
+            &[(
+                "Accept",
+                "text/html, application/rss+xml, application/atom+xml, application/xml;q=0.9, */*;q=0.8",
+            )],
+        );
         Ok(resolution(url, page.ok()))
     }
 }
 
 register_plugin!(Generic);
 
-/// A playlist when `page` is an HTML page with two or more audio links; else yt-dlp on `url`.
+/// A feed to expand, a playlist when `page` is an HTML page with two or more audio links;
+/// else yt-dlp on `url`.
 fn resolution(url: &Url, page: Option<HttpResponse>) -> Resolution {
-    page.filter(|r| (200..300).contains(&r.status) && is_html(&r.headers))
+    let page = page.filter(|r| (200..300).contains(&r.status));
+    if let Some(feed) = page.as_ref().and_then(|r| feed(url, r)) {
+        return feed;
+    }
+    page.filter(|r| is_html(&r.headers))
         .and_then(|r| playlist_from_page(url, &String::from_utf8_lossy(&r.body)))
         .unwrap_or_else(|| single(metadata(), yt_dlp(url.as_str(), OPTIONS)))
+}
+
+/// An RSS or Atom feed becomes a set for the host to list; its title names the album.
+fn feed(url: &Url, response: &HttpResponse) -> Option<Resolution> {
+    let content_type = response
+        .headers
+        .iter()
+        .find(|(name, _)| name.eq_ignore_ascii_case("content-type"))
+        .map(|(_, value)| value.to_ascii_lowercase())
+        .unwrap_or_default();
+    let declared = FEED_TYPES.iter().any(|t| content_type.starts_with(t));
+    let maybe = content_type.is_empty() || XML_TYPES.iter().any(|t| content_type.starts_with(t));
+    let text = String::from_utf8_lossy(&response.body);
+    if !(declared || (maybe && is_feed_document(&text))) {
+        return None;
+    }
+    let mut meta = metadata();
+    meta.title = scrape::title(&text);
+    meta.album = meta.title.clone();
+    // yt-dlp does not report a feed's author; podcasts name it in <itunes:author>, Atom
+    // feeds in <author><name>.
+    meta.album_artist = element_text(&text, "itunes:author").or_else(|| {
+        let lower = text.to_ascii_lowercase();
+        let author = lower.find("<author")?;
+        element_text(text.get(author..)?, "name")
+    });
+    Some(expand_set(
+        ResolutionKind::Playlist,
+        meta,
+        url.as_str(),
+        FEED_ITEM_OPTIONS,
+    ))
+}
+
+/// The trimmed, entity-decoded text of the first `<name>…</name>` element (no nesting).
+fn element_text(text: &str, name: &str) -> Option<String> {
+    let lower = text.to_ascii_lowercase();
+    let open = format!("<{name}>");
+    let start = lower.find(&open)? + open.len();
+    let end = start + lower.get(start..)?.find(&format!("</{name}>"))?;
+    let raw = text.get(start..end)?.trim();
+    let raw = raw
+        .strip_prefix("<![CDATA[")
+        .and_then(|r| r.strip_suffix("]]>"))
+        .unwrap_or(raw);
+    let value = scrape::unescape(raw.trim());
+    (!value.is_empty() && value.len() <= 512).then_some(value)
+}
+
+/// Whether the document's root element is `<rss>` or `<feed>` (after the XML declaration,
+/// comments, processing instructions and a doctype).
+fn is_feed_document(text: &str) -> bool {
+    let mut rest = text.trim_start_matches('\u{feff}').trim_start();
+    for _ in 0..64 {
+        if let Some(after) = rest.strip_prefix("<?") {
+            rest = after.split_once("?>").map_or("", |(_, r)| r).trim_start();
+        } else if let Some(after) = rest.strip_prefix("<!--") {
+            rest = after.split_once("-->").map_or("", |(_, r)| r).trim_start();
+        } else if let Some(after) = rest.strip_prefix("<!") {
+            rest = after.split_once('>').map_or("", |(_, r)| r).trim_start();
+        } else {
+            break;
+        }
+    }
+    let Some(tag) = rest.strip_prefix('<') else {
+        return false;
+    };
+    let name: String = tag
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, ':' | '-' | '_'))
+        .collect::<String>()
+        .to_ascii_lowercase();
+    // A namespace prefix (`<atom:feed>`) names the same element.
+    let local = name.rsplit(':').next().unwrap_or("");
+    matches!(local, "rss" | "feed")
 }
 
 fn is_html(headers: &[(String, String)]) -> bool {
@@ -257,7 +358,9 @@ mod tests {
             .iter()
             .map(|e| match &e.action {
                 FetchAction::Direct(url) => (url.as_str(), e.metadata.title.as_deref()),
-                FetchAction::YtDlp(_) => panic!("expected direct downloads"),
+                FetchAction::YtDlp(_) | FetchAction::YtDlpExpand(_) => {
+                    panic!("expected direct downloads")
+                }
             })
             .collect();
         assert_eq!(
@@ -327,6 +430,44 @@ mod tests {
                 ),
                 _ => panic!("expected one entry"),
             }
+        }
+    }
+
+    #[test]
+    fn feeds_are_sets_for_the_host_to_list() {
+        let url = Generic::parse("https://example.org/podcast/feed").unwrap();
+        let rss = "<?xml version=\"1.0\"?>\n<!-- a feed -->\n<rss version=\"2.0\"><channel><title>Probe &amp; Radio</title><itunes:author><![CDATA[ Probe Host ]]></itunes:author></channel></rss>";
+        let atom = "<feed xmlns=\"http://www.w3.org/2005/Atom\"><title>Atom Show</title><author><name>Probe Host</name></author></feed>";
+        for (content_type, body, title) in [
+            ("application/rss+xml; charset=utf-8", rss, "Probe & Radio"),
+            ("text/xml", rss, "Probe & Radio"),
+            ("application/xml", atom, "Atom Show"),
+            ("application/atom+xml", atom, "Atom Show"),
+        ] {
+            let set = resolution(&url, response(200, content_type, body));
+            match &set.entries[..] {
+                [entry] => assert!(
+                    matches!(&entry.action, FetchAction::YtDlpExpand(f) if f.url == url.as_str() && f.options == FEED_ITEM_OPTIONS),
+                    "{content_type}"
+                ),
+                _ => panic!("expected one entry"),
+            }
+            assert_eq!(set.metadata.title.as_deref(), Some(title));
+            assert_eq!(set.metadata.album.as_deref(), Some(title));
+            assert_eq!(set.metadata.album_artist.as_deref(), Some("Probe Host"));
+        }
+        // XML that is not a feed, and a feed-looking HTML page, are not sets.
+        for (content_type, body) in [
+            ("text/xml", "<playlist><title>x</title></playlist>"),
+            ("text/html", rss),
+            ("text/xml", "<?xml"),
+            ("text/plain", ""),
+        ] {
+            let other = resolution(&url, response(200, content_type, body));
+            assert!(
+                !matches!(&other.entries[0].action, FetchAction::YtDlpExpand(_)),
+                "{content_type} {body}"
+            );
         }
     }
 

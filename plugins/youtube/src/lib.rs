@@ -38,13 +38,16 @@ impl Extractor for YouTube {
                 Ok(single(oembed(&canonical), yt_dlp(&canonical, &options)))
             }
             Target::Playlist(list) => {
-                // yt-dlp expands the playlist; listing it here would need the YouTube API.
+                // The host lists the playlist with yt-dlp (listing it here would need the
+                // YouTube API) and downloads each entry as its own job.
                 let canonical = format!("https://www.youtube.com/playlist?list={list}");
-                let mut options = AUDIO.to_vec();
-                options.push("--yes-playlist");
-                let mut resolution = single(metadata(), yt_dlp(&canonical, &options));
-                resolution.kind = ResolutionKind::Playlist;
-                Ok(resolution)
+                // YouTube Music album playlists have ids starting with OLAK5uy_.
+                let kind = if list.starts_with("OLAK5uy_") {
+                    ResolutionKind::Album
+                } else {
+                    ResolutionKind::Playlist
+                };
+                Ok(expand_set(kind, metadata(), &canonical, &AUDIO))
             }
         }
     }

@@ -117,7 +117,6 @@ pub const ALLOWED: &[AllowedOption] = &[
     with("--playlist-items", Takes::ItemList, "1:3"),
     with("--playlist-start", Takes::ItemList, "1"),
     with("--playlist-end", Takes::ItemList, "3"),
-    flag("--yes-playlist"),
     flag("--no-playlist"),
 ];
 
@@ -252,7 +251,6 @@ mod tests {
             "--add-metadata",
             "--playlist-items",
             "1:3",
-            "--yes-playlist",
             "--no-playlist",
             "-S",
             "abr",

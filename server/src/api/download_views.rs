@@ -41,6 +41,29 @@ impl From<Progress> for ProgressView {
     }
 }
 
+/// How the tracks of a set stand: `completed` of `total` done.
+#[derive(Debug, Clone, Copy, Object)]
+pub struct TrackSummary {
+    pub total: i64,
+    pub completed: i64,
+    pub failed: i64,
+    pub cancelled: i64,
+    /// Waiting or downloading.
+    pub active: i64,
+}
+
+impl From<crate::store::TrackCounts> for TrackSummary {
+    fn from(c: crate::store::TrackCounts) -> Self {
+        Self {
+            total: c.total,
+            completed: c.completed,
+            failed: c.failed,
+            cancelled: c.cancelled,
+            active: c.active,
+        }
+    }
+}
+
 /// A download as its owner sees it (the REST and SSE shape).
 #[derive(Debug, Clone, Object)]
 #[oai(rename = "Download")]
@@ -56,6 +79,22 @@ pub struct DownloadView {
     pub artist: Option<String>,
     #[oai(nullable)]
     pub album: Option<String>,
+    /// A set's track: the album's artist (the set's uploader when the site names none).
+    #[oai(nullable)]
+    pub album_artist: Option<String>,
+    /// A set's track: the site's track number, else its position in the set.
+    #[oai(nullable)]
+    pub track_number: Option<i32>,
+    /// A set's track: how many tracks the set has.
+    #[oai(nullable)]
+    pub track_total: Option<i32>,
+    #[oai(nullable)]
+    pub disc_number: Option<i32>,
+    #[oai(nullable)]
+    pub year: Option<i32>,
+    /// A set's track: the title of the album, playlist or feed it was listed in.
+    #[oai(nullable)]
+    pub set_title: Option<String>,
     /// Seconds.
     #[oai(nullable)]
     pub duration: Option<f64>,
@@ -76,6 +115,9 @@ pub struct DownloadView {
     /// The playlist or album this track came from.
     #[oai(nullable)]
     pub parent_id: Option<i64>,
+    /// A set (album, playlist, feed): how its tracks stand. `null` for single tracks.
+    #[oai(nullable)]
+    pub tracks: Option<TrackSummary>,
     pub created_at: DateTime<Utc>,
     #[oai(nullable)]
     pub started_at: Option<DateTime<Utc>>,
@@ -95,6 +137,12 @@ impl DownloadView {
             title: r.title,
             artist: r.artist,
             album: r.album,
+            album_artist: r.album_artist,
+            track_number: r.track_number,
+            track_total: r.track_total,
+            disc_number: r.disc_number,
+            year: r.release_year,
+            set_title: r.set_title,
             duration: r.duration,
             format: r.format,
             progress: progress.filter(|_| running).map(Into::into),
@@ -104,6 +152,7 @@ impl DownloadView {
             error: r.error,
             attempts: r.attempts,
             parent_id: r.parent_id,
+            tracks: r.tracks.map(Into::into),
             created_at: r.created_at,
             started_at: r.started_at,
             completed_at: r.completed_at,

@@ -153,6 +153,8 @@ pub struct Config {
     /// The tools, absolute (a bare name is looked up on PATH once, here).
     pub tools: ToolPaths,
     pub output_template: String,
+    /// How a set's tracks are named (`jobs::album_layout`).
+    pub album_output_template: String,
     pub plugin_call_timeout: Duration,
     pub plugin_memory_limit_bytes: usize,
     pub watch_plugins: bool,

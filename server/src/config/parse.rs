@@ -95,6 +95,10 @@ impl Config {
                 "must end with .{ext}",
             ));
         }
+        let album_output_template = get("ALBUM_OUTPUT_TEMPLATE")
+            .unwrap_or_else(|| crate::jobs::DEFAULT_ALBUM_OUTPUT_TEMPLATE.into());
+        crate::jobs::album_layout::check_album_template(&album_output_template)
+            .map_err(|e| ConfigError::invalid("ALBUM_OUTPUT_TEMPLATE", e))?;
         let plugin_timeout_ms: u64 =
             in_range(&get, "PLUGIN_CALL_TIMEOUT_MS", 15_000, 10..=600_000)?;
         let max_download_attempts: i32 = in_range(&get, "MAX_DOWNLOAD_ATTEMPTS", 3, 1..=20)?;
@@ -150,6 +154,7 @@ impl Config {
             max_concurrent_downloads,
             tools: ToolPaths::from_lookup(&get),
             output_template,
+            album_output_template,
             plugin_call_timeout: Duration::from_millis(plugin_timeout_ms),
             plugin_memory_limit_bytes: plugin_memory_mib * 1024 * 1024,
             watch_plugins: parse_bool(&get, "WATCH_PLUGINS", true)?,

@@ -110,6 +110,8 @@ fn bad_values_name_their_variable() {
         ("CORS_ORIGINS", "*"),
         ("LOG_FORMAT", "xml"),
         ("OUTPUT_TEMPLATE", "{title}"),
+        ("ALBUM_OUTPUT_TEMPLATE", "{album}/{title}"),
+        ("ALBUM_OUTPUT_TEMPLATE", "{album}/{genre}.{ext}"),
         ("MAX_DOWNLOAD_ATTEMPTS", "0"),
         ("MAX_DOWNLOAD_ATTEMPTS", "-1"),
         ("JOB_STALE_AFTER_SECONDS", "0.1"),

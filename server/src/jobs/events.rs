@@ -136,6 +136,20 @@ impl EventHub {
                 // Show the step this event announced, even if the row has moved on since:
                 // the next event brings the rest.
                 row.status = status;
+                // A completed set's event carries how its tracks stand (progress events of
+                // singles never pay for the query).
+                if status == crate::domain::DownloadStatus::Completed
+                    && row.parent_id.is_none()
+                    && progress.is_none()
+                    && let Err(err) = crate::store::attach_track_counts(
+                        &*self.store,
+                        event.user_id,
+                        std::slice::from_mut(&mut row),
+                    )
+                    .await
+                {
+                    tracing::warn!(error = ?err, "counting a set's tracks failed");
+                }
                 LiveState::Updated {
                     download: Box::new(row),
                     progress,

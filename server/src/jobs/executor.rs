@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
+use super::album_layout::{AlbumValues, render_album_path};
 use super::convert::convert;
 use super::direct::run_direct;
 use super::errors::classify_io;
@@ -148,6 +149,12 @@ async fn run_in(
             )
             .await?
         }
+        // The worker expands sets into child jobs before anything is executed.
+        FetchAction::ExpandYtDlp { .. } => {
+            return Err(ExecutionError::permanent(
+                "This URL is a set of tracks; it cannot be downloaded as one file",
+            ));
+        }
     };
     if cancel.is_cancelled() {
         return Err(ExecutionError::cancelled());
@@ -177,28 +184,7 @@ async fn run_in(
     let tags = tag_and_read(file.clone(), request.metadata.clone()).await;
 
     progress.send_replace(Progress::phase(Phase::Finalizing));
-    let title = tags
-        .title
-        .clone()
-        .or_else(|| request.metadata.title.clone());
-    let artist = tags
-        .artist
-        .clone()
-        .or_else(|| request.metadata.artist.clone());
-    let album = tags
-        .album
-        .clone()
-        .or_else(|| request.metadata.album.clone());
-    let relative = render_relative_path(
-        &config.output_template,
-        &TemplateValues {
-            title: title.as_deref(),
-            artist: artist.as_deref(),
-            album: album.as_deref(),
-            user: &request.user,
-        },
-        &ext,
-    );
+    let relative = output_name(config, request, &tags, &ext);
     let size_bytes = tokio::fs::metadata(&file)
         .await
         .map_err(|e| classify_io(&e))?
@@ -219,8 +205,66 @@ async fn run_in(
         identity,
         size_bytes,
         duration_seconds: tags.duration_seconds,
-        title: tags.title,
-        artist: tags.artist,
-        album: tags.album,
+        // A set's track keeps the listing's names (see `output_name`).
+        title: prefer_listing(&request.metadata, &request.metadata.title, tags.title),
+        artist: prefer_listing(&request.metadata, &request.metadata.artist, tags.artist),
+        album: prefer_listing(&request.metadata, &request.metadata.album, tags.album),
     })
+}
+
+/// For a set's track the listing's value wins over the file's tag; for a single, the tag.
+fn prefer_listing(
+    hint: &super::model::TrackMetadataHint,
+    listed: &Option<String>,
+    tagged: Option<String>,
+) -> Option<String> {
+    if hint.album_track.is_some() {
+        listed.clone().or(tagged)
+    } else {
+        tagged
+    }
+}
+
+/// The file's path relative to the output folder. Singles: `output_template`, the file's own
+/// tags first. A set's tracks: `album_output_template`, the set's listing first, so every
+/// track of an album lands in the same folder whatever its own tags say (the file's tags
+/// fill what the listing lacks).
+fn output_name(
+    config: &ExecutorConfig,
+    request: &ExecutionRequest,
+    tags: &super::tags::FileTags,
+    ext: &str,
+) -> std::path::PathBuf {
+    let hint = &request.metadata;
+    if let Some(album) = &hint.album_track {
+        let title = hint.title.as_deref().or(tags.title.as_deref());
+        let artist = hint.artist.as_deref().or(tags.artist.as_deref());
+        return render_album_path(
+            &config.album_output_template,
+            &AlbumValues {
+                title,
+                artist,
+                album: hint.album.as_deref().or(tags.album.as_deref()),
+                album_artist: album.album_artist.as_deref(),
+                year: album.year,
+                track: album.track_number,
+                disc: album.disc_number,
+                user: &request.user,
+            },
+            ext,
+        );
+    }
+    let title = tags.title.as_deref().or(hint.title.as_deref());
+    let artist = tags.artist.as_deref().or(hint.artist.as_deref());
+    let album = tags.album.as_deref().or(hint.album.as_deref());
+    render_relative_path(
+        &config.output_template,
+        &TemplateValues {
+            title,
+            artist,
+            album,
+            user: &request.user,
+        },
+        ext,
+    )
 }

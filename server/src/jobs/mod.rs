@@ -3,6 +3,7 @@
 //! into a finished, tagged, safely named file; the queue, workers, recovery and events sit
 //! on top of `execute`.
 
+pub mod album_layout;
 pub mod album_tags;
 pub mod beneath;
 pub mod convert;
@@ -17,6 +18,7 @@ pub mod output_path;
 pub mod playlist_m3u;
 pub mod process;
 pub mod progress;
+pub mod set_listing;
 pub mod tags;
 pub mod temp_dirs;
 #[cfg(test)]
@@ -25,11 +27,13 @@ pub mod tools;
 pub mod worker;
 pub mod ytdlp;
 pub mod ytdlp_args;
+pub mod ytdlp_listing;
 
+pub use album_layout::DEFAULT_ALBUM_OUTPUT_TEMPLATE;
 pub use executor::execute;
 pub use model::{
-    AudioFormat, DEFAULT_OUTPUT_TEMPLATE, ErrorClass, ExecutionError, ExecutionRequest,
-    ExecutorConfig, FetchAction, Finished, Phase, Progress, TrackMetadataHint,
+    AlbumTrackHint, AudioFormat, DEFAULT_OUTPUT_TEMPLATE, ErrorClass, ExecutionError,
+    ExecutionRequest, ExecutorConfig, FetchAction, Finished, Phase, Progress, TrackMetadataHint,
 };
 pub use temp_dirs::{create_job_temp_dir, list_job_temps, remove_job_temp, temp_root};
 pub use tools::{ToolReport, ToolStatus, probe_tools};

@@ -20,6 +20,18 @@ pub struct TrackMetadataHint {
     pub title: Option<String>,
     pub artist: Option<String>,
     pub album: Option<String>,
+    /// Set for a set's entry: the file is named with `album_output_template`.
+    pub album_track: Option<AlbumTrackHint>,
+}
+
+/// What a set's entry knows of its place in the album.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AlbumTrackHint {
+    pub album_artist: Option<String>,
+    pub track_number: Option<u32>,
+    pub track_total: Option<u32>,
+    pub disc_number: Option<u32>,
+    pub year: Option<i32>,
 }
 
 impl From<&crate::plugins::TrackMetadata> for TrackMetadataHint {
@@ -28,6 +40,7 @@ impl From<&crate::plugins::TrackMetadata> for TrackMetadataHint {
             title: m.title.clone(),
             artist: m.artist.clone(),
             album: m.album.clone(),
+            album_track: None,
         }
     }
 }
@@ -45,6 +58,9 @@ pub struct ExecutorConfig {
     pub output_directory: PathBuf,
     /// `{artist}`, `{title}`, `{album}`, `{user}`, `{ext}`; `/` separates folders.
     pub output_template: String,
+    /// How a set's tracks are named (`jobs::album_layout`): also `{album_artist}`, `{year}`,
+    /// `{track}`/`{track:02}`, `{disc}`; missing parts drop cleanly.
+    pub album_output_template: String,
     pub address_policy: AddressPolicy,
     /// The loopback proxy every yt-dlp request goes through, checked against
     /// `address_policy` (SEC-40).

@@ -127,6 +127,49 @@ pub fn build_args(inv: &YtDlpInvocation<'_>) -> Vec<OsString> {
     a
 }
 
+/// Everything the host decides for one flat listing of a set.
+#[derive(Debug, Clone)]
+pub struct ListingInvocation<'a> {
+    pub url: &'a str,
+    /// Deno, as for downloads.
+    pub js_runtime: &'a Path,
+    /// Already validated with `domain::ytdlp_options::validate_plugin_options`; the
+    /// playlist-item options among them choose what is listed.
+    pub plugin_options: &'a [String],
+    /// The job's egress proxy URL, credential included (SEC-40).
+    pub proxy: &'a str,
+}
+
+/// Builds the argv of yt-dlp's flat listing (`--flat-playlist --dump-single-json`): the same
+/// rules as a download (SEC-1 config and plugins off, URL after `--`; SEC-40 every request
+/// through the job's proxy), nothing written to disk, one JSON document on stdout.
+pub fn build_listing_args(inv: &ListingInvocation<'_>) -> Vec<OsString> {
+    let mut a: Vec<OsString> = vec!["--ignore-config".into(), "--no-plugin-dirs".into()];
+    a.extend(egress_args(inv.proxy));
+    for s in [
+        "--no-cache-dir",
+        "--color",
+        "never",
+        "--socket-timeout",
+        "30",
+        "--retries",
+        "3",
+        "--yes-playlist",
+        "--flat-playlist",
+        "--dump-single-json",
+        "--no-write-info-json",
+    ] {
+        a.push(s.into());
+    }
+    a.extend(js_runtime_args(inv.js_runtime));
+    for o in inv.plugin_options {
+        a.push(o.into());
+    }
+    a.push("--".into());
+    a.push(inv.url.into());
+    a
+}
+
 /// The arguments that point yt-dlp at the configured JavaScript runtime and at nothing else,
 /// and that forbid it to fetch challenge scripts from the network (the pinned yt-dlp-ejs
 /// package provides them).
@@ -198,6 +241,50 @@ mod tests {
                 "--no-remote-components"
             ]
         );
+    }
+
+    #[test]
+    fn a_flat_listing_follows_the_download_rules_sec_1_sec_40() {
+        let plugin = strings(&["-I", "1:3"]);
+        let args = build_listing_args(&ListingInvocation {
+            url: "https://example.com/--exec",
+            js_runtime: Path::new("/opt/tools/bin/deno"),
+            plugin_options: &plugin,
+            proxy: "http://job:secret@127.0.0.1:9",
+        });
+        let args: Vec<String> = args.into_iter().map(|a| a.into_string().unwrap()).collect();
+        assert_eq!(
+            &args[..4],
+            [
+                "--ignore-config",
+                "--no-plugin-dirs",
+                "--proxy",
+                "http://job:secret@127.0.0.1:9"
+            ]
+        );
+        assert_eq!(
+            &args[args.len() - 2..],
+            ["--", "https://example.com/--exec"]
+        );
+        for needed in [
+            "--flat-playlist",
+            "--dump-single-json",
+            "--yes-playlist",
+            "--break-match-filters",
+        ] {
+            assert!(args.iter().any(|a| a == needed), "{needed}");
+        }
+        assert!(
+            !args
+                .iter()
+                .any(|a| a == "--no-playlist" || a.contains("enable-file-urls"))
+        );
+        assert!(
+            !args.iter().any(|a| a == "--output" || a == "--paths"),
+            "nothing is written"
+        );
+        let items = args.iter().position(|a| a == "-I").unwrap();
+        assert_eq!(args[items + 1], "1:3");
     }
 
     #[test]

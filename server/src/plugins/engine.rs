@@ -1,7 +1,7 @@
 //! The one wasmtime engine (pooling allocator, epoch interruption with a ticker thread), the
 //! linker with every accepted interface version, and the per-call store state.
 
-use super::bindings::{v0_1, v0_2};
+use super::bindings::{v0_1, v0_2, v0_3};
 use super::config::PluginHostConfig;
 use super::engine_config::{compilation_config, effective_memory_limit};
 use super::host_api::{HostState, HttpCapability};
@@ -49,6 +49,8 @@ impl PluginEngine {
 
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(wasm_error)?;
+        v0_3::Plugin::add_to_linker::<_, HasSelf<HostState>>(&mut linker, |s| s)
+            .map_err(wasm_error)?;
         v0_2::Plugin::add_to_linker::<_, HasSelf<HostState>>(&mut linker, |s| s)
             .map_err(wasm_error)?;
         v0_1::Plugin::add_to_linker::<_, HasSelf<HostState>>(&mut linker, |s| s)

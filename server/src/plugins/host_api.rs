@@ -2,7 +2,7 @@
 //! `http-get`, limited to the plugin's declared hosts on every hop, size-capped and bounded
 //! by the call's remaining time (SEC-22, SEC-4).
 
-use super::bindings::{v0_1, v0_2, wit};
+use super::bindings::{convert, old, v0_1, v0_2, v0_3, wit};
 use crate::net::url_policy::check_literal_host;
 use crate::net::{AddressPolicy, check_url_syntax, guarded_client_builder};
 use nas_music_plugin_sdk::pattern::host_matches;
@@ -171,7 +171,9 @@ impl HostState {
 
 impl wit::Host for HostState {}
 
-impl v0_2::nas_music::extractor::host::Host for HostState {
+impl old::Host for HostState {}
+
+impl v0_3::nas_music::extractor::host::Host for HostState {
     async fn log(&mut self, level: wit::LogLevel, message: String) {
         self.log_line(level, message);
     }
@@ -195,17 +197,35 @@ impl v0_2::nas_music::extractor::host::Host for HostState {
     }
 }
 
-impl v0_1::nas_music::extractor::host::Host for HostState {
-    async fn log(&mut self, level: wit::LogLevel, message: String) {
-        self.log_line(level, message);
+impl v0_2::nas_music::extractor::host::Host for HostState {
+    async fn log(&mut self, level: old::LogLevel, message: String) {
+        self.log_line(convert::log_level(level), message);
     }
 
     async fn http_get(
         &mut self,
         url: String,
         headers: Vec<(String, String)>,
-    ) -> Result<wit::HttpResponse, String> {
-        self.http(url, headers).await
+    ) -> Result<old::HttpResponse, String> {
+        self.http(url, headers).await.map(convert::http_response)
+    }
+
+    async fn log_enabled(&mut self, level: old::LogLevel) -> bool {
+        v0_3::nas_music::extractor::host::Host::log_enabled(self, convert::log_level(level)).await
+    }
+}
+
+impl v0_1::nas_music::extractor::host::Host for HostState {
+    async fn log(&mut self, level: old::LogLevel, message: String) {
+        self.log_line(convert::log_level(level), message);
+    }
+
+    async fn http_get(
+        &mut self,
+        url: String,
+        headers: Vec<(String, String)>,
+    ) -> Result<old::HttpResponse, String> {
+        self.http(url, headers).await.map(convert::http_response)
     }
 }
 

@@ -1,7 +1,7 @@
 //! One compiled plugin: its `InstancePre` for whichever interface version it was built
 //! against, its validated `info()`, and the sandboxed call path (SEC-20).
 
-use super::bindings::{v0_1, v0_2, wit};
+use super::bindings::{convert, v0_1, v0_2, v0_3, wit};
 use super::builtin::BuiltinPlugin;
 use super::cache;
 use super::config::PluginHostConfig;
@@ -19,6 +19,7 @@ const SMOKE_TEST_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The pre-instantiated component, per interface version.
 enum Bindings {
+    V0_3(v0_3::PluginPre<HostState>),
     V0_2(v0_2::PluginPre<HostState>),
     V0_1(v0_1::PluginPre<HostState>),
 }
@@ -81,16 +82,20 @@ impl LoadedPlugin {
             .linker
             .instantiate_pre(&component)
             .map_err(|e| format!("the plugin needs imports this host does not provide: {e:#}"))?;
-        let (bindings, interface_version) = match v0_2::PluginPre::new(pre.clone()) {
-            Ok(p) => (Bindings::V0_2(p), "0.2.0"),
-            Err(e2) => match v0_1::PluginPre::new(pre) {
+        // Newest first: a component exports exactly one version of the interface.
+        let (bindings, interface_version) = if let Ok(p) = v0_3::PluginPre::new(pre.clone()) {
+            (Bindings::V0_3(p), "0.3.0")
+        } else if let Ok(p) = v0_2::PluginPre::new(pre.clone()) {
+            (Bindings::V0_2(p), "0.2.0")
+        } else {
+            match v0_1::PluginPre::new(pre) {
                 Ok(p) => (Bindings::V0_1(p), "0.1.0"),
-                Err(_) => {
+                Err(e) => {
                     return Err(format!(
-                        "the plugin does not export nas-music:extractor/extractor (0.1 or 0.2): {e2:#}"
+                        "the plugin does not export nas-music:extractor/extractor (0.1, 0.2 or 0.3): {e:#}"
                     ));
                 }
-            },
+            }
         };
         let mut plugin = Self {
             info: PluginInfo {
@@ -175,12 +180,20 @@ impl LoadedPlugin {
         url: &str,
     ) -> wasmtime::Result<Result<wit::Resolution, wit::ResolveError>> {
         match &self.bindings {
+            Bindings::V0_3(pre) => {
+                let plugin = pre.instantiate_async(&mut *store).await?;
+                plugin
+                    .nas_music_extractor_extractor()
+                    .call_resolve(&mut *store, url)
+                    .await
+            }
             Bindings::V0_2(pre) => {
                 let plugin = pre.instantiate_async(&mut *store).await?;
                 plugin
                     .nas_music_extractor_extractor()
                     .call_resolve(&mut *store, url)
                     .await
+                    .map(convert::resolve_result)
             }
             Bindings::V0_1(pre) => {
                 let plugin = pre.instantiate_async(&mut *store).await?;
@@ -188,18 +201,27 @@ impl LoadedPlugin {
                     .nas_music_extractor_extractor()
                     .call_resolve(&mut *store, url)
                     .await
+                    .map(convert::resolve_result)
             }
         }
     }
 
     async fn call_info(&self, store: &mut Store<HostState>) -> wasmtime::Result<wit::PluginInfo> {
         match &self.bindings {
+            Bindings::V0_3(pre) => {
+                let plugin = pre.instantiate_async(&mut *store).await?;
+                plugin
+                    .nas_music_extractor_extractor()
+                    .call_info(&mut *store)
+                    .await
+            }
             Bindings::V0_2(pre) => {
                 let plugin = pre.instantiate_async(&mut *store).await?;
                 plugin
                     .nas_music_extractor_extractor()
                     .call_info(&mut *store)
                     .await
+                    .map(convert::plugin_info)
             }
             Bindings::V0_1(pre) => {
                 let plugin = pre.instantiate_async(&mut *store).await?;
@@ -207,6 +229,7 @@ impl LoadedPlugin {
                     .nas_music_extractor_extractor()
                     .call_info(&mut *store)
                     .await
+                    .map(convert::plugin_info)
             }
         }
     }

@@ -19,8 +19,28 @@ pub struct TrackMetadata {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum FetchAction {
-    YtDlp { url: String, options: Vec<String> },
-    Direct { url: String },
+    YtDlp {
+        url: String,
+        options: Vec<String>,
+    },
+    Direct {
+        url: String,
+    },
+    /// `url` is a set: the host lists it with yt-dlp's flat listing and each entry becomes a
+    /// child job run with yt-dlp and `options`. Always a resolution's only entry.
+    ExpandYtDlp {
+        url: String,
+        options: Vec<String>,
+    },
+}
+
+impl FetchAction {
+    /// The URL the action fetches or lists.
+    pub fn url(&self) -> &str {
+        match self {
+            Self::YtDlp { url, .. } | Self::Direct { url } | Self::ExpandYtDlp { url, .. } => url,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -70,7 +90,7 @@ pub struct PluginSummary {
     pub enabled: bool,
     pub source: PluginSource,
     pub sha256: String,
-    /// The interface version the plugin was built against, e.g. `0.2.0`.
+    /// The interface version the plugin was built against, e.g. `0.3.0`.
     pub interface_version: String,
     pub loaded_at: chrono::DateTime<chrono::Utc>,
     /// The last failed reload of this plugin's file, or its last crash.

@@ -45,6 +45,8 @@ pub(crate) fn resolution(raw: wit::Resolution) -> Result<Resolution, PluginCallE
         wit::ResolutionKind::Album => ResolutionKind::Album,
     };
     check_entry_count(raw.entries.len(), kind == ResolutionKind::Single).map_err(invalid)?;
+    // A set to expand stands alone: the host makes its entries.
+    let several_entries = raw.entries.len() > 1;
     let mut entries = Vec::with_capacity(raw.entries.len());
     for entry in raw.entries {
         let action = match entry.action {
@@ -59,6 +61,19 @@ pub(crate) fn resolution(raw: wit::Resolution) -> Result<Resolution, PluginCallE
             wit::FetchAction::Direct(url) => {
                 check_url_syntax(&url).map_err(|e| invalid(format!("entry URL: {e}")))?;
                 FetchAction::Direct { url }
+            }
+            wit::FetchAction::YtDlpExpand(f) => {
+                if several_entries {
+                    return Err(invalid(
+                        "a yt-dlp-expand action must be the resolution's only entry".into(),
+                    ));
+                }
+                check_url_syntax(&f.url).map_err(|e| invalid(format!("set URL: {e}")))?;
+                check_yt_dlp_options(&f.options).map_err(invalid)?;
+                FetchAction::ExpandYtDlp {
+                    url: f.url,
+                    options: f.options,
+                }
             }
         };
         entries.push(ResolvedEntry {
@@ -127,6 +142,47 @@ mod tests {
                 matches!(resolution(raw), Err(PluginCallError::InvalidOutput(_))),
                 "{url}"
             );
+        }
+    }
+
+    #[test]
+    fn a_set_to_expand_is_checked_and_stands_alone_sec_2_sec_3() {
+        let expand = |url: &str, options: &[&str]| wit::ResolvedEntry {
+            metadata: empty(),
+            action: wit::FetchAction::YtDlpExpand(wit::YtDlpFetch {
+                url: url.into(),
+                options: options.iter().map(|o| (*o).into()).collect(),
+            }),
+        };
+        let ok = resolution(wit::Resolution {
+            metadata: empty(),
+            kind: wit::ResolutionKind::Album,
+            entries: vec![expand("https://a.org/album", &["-x"])],
+        })
+        .unwrap();
+        assert_eq!(
+            ok.entries[0].action,
+            FetchAction::ExpandYtDlp {
+                url: "https://a.org/album".into(),
+                options: vec!["-x".into()]
+            }
+        );
+        for bad in [
+            vec![expand("file:///etc/passwd", &[])],
+            vec![expand("https://a.org/a", &["--exec", "x"])],
+            // Sets are expanded by the host; a plugin cannot make one job fetch a playlist.
+            vec![expand("https://a.org/a", &["--yes-playlist"])],
+            vec![expand("https://a.org/a", &[]), entry("https://a.org/1.mp3")],
+        ] {
+            let raw = wit::Resolution {
+                metadata: empty(),
+                kind: wit::ResolutionKind::Playlist,
+                entries: bad,
+            };
+            assert!(matches!(
+                resolution(raw),
+                Err(PluginCallError::InvalidOutput(_))
+            ));
         }
     }
 

@@ -25,14 +25,44 @@ const MATCHING: &str = "WHERE user_id = $1 AND ($2 IS NULL OR status = $2) AND (
 /// integers and `progress` as JSON text).
 const SQLITE_ROW_AS_JSON: &str = "json_object('id', id, 'user_id', user_id, 'parent_id', parent_id, \
     'url', url, 'format', format, 'plugin', plugin, 'title', title, 'artist', artist, 'album', album, \
-    'duration', duration, 'cover_url', cover_url, 'status', status, 'progress', json(progress), \
+    'duration', duration, 'cover_url', cover_url, 'album_artist', album_artist, \
+    'track_number', track_number, 'track_total', track_total, 'disc_number', disc_number, \
+    'release_year', release_year, 'set_title', set_title, 'status', status, 'progress', json(progress), \
     'file_path', file_path, 'file_size', file_size, 'error', error, 'attempts', attempts, \
     'run_after', run_after, 'worker_id', worker_id, 'heartbeat_at', heartbeat_at, \
     'cancel_requested', json(CASE WHEN cancel_requested THEN 'true' ELSE 'false' END), \
     'created_at', created_at, 'started_at', started_at, 'completed_at', completed_at)";
 
+/// `child_status_counts`' statement for `n` parent ids (`$2` …), the same on both backends.
+fn child_counts_sql(n: usize) -> String {
+    let ids: Vec<String> = (0..n).map(|i| format!("${}", i + 2)).collect();
+    format!(
+        "SELECT parent_id, status, COUNT(*) FROM download_history WHERE user_id = $1 \
+         AND parent_id IN ({}) GROUP BY parent_id, status",
+        ids.join(", ")
+    )
+}
+
 #[async_trait]
 impl HistoryStore for PostgresStore {
+    #[tracing::instrument(skip_all)]
+    async fn child_status_counts(
+        &self,
+        user_id: i64,
+        parent_ids: &[i64],
+    ) -> StoreResult<Vec<(i64, crate::domain::DownloadStatus, i64)>> {
+        let ids = &parent_ids[..parent_ids.len().min(100)];
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = child_counts_sql(ids.len());
+        let mut query = sqlx::query_as(&sql).bind(user_id);
+        for id in ids {
+            query = query.bind(*id);
+        }
+        Ok(query.fetch_all(&self.pool).await?)
+    }
+
     #[tracing::instrument(skip_all)]
     async fn list_downloads(
         &self,
@@ -73,6 +103,24 @@ impl HistoryStore for PostgresStore {
 
 #[async_trait]
 impl HistoryStore for SqliteStore {
+    #[tracing::instrument(skip_all)]
+    async fn child_status_counts(
+        &self,
+        user_id: i64,
+        parent_ids: &[i64],
+    ) -> StoreResult<Vec<(i64, crate::domain::DownloadStatus, i64)>> {
+        let ids = &parent_ids[..parent_ids.len().min(100)];
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = child_counts_sql(ids.len());
+        let mut query = sqlx::query_as(&sql).bind(user_id);
+        for id in ids {
+            query = query.bind(*id);
+        }
+        Ok(query.fetch_all(&self.pool).await?)
+    }
+
     #[tracing::instrument(skip_all)]
     async fn list_downloads(
         &self,

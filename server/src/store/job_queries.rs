@@ -63,8 +63,10 @@ macro_rules! impl_job_store {
                 for child in children {
                     let row: $crate::store::DownloadRow = sqlx::query_as(
                         "INSERT INTO download_history (user_id, parent_id, url, format, plugin, title, artist, album, \
-                         duration, cover_url, action, status, attempts, run_after, cancel_requested, created_at) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'pending', 0, $12, FALSE, $12) RETURNING *",
+                         duration, cover_url, action, status, attempts, run_after, cancel_requested, created_at, \
+                         album_artist, track_number, track_total, disc_number, release_year, set_title) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'pending', 0, $12, FALSE, $12, \
+                         $13, $14, $15, $16, $17, $18) RETURNING *",
                     )
                     .bind(child.user_id)
                     .bind(parent_id)
@@ -78,6 +80,12 @@ macro_rules! impl_job_store {
                     .bind(child.cover_url.as_deref())
                     .bind(child.action.as_ref().map(sqlx::types::Json))
                     .bind(now)
+                    .bind(child.album_track.album_artist.as_deref())
+                    .bind(child.album_track.track_number)
+                    .bind(child.album_track.track_total)
+                    .bind(child.album_track.disc_number)
+                    .bind(child.album_track.release_year)
+                    .bind(child.album_track.set_title.as_deref())
                     .fetch_one(&mut *tx)
                     .await?;
                     rows.push(row);

@@ -172,6 +172,40 @@ pub trait HistoryStore: Send + Sync + 'static {
         filter: DownloadFilter,
         page: PageRequest,
     ) -> StoreResult<Page<DownloadRow>>;
+    /// How many children of each of `parent_ids` (at most 100) are in each status:
+    /// `(parent_id, status, count)`.
+    async fn child_status_counts(
+        &self,
+        user_id: i64,
+        parent_ids: &[i64],
+    ) -> StoreResult<Vec<(i64, crate::domain::DownloadStatus, i64)>>;
+}
+
+/// Fills `tracks` on the rows that are sets (top-level rows with children), in one query.
+pub async fn attach_track_counts(
+    store: &dyn Store,
+    user_id: i64,
+    rows: &mut [DownloadRow],
+) -> StoreResult<()> {
+    let ids: Vec<i64> = rows
+        .iter()
+        .filter(|r| r.parent_id.is_none() && r.user_id == user_id)
+        .map(|r| r.id)
+        .take(100)
+        .collect();
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let counts = store.child_status_counts(user_id, &ids).await?;
+    for row in rows.iter_mut() {
+        for (parent, status, n) in counts.iter().filter(|c| c.0 == row.id) {
+            debug_assert_eq!(*parent, row.id);
+            row.tracks
+                .get_or_insert_with(TrackCounts::default)
+                .add(*status, *n);
+        }
+    }
+    Ok(())
 }
 
 /// The job queue, as workers use it.

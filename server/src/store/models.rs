@@ -103,6 +103,26 @@ pub struct DownloadRow {
     pub album: Option<String>,
     pub duration: Option<f64>,
     pub cover_url: Option<String>,
+    /// Album fields of a set's entry (`0004_album_tracks.sql`); `None` for singles.
+    #[sqlx(default)]
+    #[serde(default)]
+    pub album_artist: Option<String>,
+    #[sqlx(default)]
+    #[serde(default)]
+    pub track_number: Option<i32>,
+    #[sqlx(default)]
+    #[serde(default)]
+    pub track_total: Option<i32>,
+    #[sqlx(default)]
+    #[serde(default)]
+    pub disc_number: Option<i32>,
+    #[sqlx(default)]
+    #[serde(default)]
+    pub release_year: Option<i32>,
+    /// The title of the set the track was listed in.
+    #[sqlx(default)]
+    #[serde(default)]
+    pub set_title: Option<String>,
     /// How to fetch, once resolved (playlist children are created with theirs). Listings
     /// leave it out (`LISTED_COLUMNS`): nobody shows it, and decoding it was a large part of a
     /// history page's cost.
@@ -130,11 +150,39 @@ pub struct DownloadRow {
     pub created_at: DateTime<Utc>,
     pub started_at: Option<DateTime<Utc>>,
     pub completed_at: Option<DateTime<Utc>>,
+    /// A set's parent: how its children stand (`store::attach_track_counts`); not a column.
+    #[sqlx(skip)]
+    #[serde(skip)]
+    pub tracks: Option<TrackCounts>,
+}
+
+/// How the children of a set (its tracks) stand.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TrackCounts {
+    pub total: i64,
+    pub completed: i64,
+    pub failed: i64,
+    pub cancelled: i64,
+    /// Waiting or downloading.
+    pub active: i64,
+}
+
+impl TrackCounts {
+    pub fn add(&mut self, status: DownloadStatus, n: i64) {
+        self.total += n;
+        match status {
+            DownloadStatus::Completed => self.completed += n,
+            DownloadStatus::Failed => self.failed += n,
+            DownloadStatus::Cancelled => self.cancelled += n,
+            DownloadStatus::Pending | DownloadStatus::Downloading => self.active += n,
+        }
+    }
 }
 
 /// Every column of `download_history` but `action` and the file identity, for listings.
 pub const LISTED_COLUMNS: &str = "id, user_id, parent_id, url, format, plugin, title, artist, \
-    album, duration, cover_url, status, progress, file_path, file_size, error, attempts, \
+    album, duration, cover_url, album_artist, track_number, track_total, disc_number, release_year, \
+    set_title, status, progress, file_path, file_size, error, attempts, \
     run_after, worker_id, heartbeat_at, cancel_requested, created_at, started_at, completed_at";
 
 /// A row of a listing with the number of rows the whole listing matches
@@ -168,7 +216,19 @@ pub struct NewDownload {
     pub album: Option<String>,
     pub duration: Option<f64>,
     pub cover_url: Option<String>,
+    pub album_track: AlbumTrack,
     pub action: Option<Value>,
+}
+
+/// What a set's entry knows of its album beyond the album name (all optional).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AlbumTrack {
+    pub album_artist: Option<String>,
+    pub track_number: Option<i32>,
+    pub track_total: Option<i32>,
+    pub disc_number: Option<i32>,
+    pub release_year: Option<i32>,
+    pub set_title: Option<String>,
 }
 
 /// Metadata a plugin resolved for a job.

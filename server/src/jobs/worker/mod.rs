@@ -279,6 +279,13 @@ impl JobRunner {
                 tracing::info!(job = id, status = %row.status, "job finished");
                 self.count_end(&row);
                 self.publish(&row, None).await;
+                // The set's summary (N of M done) changed with this track.
+                if let Some(parent) = row.parent_id
+                    && let Ok(Some(parent_row)) =
+                        self.store.download_for_user(parent, row.user_id).await
+                {
+                    self.publish(&parent_row, None).await;
+                }
                 if row.status == DownloadStatus::Pending {
                     self.wake();
                 }
@@ -353,17 +360,25 @@ impl crate::domain::JobQueue for JobRunner {
 }
 
 fn hint_from_row(row: &DownloadRow) -> TrackMetadataHint {
+    let number = |n: Option<i32>| n.and_then(|n| u32::try_from(n).ok()).filter(|n| *n > 0);
+    // A set's entry (it has a parent) is an album track.
+    let album_track = row.parent_id.map(|_| super::AlbumTrackHint {
+        album_artist: row.album_artist.clone(),
+        track_number: number(row.track_number),
+        track_total: number(row.track_total),
+        disc_number: number(row.disc_number),
+        year: row.release_year,
+    });
     TrackMetadataHint {
         title: row.title.clone(),
         artist: row.artist.clone(),
         album: row.album.clone(),
+        album_track,
     }
 }
 
 fn action_url(action: &FetchAction) -> &str {
-    match action {
-        FetchAction::YtDlp { url, .. } | FetchAction::Direct { url } => url,
-    }
+    action.url()
 }
 
 /// Names a job's temp folder.

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 pub enum StoredAction {
     YtDlp { url: String, options: Vec<String> },
     Direct { url: String },
+    ExpandYtDlp { url: String, options: Vec<String> },
 }
 
 impl From<&FetchAction> for StoredAction {
@@ -22,6 +23,10 @@ impl From<&FetchAction> for StoredAction {
                 options: options.clone(),
             },
             FetchAction::Direct { url } => Self::Direct { url: url.clone() },
+            FetchAction::ExpandYtDlp { url, options } => Self::ExpandYtDlp {
+                url: url.clone(),
+                options: options.clone(),
+            },
         }
     }
 }
@@ -31,6 +36,7 @@ impl From<StoredAction> for FetchAction {
         match a {
             StoredAction::YtDlp { url, options } => FetchAction::YtDlp { url, options },
             StoredAction::Direct { url } => FetchAction::Direct { url },
+            StoredAction::ExpandYtDlp { url, options } => FetchAction::ExpandYtDlp { url, options },
         }
     }
 }

@@ -23,7 +23,7 @@ async fn every_default_plugin_is_built_in_and_listed() {
         assert_eq!(plugin.source, PluginSource::BuiltIn);
         assert!(plugin.enabled);
         assert_eq!(plugin.sha256.len(), 64);
-        assert_eq!(plugin.interface_version, "0.2.0");
+        assert_eq!(plugin.interface_version, "0.3.0");
     }
 }
 
@@ -104,15 +104,24 @@ async fn every_url_shape_resolves_to_a_valid_action() {
             .await
             .unwrap_or_else(|e| panic!("{raw}: {e:?}"));
         assert_eq!(resolution.kind, kind, "{raw}");
-        match &resolution.entries[0].action {
-            FetchAction::YtDlp { url, options } => {
+        // Sets (playlists, albums) are listed by the host; single tracks go to yt-dlp.
+        match (&resolution.entries[0].action, kind) {
+            (FetchAction::YtDlp { url, options }, ResolutionKind::Single)
+            | (
+                FetchAction::ExpandYtDlp { url, options },
+                ResolutionKind::Playlist | ResolutionKind::Album,
+            ) => {
                 assert_eq!(url, target);
                 assert!(
                     options.iter().any(|o| o == "--extract-audio"),
                     "{options:?}"
                 );
+                assert!(
+                    !options.iter().any(|o| o == "--yes-playlist"),
+                    "{options:?}"
+                );
             }
-            other => panic!("{raw}: expected yt-dlp, got {other:?}"),
+            (other, _) => panic!("{raw}: expected yt-dlp for {kind:?}, got {other:?}"),
         }
     }
     let direct = registry

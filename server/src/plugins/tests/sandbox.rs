@@ -4,7 +4,13 @@
 use super::*;
 use crate::plugins::PluginCallError;
 
-const FIXTURES: &[&str] = &["loop-forever", "memory-hog", "panicker", "legacy-v0-1"];
+const FIXTURES: &[&str] = &[
+    "loop-forever",
+    "memory-hog",
+    "panicker",
+    "legacy-v0-1",
+    "legacy-v0-2",
+];
 
 async fn still_serves(registry: &PluginRegistry) {
     let ok = registry.resolve("generic", "https://vimeo.com/1").await;
@@ -107,4 +113,28 @@ async fn a_plugin_built_against_the_older_minor_version_is_accepted() {
         .unwrap();
     assert_eq!(resolution.metadata.title.as_deref(), Some("legacy"));
     assert_eq!(resolution.metadata.track_number, Some(1));
+}
+
+#[tokio::test]
+async fn a_plugin_built_against_0_2_loads_after_0_3_added_a_fetch_action_case() {
+    let tmp = tempfile::tempdir().unwrap();
+    let registry = registry_with(tmp.path(), FIXTURES).await;
+    let legacy = registry
+        .list()
+        .into_iter()
+        .find(|p| p.name == "fixture-legacy-v0-2")
+        .expect("0.2.0 plugin loaded");
+    assert_eq!(legacy.interface_version, "0.2.0");
+    let resolution = registry
+        .resolve("fixture-legacy-v0-2", "https://legacy2.fixture.test/a.mp3")
+        .await
+        .unwrap();
+    assert_eq!(resolution.metadata.title.as_deref(), Some("legacy two"));
+    assert_eq!(resolution.metadata.track_number, Some(2));
+    assert_eq!(
+        resolution.entries[0].action,
+        crate::plugins::FetchAction::Direct {
+            url: "https://legacy2.fixture.test/a.mp3".into()
+        }
+    );
 }
