@@ -13,6 +13,7 @@ pub mod address_policy;
 pub mod file_names;
 pub mod plugin_output;
 pub mod progress;
+pub mod set_listing;
 pub mod url_policy;
 pub mod ytdlp_line;
 pub mod ytdlp_options;

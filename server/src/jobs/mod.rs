@@ -18,7 +18,7 @@ pub mod output_path;
 pub mod playlist_m3u;
 pub mod process;
 pub mod progress;
-pub mod set_listing;
+pub use nas_music_checks::set_listing;
 pub mod tags;
 pub mod temp_dirs;
 #[cfg(test)]

@@ -4,7 +4,7 @@
 //! (SEC-35; a fuzz target, SEC-49). Every entry URL passes the URL syntax check (SEC-2)
 //! after yt-dlp's `#__youtubedl_smuggle=` fragment is removed.
 
-use crate::net::check_url_syntax;
+use crate::url_policy::check_url_syntax;
 use serde::{Deserialize, Deserializer};
 use serde_json::Value;
 
