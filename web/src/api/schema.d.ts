@@ -2498,6 +2498,24 @@ export interface components {
             title?: string | null;
             artist?: string | null;
             album?: string | null;
+            /** @description A set's track: the album's artist (the set's uploader when the site names none). */
+            album_artist?: string | null;
+            /**
+             * Format: int32
+             * @description A set's track: the site's track number, else its position in the set.
+             */
+            track_number?: number | null;
+            /**
+             * Format: int32
+             * @description A set's track: how many tracks the set has.
+             */
+            track_total?: number | null;
+            /** Format: int32 */
+            disc_number?: number | null;
+            /** Format: int32 */
+            year?: number | null;
+            /** @description A set's track: the title of the album, playlist or feed it was listed in. */
+            set_title?: string | null;
             /**
              * Format: double
              * @description Seconds.
@@ -2520,6 +2538,8 @@ export interface components {
              * @description The playlist or album this track came from.
              */
             parent_id?: number | null;
+            /** @description A set (album, playlist, feed): how its tracks stand. `null` for single tracks. */
+            tracks?: (components["schemas"]["TrackSummary"] & unknown) | null;
             /** Format: date-time */
             created_at: string;
             /** Format: date-time */
@@ -2747,6 +2767,25 @@ export interface components {
             js_runtime: components["schemas"]["ToolHealth"] & unknown;
             ffmpeg: components["schemas"]["ToolHealth"];
             ffprobe: components["schemas"]["ToolHealth"];
+        };
+        /**
+         * TrackSummary
+         * @description How the tracks of a set stand: `completed` of `total` done.
+         */
+        TrackSummary: {
+            /** Format: int64 */
+            total: number;
+            /** Format: int64 */
+            completed: number;
+            /** Format: int64 */
+            failed: number;
+            /** Format: int64 */
+            cancelled: number;
+            /**
+             * Format: int64
+             * @description Waiting or downloading.
+             */
+            active: number;
         };
         /** UserPage */
         UserPage: {
