@@ -59,8 +59,10 @@ both_backends!(
             let r = app.submit(&alice, &media.url(&format!("/slow.mp3?n={n}")), None).await;
             assert_eq!(r.status(), StatusCode::ACCEPTED, "submission {n}");
         }
-        let before = pending(&app, &alice).await;
         let d = app.submit_ok(&bob, &media.url("/tagged.mp3"), None).await;
+        // Counted after bob's submission: an alice job that started before it (her running
+        // job may end at any moment) is not the claim order under test.
+        let before = pending(&app, &alice).await;
         let done = app.wait_for(&bob, &d["id"], &["completed", "failed"], 30).await;
         assert_eq!(done["status"], "completed", "{done}");
         // Bob's job took the first slot that came free: while it waited and ran, at most one

@@ -4,14 +4,13 @@
 //! (SEC-35; a fuzz target, SEC-49). Every entry URL passes the URL syntax check (SEC-2)
 //! after yt-dlp's `#__youtubedl_smuggle=` fragment is removed.
 
+use crate::plugin_output::clean_text as clean;
 use crate::url_policy::check_url_syntax;
 use serde::{Deserialize, Deserializer};
 use serde_json::Value;
 
 /// The most bytes of JSON read from yt-dlp for one listing.
 pub const MAX_LISTING_BYTES: usize = 32 << 20;
-/// The most characters kept of any text field.
-const MAX_TEXT_CHARS: usize = 512;
 /// The fragment yt-dlp appends to URLs it passes data along with (`smuggle_url`).
 const SMUGGLE_MARKER: &str = "#__youtubedl_smuggle=";
 
@@ -281,16 +280,6 @@ fn list<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Value>, D::Error> {
         Value::Array(items) => items,
         _ => Vec::new(),
     })
-}
-
-fn clean(raw: &str) -> Option<String> {
-    let cleaned: String = raw
-        .chars()
-        .filter(|c| !c.is_control())
-        .take(MAX_TEXT_CHARS)
-        .collect();
-    let trimmed = cleaned.trim();
-    (!trimmed.is_empty()).then(|| trimmed.to_owned())
 }
 
 #[cfg(test)]
