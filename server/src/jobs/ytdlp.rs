@@ -83,12 +83,7 @@ pub async fn run_ytdlp(
     };
     let outcome = run_supervised(cmd, config.cancel_grace, cancel, MAX_LINE_BYTES, on_line)
         .await
-        .map_err(|e| {
-            tracing::error!(error = %e, ytdlp = %config.ytdlp_path.display(), "could not start yt-dlp");
-            ExecutionError::permanent(
-                "yt-dlp is missing on the server: ask the admin to run scripts/setup-tools.sh or set YTDLP_PATH",
-            )
-        })?;
+        .map_err(|e| ytdlp_did_not_start(config, &e))?;
     let (status, stderr_tail) = match outcome {
         RunOutcome::Cancelled => return Err(ExecutionError::cancelled()),
         RunOutcome::Exited {
@@ -192,4 +187,16 @@ pub async fn single_finished_file(
         }
     }
     Ok(file)
+}
+
+/// yt-dlp could not be started (not installed, or `YTDLP_PATH` wrong): the cause goes to the
+/// log, the user is told what the admin should do. Shared by downloads and set listings.
+pub(super) fn ytdlp_did_not_start(
+    config: &ExecutorConfig,
+    error: &std::io::Error,
+) -> ExecutionError {
+    tracing::error!(error = %error, ytdlp = %config.ytdlp_path.display(), "could not start yt-dlp");
+    ExecutionError::permanent(
+        "yt-dlp is missing on the server: ask the admin to run scripts/setup-tools.sh or set YTDLP_PATH",
+    )
 }

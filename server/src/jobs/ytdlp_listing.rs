@@ -11,6 +11,7 @@ use super::errors::{classify_ytdlp_stderr, egress_refused};
 use super::model::{ExecutionError, ExecutorConfig};
 use super::process::{RunOutcome, group_command, run_supervised};
 use super::set_listing::{ListingError, MAX_LISTING_BYTES, SetListing, parse_flat_listing};
+use super::ytdlp::ytdlp_did_not_start;
 use super::ytdlp_args::{ListingInvocation, build_listing_args};
 use crate::domain::ytdlp_options::validate_plugin_options;
 use crate::net::url_policy::check_literal_host;
@@ -57,12 +58,7 @@ pub async fn list_set(
                 "Listing this set took longer than the server's time limit",
             ));
         }
-        Ok(started) => started.map_err(|e| {
-            tracing::error!(error = %e, ytdlp = %config.ytdlp_path.display(), "could not start yt-dlp");
-            ExecutionError::permanent(
-                "yt-dlp is missing on the server: ask the admin to run scripts/setup-tools.sh or set YTDLP_PATH",
-            )
-        })?,
+        Ok(started) => started.map_err(|e| ytdlp_did_not_start(config, &e))?,
     };
     let (status, stderr_tail) = match outcome {
         RunOutcome::Cancelled => return Err(ExecutionError::cancelled()),
