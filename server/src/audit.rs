@@ -29,10 +29,12 @@ pub enum AuditAction {
     PluginEnabled,
     PluginDisabled,
     PluginRemoved,
+    /// An admin rescanned the music library's index.
+    LibraryRescanned,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 15] = [
+    pub const ALL: [AuditAction; 16] = [
         Self::UserRegistered,
         Self::LoginSucceeded,
         Self::LoginFailed,
@@ -48,6 +50,7 @@ impl AuditAction {
         Self::PluginEnabled,
         Self::PluginDisabled,
         Self::PluginRemoved,
+        Self::LibraryRescanned,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -67,6 +70,7 @@ impl AuditAction {
             Self::PluginEnabled => "plugin_enabled",
             Self::PluginDisabled => "plugin_disabled",
             Self::PluginRemoved => "plugin_removed",
+            Self::LibraryRescanned => "library_rescanned",
         }
     }
 }

@@ -82,6 +82,12 @@ pub async fn run(
     let events = jobs::events::EventHub::start(store.clone(), stop.clone())
         .await
         .context("cannot subscribe to download events")?;
+    // "Already have it": filled in the background; downloads that finish meanwhile are added.
+    let library = Arc::new(library::LibraryIndex::new());
+    tokio::spawn(library.clone().scan(
+        config.output_directory.clone(),
+        library::ScanLimits::default(),
+    ));
     let runner = jobs::worker::JobRunner::new(
         store.clone(),
         plugins.clone(),
@@ -99,6 +105,7 @@ pub async fn run(
                 format!("{}:", identity.instance_id)
             },
             metrics: metrics.downloads.clone(),
+            library: library.clone(),
         },
     );
     let state = Arc::new(AppState {
@@ -136,6 +143,7 @@ pub async fn run(
         event_streams: auth::StreamSlots::new(config.access.max_event_streams_per_user),
         shutdown: stop.clone(),
         metrics,
+        library,
     });
     tokio::spawn(auth::passwords::warm_up());
 

@@ -26,4 +26,6 @@ pub struct AppState {
     pub shutdown: tokio_util::sync::CancellationToken,
     /// What `/metrics` exports; the HTTP middleware records into it.
     pub metrics: Arc<crate::metrics::Metrics>,
+    /// The library index ("already have it"); admins rescan it.
+    pub library: Arc<crate::library::LibraryIndex>,
 }

@@ -7,6 +7,7 @@ mod helpers;
 mod media_server;
 
 mod admin;
+mod album_files;
 mod albums;
 mod auth;
 mod downloads;

@@ -358,6 +358,9 @@ export async function runFlow(o) {
       await page.locator("form").getByRole("status").filter({ hasText: /Shared link ready/ }).waitFor();
       const field = page.getByLabel("Link to a track, album or playlist");
       expect((await field.inputValue()) === o.mediaUrl, "the shared link is not in the form");
+      // The history loads after sign-in, beside the form: wait until it shows the copy this
+      // account downloaded earlier, or the count below races the list instead of the server.
+      await page.locator(`li.dl[data-url="${o.mediaUrl}"]`).first().waitFor();
       const before = await page.locator(`li.dl[data-url="${o.mediaUrl}"]`).count();
       await page.waitForTimeout(500);
       expect(
@@ -372,14 +375,15 @@ export async function runFlow(o) {
       const rows = page.locator(`li.dl[data-url="${o.mediaUrl}"]`);
       await rows.nth(1).waitFor(); // the shared copy and the first one
       const before = await rows.count();
-      const newest = rows.first();
-      await page
-        .locator(`li.dl[data-url="${o.mediaUrl}"]`)
+      // The real server's library already has the first copy, so the shared one ends
+      // `skipped` (pointing at that file); the mock server completes it.
+      await rows
         .first()
-        .and(page.locator('[data-status="completed"]'))
+        .and(page.locator('[data-status="completed"], [data-status="skipped"]'))
         .waitFor({ timeout: o.completeTimeoutMs ?? 120_000 });
-      await newest.getByRole("button", { name: "Delete…" }).click();
-      await newest.getByRole("button", { name: "Delete file too" }).click();
+      const completed = page.locator(`li.dl[data-url="${o.mediaUrl}"][data-status="completed"]`).first();
+      await completed.getByRole("button", { name: "Delete…" }).click();
+      await completed.getByRole("button", { name: "Delete file too" }).click();
       await page.waitForFunction(
         ([url, n]) => document.querySelectorAll(`li.dl[data-url="${url}"]`).length === n - 1,
         [o.mediaUrl, before],

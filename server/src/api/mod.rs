@@ -1,7 +1,7 @@
 //! The HTTP API: poem-openapi handlers only. Each file is one area of the REST contract —
 //! `auth.rs` (`/auth/*`), `downloads.rs` (`/api/download`, `/api/downloads/*`), `plugins.rs`
 //! (`/api/plugins`, `/api/admin/plugins/*`), `admin.rs` (`/api/admin/users`,
-//! `/api/admin/audit`), `system.rs` (`/health`, `/`), `metrics.rs` (`/metrics`, a plain poem
+//! `/api/admin/audit`), `library.rs` (`/api/admin/library/rescan`), `system.rs` (`/health`, `/`), `metrics.rs` (`/metrics`, a plain poem
 //! route outside the OpenAPI document). Handlers parse, authorize, call a domain function and
 //! map its error.
 
@@ -15,6 +15,7 @@ pub mod download_views;
 pub mod downloads;
 pub mod error;
 pub mod guard;
+pub mod library;
 pub mod metrics;
 pub mod models;
 pub mod plugins;
@@ -41,6 +42,7 @@ type Apis = (
     downloads::DownloadsApi,
     plugins::PluginsApi,
     admin::AdminApi,
+    library::LibraryApi,
 );
 
 /// The OpenAPI service; also used by tests to walk every operation.
@@ -52,6 +54,7 @@ pub fn openapi_service() -> OpenApiService<Apis, ()> {
             downloads::DownloadsApi,
             plugins::PluginsApi,
             admin::AdminApi,
+            library::LibraryApi,
         ),
         "NAS Music Downloader",
         env!("CARGO_PKG_VERSION"),

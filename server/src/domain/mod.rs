@@ -10,6 +10,7 @@ mod event;
 mod format;
 mod limits;
 mod queue;
+mod set_kind;
 mod status;
 pub use nas_music_checks::ytdlp_options;
 
@@ -18,4 +19,5 @@ pub use format::AudioFormat;
 pub use limits::{JobLimits, LimitBreach};
 pub use nas_music_checks::progress::{Phase, Progress};
 pub use queue::JobQueue;
+pub use set_kind::SetKind;
 pub use status::{DownloadStatus, UserRequest};

@@ -28,6 +28,7 @@ use tokio::sync::{Notify, Semaphore, watch};
 use tokio_util::sync::CancellationToken;
 
 mod keep_alive;
+mod library;
 mod outcome;
 mod resolve;
 mod stored_action;
@@ -53,6 +54,8 @@ pub struct RunnerSettings {
     pub dead_worker_prefix: String,
     /// Where the downloads that end are counted.
     pub metrics: crate::metrics::DownloadMetrics,
+    /// What the library already holds ("already have it"); finished files are added.
+    pub library: Arc<crate::library::LibraryIndex>,
 }
 
 /// A running job that can be stopped from this instance.
@@ -84,9 +87,11 @@ struct LiveJob {
 }
 
 enum Outcome {
-    File(Finished),
+    File(Box<Finished>),
     /// A playlist became child jobs.
     Expanded,
+    /// The library already holds the track.
+    AlreadyHave(library::LibraryMatch),
 }
 
 impl JobRunner {
@@ -285,6 +290,9 @@ impl JobRunner {
                         self.store.download_for_user(parent, row.user_id).await
                 {
                     self.publish(&parent_row, None).await;
+                    if row.status.is_final() {
+                        self.track_of_set_ended(&parent_row).await;
+                    }
                 }
                 if row.status == DownloadStatus::Pending {
                     self.wake();
@@ -318,12 +326,20 @@ impl JobRunner {
                 None => return Ok(Outcome::Expanded),
             },
         };
+        // The duration as resolved (a plugin may know it), else as listed.
+        let duration = live_row.lock().unwrap_or_else(|e| e.into_inner()).duration;
+        if !job.force_download
+            && let Some(found) = self.already_have(job, &hint, duration).await
+        {
+            return Ok(Outcome::AlreadyHave(found));
+        }
         let user = match self.store.user_by_id(job.user_id).await {
             Ok(Some(u)) => u.username,
             _ => "unknown".into(),
         };
         let request = ExecutionRequest {
             job_id: job_uuid(job.id),
+            source_url: job.url.clone(),
             action,
             metadata: hint,
             format,
@@ -331,7 +347,7 @@ impl JobRunner {
         };
         execute(&self.settings.executor, request, progress, cancel)
             .await
-            .map(Outcome::File)
+            .map(|f| Outcome::File(Box::new(f)))
     }
 
     async fn publish(&self, row: &DownloadRow, progress: Option<Progress>) {
@@ -373,6 +389,7 @@ fn hint_from_row(row: &DownloadRow) -> TrackMetadataHint {
         title: row.title.clone(),
         artist: row.artist.clone(),
         album: row.album.clone(),
+        cover_url: row.cover_url.clone(),
         album_track,
     }
 }
