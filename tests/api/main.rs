@@ -12,6 +12,7 @@ mod auth;
 mod downloads;
 mod egress;
 mod limits;
+mod media;
 mod metrics;
 mod playlists;
 mod plugins;
