@@ -87,7 +87,7 @@ describe("album view", () => {
     expect(list.querySelectorAll(":scope > li")).toHaveLength(1);
     expect(screen.getByText("2 of 3 tracks done · 1 to go")).toBeTruthy();
     expect(screen.getByRole("progressbar", { name: "Tracks of Night Songs done" })).toBeTruthy();
-    await waitFor(() => expect(list.querySelector("img.cover")?.getAttribute("src")).toBe("/api/downloads/10/cover?token=t10"));
+    await waitFor(() => expect(list.querySelector("img.cover")?.getAttribute("src")).toBe("/api/downloads/10/cover?token=t10&v=2"));
     // Decorative beside the title it illustrates.
     expect(list.querySelector("img.cover")?.getAttribute("alt")).toBe("");
   });
@@ -138,6 +138,7 @@ describe("album helpers", () => {
   it("keeps tracks whose set is on another page, and links only what may have media", () => {
     const rows = visibleRows([tracks[0], album, dl(20, { parent_id: 99 })]);
     expect(rows.map((d) => d.id)).toEqual([10, 20]);
-    expect(mediaIds([dl(3), dl(1, { status: "failed" }), album, dl(2, { status: "pending" })])).toEqual([3, 10]);
+    const listed = { ...album, id: 30, tracks: { total: 2, completed: 0, failed: 0, cancelled: 0, active: 2 } };
+    expect(mediaIds([dl(3), dl(1, { status: "failed" }), album, listed, dl(2, { status: "pending" })])).toEqual([3, 10]);
   });
 });

@@ -59,6 +59,9 @@ export function DownloadItem({ client, download: d, coverUrl, busy, cancelling =
   const [open, setOpen] = useState(false);
   const play = usePlay();
   const isSet = d.tracks != null;
+  // A set's cover is its first finished track's: ask again (a new URL, past any cached 404)
+  // as more tracks finish.
+  const coverSrc = coverUrl && isSet ? `${coverUrl}&v=${d.tracks?.completed ?? 0}` : coverUrl;
   const [confirming, setConfirming] = useState(false);
   const detailsId = `dl-details-${d.id}`;
   const error = d.error ? splitError(d.error) : null;
@@ -73,7 +76,7 @@ export function DownloadItem({ client, download: d, coverUrl, busy, cancelling =
       aria-busy={busy || undefined}
     >
       <div className="dl-head">
-        {(isSet || d.status === "completed") && <Cover src={coverUrl} size={isSet ? "large" : "thumb"} />}
+        {(isSet || d.status === "completed") && <Cover src={coverSrc} size={isSet ? "large" : "thumb"} />}
         <div className="dl-title">
           <strong>{displayTitle(d)}</strong>
           {subtitle && <span className="small">{subtitle}</span>}

@@ -88,7 +88,8 @@ export function visibleRows<T extends Pick<Download, "id" | "parent_id">>(items:
 /** The rows that may have a file or a cover to link to, sorted (one request per set of rows). */
 export function mediaIds(items: Pick<Download, "id" | "status" | "tracks">[]): number[] {
   return items
-    .filter((d) => d.status === "completed" || (d.tracks?.completed ?? 0) > 0)
+    // A set is "completed" as soon as it is listed; its cover is its first finished track's.
+    .filter((d) => (d.tracks ? d.tracks.completed > 0 : d.status === "completed"))
     .map((d) => d.id)
     .sort((a, b) => a - b);
 }
