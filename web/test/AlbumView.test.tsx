@@ -40,6 +40,7 @@ const tracks = [
   dl(12, { parent_id: 10, title: "Midnight", artist: "The Owls", track_number: 2, file_path: "The Owls/Night Songs/02 - Midnight.mp3" }),
   dl(13, { parent_id: 10, title: "Dawn", artist: "The Owls", track_number: 3, status: "downloading" }),
 ];
+const failedTrack = dl(14, { parent_id: 10, title: "Noon", track_number: 4, status: "failed", error: "Host refused (403)." });
 
 function fakeServer() {
   const requests: string[] = [];
@@ -55,7 +56,8 @@ function fakeServer() {
       const page: Page<Download> = { items, total: items.length, page: 1, per_page: 20, pages: 1 };
       return json(200, page);
     }
-    if (url.pathname === "/api/downloads/10/tracks") return json(200, { items: tracks, total: tracks.length });
+    if (url.pathname === "/api/downloads/10/tracks") return json(200, { items: [...tracks, failedTrack], total: tracks.length + 1 });
+    if (url.pathname === "/api/downloads/14/retry") return json(200, { ...failedTrack, status: "pending", error: null });
     if (url.pathname === "/api/downloads/media-links") {
       const ids: number[] = JSON.parse(body).ids;
       return json(200, {
@@ -103,10 +105,13 @@ describe("album view", () => {
     const trackList = await screen.findByRole("list", { name: "Tracks of Night Songs" });
     expect(toggle.getAttribute("aria-controls")).toBe(trackList.parentElement?.id);
     const items = within(trackList).getAllByRole("listitem");
-    expect(items.map((li) => li.querySelector(".track-title")?.textContent)).toEqual(["Dusk", "Midnight", "Dawn"]);
+    expect(items.map((li) => li.querySelector(".track-title")?.textContent)).toEqual(["Dusk", "Midnight", "Dawn", "Noon"]);
     // Only completed tracks can be played.
     expect(within(items[2]).queryByRole("button")).toBeNull();
     expect(within(items[2]).getByText(/Downloading/)).toBeTruthy();
+    // A failed track is retried from here (its own row is hidden while the set is shown).
+    fireEvent.click(within(items[3]).getByRole("button", { name: "Retry Noon" }));
+    await waitFor(() => expect(server.requests).toContain("POST /api/downloads/14/retry"));
 
     fireEvent.click(within(items[0]).getByRole("button", { name: "Play Dusk" }));
     const player = await screen.findByRole("region", { name: "Player" });

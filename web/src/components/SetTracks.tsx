@@ -1,12 +1,12 @@
 // An album, playlist or feed: how many of its tracks are done, and its tracks behind a
 // disclosure button (loaded when first opened, then kept current by the live stream). Each
-// completed track can be played in the page's player.
+// completed track can be played in the page's player; a failed or cancelled one retried.
 import { useState } from "react";
-import { useQuery } from "@tanstack/react-query";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import type { ApiClient } from "../api/client";
-import { queries } from "../api/queries";
+import { queries, queryKeys } from "../api/queries";
 import { statusLabel, type Download, type TrackSummary } from "../api/types";
-import { displayTitle } from "../lib/downloads";
+import { canRetry, displayTitle } from "../lib/downloads";
 import { describeError } from "../lib/errors";
 import { formatClock } from "../lib/format";
 import { usePlay } from "../lib/player";
@@ -38,6 +38,16 @@ export function SetTracks({ client, set }: { client: ApiClient; set: Download })
   const [open, setOpen] = useState(false);
   const tracks = useQuery({ ...queries.tracks(client, set.id), enabled: open });
   const play = usePlay();
+  const queryClient = useQueryClient();
+  // A set's tracks are not rows of their own while the set is on the page: retry lives here.
+  const retry = useMutation({
+    mutationFn: (id: number) => client.retryDownload(id),
+    onSettled: () =>
+      Promise.all([
+        queryClient.invalidateQueries({ queryKey: queryKeys.tracks(set.id) }),
+        queryClient.invalidateQueries({ queryKey: queryKeys.downloadLists }),
+      ]),
+  });
   const listId = `tracks-${set.id}`;
   const title = displayTitle(set);
   const total = set.tracks?.total ?? 0;
@@ -59,6 +69,11 @@ export function SetTracks({ client, set }: { client: ApiClient; set: Download })
           {tracks.error && (
             <p className="message error" role="alert">
               {describeError(tracks.error)}
+            </p>
+          )}
+          {retry.error && (
+            <p className="message error" role="alert">
+              {describeError(retry.error)}
             </p>
           )}
           {tracks.data && tracks.data.items.length === 0 && <p className="small muted">No tracks listed yet.</p>}
@@ -88,6 +103,17 @@ export function SetTracks({ client, set }: { client: ApiClient; set: Download })
                         onClick={() => play({ id: t.id, title: name, subtitle: [t.artist, t.album ?? set.title].filter(Boolean).join(" — ") })}
                       >
                         ▶
+                      </button>
+                    )}
+                    {canRetry(t) && (
+                      <button
+                        type="button"
+                        className="secondary"
+                        aria-label={`Retry ${name}`}
+                        disabled={retry.isPending}
+                        onClick={() => retry.mutate(t.id)}
+                      >
+                        Retry
                       </button>
                     )}
                   </li>
