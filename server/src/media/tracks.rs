@@ -18,7 +18,13 @@ const PER_PAGE: u32 = 100;
 /// The tracks of `set` (the owner's row), ordered by disc, track number, then id.
 pub async fn tracks_of(store: &dyn Store, set: &DownloadRow) -> AppResult<Vec<DownloadRow>> {
     let mut tracks = Vec::new();
-    if set.parent_id.is_some() {
+    // Cheap first: a track, or a row without children, has no tracks to look for.
+    if set.parent_id.is_some()
+        || store
+            .child_status_counts(set.user_id, &[set.id])
+            .await?
+            .is_empty()
+    {
         return Ok(tracks);
     }
     for page in 1..=MAX_ROWS_SCANNED / PER_PAGE {
