@@ -65,7 +65,8 @@ export function DownloadItem({ client, download: d, coverUrl, busy, cancelling =
   const [confirming, setConfirming] = useState(false);
   const detailsId = `dl-details-${d.id}`;
   const error = d.error ? splitError(d.error) : null;
-  const subtitle = [d.artist, d.album].filter(Boolean).join(" — ");
+  // An album's own row is titled by the album: do not repeat it.
+  const subtitle = [d.artist, d.album !== d.title ? d.album : null].filter(Boolean).join(" — ");
 
   return (
     <li
