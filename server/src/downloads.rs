@@ -269,16 +269,17 @@ impl DownloadService {
     }
 }
 
-/// A completed download's file as recorded: where, and which file (SEC-43).
+/// A completed download's file as recorded: where, and which file (SEC-43). Also what
+/// `media` opens to stream it.
 #[derive(Clone)]
-struct OwnFile {
-    relative: PathBuf,
-    recorded: Recorded,
+pub(crate) struct OwnFile {
+    pub(crate) relative: PathBuf,
+    pub(crate) recorded: Recorded,
 }
 
 impl OwnFile {
     /// The stored path must be plain and relative (SEC-5).
-    fn of(row: &DownloadRow, relative: &str) -> AppResult<Self> {
+    pub(crate) fn of(row: &DownloadRow, relative: &str) -> AppResult<Self> {
         let relative = PathBuf::from(relative);
         if !is_plain_relative(&relative) {
             return Err(AppError::Conflict(

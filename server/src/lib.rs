@@ -18,6 +18,7 @@ pub mod error;
 pub mod healthcheck;
 pub mod jobs;
 pub mod library;
+pub mod media;
 pub mod metrics;
 pub mod net;
 pub mod plugin_admin;
@@ -135,6 +136,11 @@ pub async fn run(
             output_directory: config.output_directory.clone(),
             address_policy: config.address_policy.clone(),
             max_active_per_user: config.job_limits.max_active_per_user,
+        },
+        media: media::MediaService {
+            store: store.clone(),
+            output_directory: config.output_directory.clone(),
+            links: media::links::MediaLinks::new(&identity.secret_key),
         },
         store,
         config: config.clone(),

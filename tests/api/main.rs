@@ -13,6 +13,7 @@ mod auth;
 mod downloads;
 mod egress;
 mod limits;
+mod media;
 mod metrics;
 mod playlists;
 mod plugins;

@@ -26,7 +26,7 @@ use poem_openapi::{
 use std::{sync::Arc, time::Duration};
 
 #[derive(Tags)]
-enum DownloadTags {
+pub(super) enum DownloadTags {
     /// Downloads
     Downloads,
 }

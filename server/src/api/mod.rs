@@ -1,7 +1,9 @@
 //! The HTTP API: poem-openapi handlers only. Each file is one area of the REST contract —
 //! `auth.rs` (`/auth/*`), `downloads.rs` (`/api/download`, `/api/downloads/*`), `plugins.rs`
-//! (`/api/plugins`, `/api/admin/plugins/*`), `admin.rs` (`/api/admin/users`,
-//! `/api/admin/audit`), `library.rs` (`/api/admin/library/rescan`), `system.rs` (`/health`, `/`), `metrics.rs` (`/metrics`, a plain poem
+//! (`/api/plugins`, `/api/admin/plugins/*`), `download_files.rs` (a download's audio, cover
+//! and tracks, `/api/downloads/{id}/file|cover|tracks`, and the signed links for them),
+//! `admin.rs` (`/api/admin/users`, `/api/admin/audit`), `library.rs`
+//! (`/api/admin/library/rescan`), `system.rs` (`/health`, `/`), `metrics.rs` (`/metrics`, a plain poem
 //! route outside the OpenAPI document). Handlers parse, authorize, call a domain function and
 //! map its error.
 
@@ -11,11 +13,13 @@ pub mod body_limit;
 pub mod client_address;
 pub mod cors;
 pub mod download_events;
+pub mod download_files;
 pub mod download_views;
 pub mod downloads;
 pub mod error;
 pub mod guard;
 pub mod library;
+pub mod media_response;
 pub mod metrics;
 pub mod models;
 pub mod plugins;
@@ -40,6 +44,7 @@ type Apis = (
     system::SystemApi,
     auth::AuthApi,
     downloads::DownloadsApi,
+    download_files::DownloadFilesApi,
     plugins::PluginsApi,
     admin::AdminApi,
     library::LibraryApi,
@@ -52,6 +57,7 @@ pub fn openapi_service() -> OpenApiService<Apis, ()> {
             system::SystemApi,
             auth::AuthApi,
             downloads::DownloadsApi,
+            download_files::DownloadFilesApi,
             plugins::PluginsApi,
             admin::AdminApi,
             library::LibraryApi,
@@ -63,7 +69,7 @@ pub fn openapi_service() -> OpenApiService<Apis, ()> {
         "Self-hosted music downloader. Sign in with `POST /auth/login` (OAuth2 password form) \
          and send the token as `Authorization: Bearer …`. Errors are JSON `{\"detail\": \"…\"}`. \
          Not in this document: `GET /metrics`, Prometheus metrics in the text format (an \
-         admin's token or METRICS_TOKEN).",
+         admin's token or METRICS_TOKEN). Media elements cannot send a header:          `POST /api/downloads/media-links` gives short-lived signed links for          `<audio src>` (`/api/downloads/{id}/file`, byte ranges supported) and `<img src>`          (`/api/downloads/{id}/cover`).",
     )
 }
 
