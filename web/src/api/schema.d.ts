@@ -585,7 +585,118 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
-        patch?: never;
+        /**
+         * Change your preferences
+         * @description `default_format`: the format your downloads get when a request names none (`best`
+         *     keeps the site's audio as it is served, without re-encoding).
+         */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["PreferencesUpdate"];
+                };
+            };
+            responses: {
+                /** @description The signed-in user. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["UserResponse"];
+                    };
+                };
+                /** @description Missing, invalid, expired or revoked credentials. */
+                401: {
+                    headers: {
+                        "WWW-AUTHENTICATE": string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Not allowed for this account. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description No such resource (or not yours). */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Conflicts with existing data. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description The request body is too large. */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description The input is invalid. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Too many attempts; retry after the given number of seconds. */
+                429: {
+                    headers: {
+                        "RETRY-AFTER": number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Unexpected server error. */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description A dependency is unavailable. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
         trace?: never;
     };
     "/auth/password": {
@@ -3001,6 +3112,129 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/admin/library/rescan": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Rescan the music library
+         * @description Reads every audio file under the output folder again (tags, duration, source URL), so
+         *     tracks copied in by hand are recognised and a later submission of them ends
+         *     `skipped`. Answers when the scan is done.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["LibraryScan"];
+                    };
+                };
+                /** @description Missing, invalid, expired or revoked credentials. */
+                401: {
+                    headers: {
+                        "WWW-AUTHENTICATE": string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Not allowed for this account. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description No such resource (or not yours). */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Conflicts with existing data. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description The request body is too large. */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description The input is invalid. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Too many attempts; retry after the given number of seconds. */
+                429: {
+                    headers: {
+                        "RETRY-AFTER": number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Unexpected server error. */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description A dependency is unavailable. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -3010,7 +3244,7 @@ export interface components {
          *     `CHECK` on `audit_log.action` lists the same names.
          * @enum {string}
          */
-        AuditAction: "user_registered" | "login_succeeded" | "login_failed" | "login_throttled" | "logout" | "password_changed" | "user_updated" | "download_requested" | "download_cancelled" | "download_retried" | "download_deleted" | "plugin_uploaded" | "plugin_enabled" | "plugin_disabled" | "plugin_removed";
+        AuditAction: "user_registered" | "login_succeeded" | "login_failed" | "login_throttled" | "logout" | "password_changed" | "user_updated" | "download_requested" | "download_cancelled" | "download_retried" | "download_deleted" | "plugin_uploaded" | "plugin_enabled" | "plugin_disabled" | "plugin_removed" | "library_rescanned";
         /** AuditEntry */
         AuditEntry: {
             /** Format: int64 */
@@ -3089,7 +3323,7 @@ export interface components {
             status: components["schemas"]["DownloadStatus"];
             /** @description Only while downloading. */
             progress?: (components["schemas"]["ProgressView"] & unknown) | null;
-            /** @description Relative to the output folder. */
+            /** @description Relative to the output folder. A `skipped` track: the library's file it matched. */
             file_path?: string | null;
             /** Format: int64 */
             file_size?: number | null;
@@ -3104,6 +3338,8 @@ export interface components {
             parent_id?: number | null;
             /** @description A set (album, playlist, feed): how its tracks stand. `null` for single tracks. */
             tracks?: (components["schemas"]["TrackSummary"] & unknown) | null;
+            /** @description A set: `album` or `playlist` (a playlist also gets an `.m3u8`). `null` otherwise. */
+            set_kind?: (components["schemas"]["SetKind"] & unknown) | null;
             /** Format: date-time */
             created_at: string;
             /** Format: date-time */
@@ -3132,13 +3368,19 @@ export interface components {
         DownloadRequest: {
             /** @description An http(s) URL of a track, album, playlist or media file (at most 2048 bytes). */
             url: string;
+            /** @description When absent: your default format (`PATCH /auth/me`), else `best`. */
             format?: (components["schemas"]["DownloadFormat"] & unknown) | null;
+            /**
+             * @description Download even when the library already has the track (otherwise such a track, or a
+             *     set's track, ends `skipped` with the file it matched).
+             */
+            force?: boolean | null;
         };
         /**
          * @description The status of a download job.
          * @enum {string}
          */
-        DownloadStatus: "pending" | "downloading" | "completed" | "failed" | "cancelled";
+        DownloadStatus: "pending" | "downloading" | "completed" | "failed" | "cancelled" | "skipped";
         /**
          * @description One event of `GET /api/downloads/events`; the SSE event type names the variant
          *     (`download`, `deleted`, `resync`) and `data` is its JSON.
@@ -3169,6 +3411,29 @@ export interface components {
              * @description Number of extractor plugins loaded.
              */
             plugins: number;
+        };
+        /**
+         * LibraryScan
+         * @description What a library scan found.
+         */
+        LibraryScan: {
+            /**
+             * Format: uint64
+             * @description Audio files read and indexed.
+             */
+            indexed: number;
+            /**
+             * Format: uint64
+             * @description Audio files whose tags could not be read (not indexed).
+             */
+            unreadable: number;
+            /**
+             * Format: uint64
+             * @description Index entries dropped because their file is gone.
+             */
+            removed: number;
+            /** @description Whether the scan stopped at its bound on files or folder depth. */
+            truncated: boolean;
         };
         /**
          * LoginForm
@@ -3265,6 +3530,14 @@ export interface components {
             enabled: boolean;
         };
         /**
+         * PreferencesUpdate
+         * @description What a user may change about their own account (besides the password).
+         */
+        PreferencesUpdate: {
+            /** @description The format your downloads get when a request names none. */
+            default_format: components["schemas"]["DownloadFormat"] & unknown;
+        };
+        /**
          * @description The tool preflight, which runs in the background just after start.
          * @enum {string}
          */
@@ -3323,6 +3596,11 @@ export interface components {
          * @enum {string}
          */
         ServiceState: "healthy" | "unhealthy";
+        /**
+         * @description The kind of a set a plugin expanded into tracks.
+         * @enum {string}
+         */
+        SetKind: "album" | "playlist";
         /** TokenResponse */
         TokenResponse: {
             access_token: string;
@@ -3379,6 +3657,11 @@ export interface components {
             cancelled: number;
             /**
              * Format: int64
+             * @description Already in the library (the track's `file_path` is the file it matched).
+             */
+            skipped: number;
+            /**
+             * Format: int64
              * @description Waiting or downloading.
              */
             active: number;
@@ -3411,6 +3694,8 @@ export interface components {
             created_at: string;
             /** Format: date-time */
             last_login?: string | null;
+            /** @description The format a download gets when its request names none (`best` unless chosen). */
+            default_format: components["schemas"]["DownloadFormat"] & unknown;
         };
         /** UserUpdate */
         UserUpdate: {
