@@ -107,6 +107,7 @@ pub async fn run(
             },
             metrics: metrics.downloads.clone(),
             library: library.clone(),
+            playlist_folder: config.playlist_folder.clone(),
         },
     );
     let state = Arc::new(AppState {

@@ -450,3 +450,20 @@ both_backends!(
         assert_eq!(media.hits("/album/private-feed.xml"), 0, "the refused address was not reached");
     }
 );
+
+both_backends!(
+    async fn playlist_files_can_be_gathered_in_one_folder(app: TestApp)
+    with ["PLAYLIST_FOLDER" => "Playlists"] {
+        let media = MediaServer::start().await;
+        let token = app.user_token("alice").await;
+        let (_, ended) = feed_to_the_end(&app, &token, &media.url("/list.m3u")).await;
+        let m3u = app.wait_for_output_file("Playlists/Fixture List.m3u8", 10).await;
+        let text = std::fs::read_to_string(m3u).unwrap();
+        let listed: Vec<&str> = text.lines().filter(|l| !l.starts_with('#')).collect();
+        let expected: Vec<String> = ended
+            .iter()
+            .map(|t| format!("../{}", t["file_path"].as_str().unwrap()))
+            .collect();
+        assert_eq!(listed, expected, "{text}");
+    }
+);
