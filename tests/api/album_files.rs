@@ -13,22 +13,6 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::path::Path;
 
-/// The tracks of set `parent`, by track number.
-async fn tracks(app: &TestApp, token: &str, parent: &Value) -> Vec<Value> {
-    let list = app
-        .get_json("/api/downloads?per_page=100", Some(token))
-        .await;
-    let mut kids: Vec<Value> = list["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|item| item["parent_id"] == *parent)
-        .cloned()
-        .collect();
-    kids.sort_by_key(|k| k["track_number"].as_i64());
-    kids
-}
-
 /// Submits the feed, waits for the set to expand and every track to end; returns the set's
 /// id and its tracks as they ended.
 async fn feed_to_the_end(app: &TestApp, token: &str, feed_url: &str) -> (Value, Vec<Value>) {
@@ -42,7 +26,7 @@ async fn feed_to_the_end(app: &TestApp, token: &str, feed_url: &str) -> (Value, 
         "a feed is a playlist: {parent}"
     );
     let mut ended = Vec::new();
-    for kid in tracks(app, token, &set["id"]).await {
+    for kid in app.set_tracks(token, &set["id"]).await {
         ended.push(
             app.wait_for(token, &kid["id"], &["completed", "failed", "skipped"], 90)
                 .await,
@@ -156,7 +140,7 @@ both_backends!(
 
         // The feed is a playlist: an extended M3U beside its tracks, relative paths in order.
         let m3u = app
-            .wait_for_output_file(&format!("{folder}/{FEED_TITLE}.m3u8"), 10)
+            .wait_for_output_file(&format!("{folder}/{FEED_TITLE}.m3u8"), 30)
             .await;
         let text = std::fs::read_to_string(&m3u).unwrap();
         let listed: Vec<&str> = text.lines().filter(|l| !l.starts_with('#')).collect();
@@ -269,7 +253,7 @@ both_backends!(
         );
         // The playlist lists the library's copy where it is.
         let m3u = app
-            .wait_for_output_file(&format!("{FEED_AUTHOR}/{FEED_TITLE}/{FEED_TITLE}.m3u8"), 10)
+            .wait_for_output_file(&format!("{FEED_AUTHOR}/{FEED_TITLE}/{FEED_TITLE}.m3u8"), 30)
             .await;
         let text = std::fs::read_to_string(m3u).unwrap();
         assert!(text.contains("\n../../Hand/episode two.mp3\n"), "{text}");
@@ -303,7 +287,7 @@ both_backends!(
         // Three tracks that never finish on their own: one runs, two wait.
         let set = app.submit_ok(&token, &media.url("/slow-feed.xml"), None).await;
         app.wait_for(&token, &set["id"], &["completed"], 60).await;
-        let kids = tracks(&app, &token, &set["id"]).await;
+        let kids = app.set_tracks(&token, &set["id"]).await;
         assert_eq!(kids.len(), 3);
         app.wait_for(&token, &kids[0]["id"], &["downloading"], 60).await;
 
@@ -361,7 +345,7 @@ both_backends!(
         let first = ended[0]["file_path"].as_str().unwrap();
         let folder = Path::new(first).parent().unwrap();
         let m3u = app
-            .wait_for_output_file(&folder.join("Fixture List.m3u8").to_string_lossy(), 10)
+            .wait_for_output_file(&folder.join("Fixture List.m3u8").to_string_lossy(), 30)
             .await;
         let text = std::fs::read_to_string(m3u).unwrap();
         assert_eq!(
@@ -395,7 +379,7 @@ both_backends!(
         assert_eq!(parent["status"], "completed", "{parent}");
         assert_eq!(parent["set_kind"], "album");
         let folder = "Fixture Band/Fixture Set Album";
-        let kids = tracks(&app, &admin, &set["id"]).await;
+        let kids = app.set_tracks(&admin, &set["id"]).await;
         assert_eq!(kids.len(), 3);
         for (i, kid) in kids.iter().enumerate() {
             let done = app
@@ -445,7 +429,7 @@ both_backends!(
             .await;
         let parent = app.wait_for(&admin, &set["id"], &["completed", "failed"], 60).await;
         assert_eq!(parent["status"], "failed", "{parent}");
-        assert!(tracks(&app, &admin, &set["id"]).await.is_empty());
+        assert!(app.set_tracks(&admin, &set["id"]).await.is_empty());
         assert!(media.hits("/album/redirect-private") >= 1);
         assert_eq!(media.hits("/album/private-feed.xml"), 0, "the refused address was not reached");
     }
@@ -457,7 +441,7 @@ both_backends!(
         let media = MediaServer::start().await;
         let token = app.user_token("alice").await;
         let (_, ended) = feed_to_the_end(&app, &token, &media.url("/list.m3u")).await;
-        let m3u = app.wait_for_output_file("Playlists/Fixture List.m3u8", 10).await;
+        let m3u = app.wait_for_output_file("Playlists/Fixture List.m3u8", 30).await;
         let text = std::fs::read_to_string(m3u).unwrap();
         let listed: Vec<&str> = text.lines().filter(|l| !l.starts_with('#')).collect();
         let expected: Vec<String> = ended

@@ -2,25 +2,8 @@
 //! and each item becomes its own numbered album track in the album folder.
 
 use crate::both_backends;
-use crate::helpers::TestApp;
 use crate::media_server::{FEED_AUTHOR, FEED_ITEMS, FEED_TITLE, MediaServer};
 use serde_json::Value;
-
-/// The children of download `parent`, by track number.
-async fn children(app: &TestApp, token: &str, parent: &Value) -> Vec<Value> {
-    let list = app
-        .get_json("/api/downloads?per_page=100", Some(token))
-        .await;
-    let mut kids: Vec<Value> = list["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|item| item["parent_id"] == *parent)
-        .cloned()
-        .collect();
-    kids.sort_by_key(|k| k["track_number"].as_i64());
-    kids
-}
 
 /// Tracks themselves carry no summary.
 fn kids_now_have_no_summary(listed: &Value, parent: &Value) -> bool {
@@ -48,7 +31,7 @@ both_backends!(
         assert_eq!(parent["album"], FEED_TITLE);
         assert!(parent["file_path"].is_null(), "{parent}");
 
-        let kids = children(&app, &token, &d["id"]).await;
+        let kids = app.set_tracks(&token, &d["id"]).await;
         assert_eq!(kids.len(), 3, "{kids:?}");
         let sources = ["/covered.mp3", "/untagged.mp3", "/song.m4a"];
         let extensions = ["mp3", "mp3", "m4a"];
@@ -88,7 +71,7 @@ both_backends!(
         expected_files.push(format!("{FEED_AUTHOR}/{FEED_TITLE}/cover.jpg"));
         expected_files.push(format!("{FEED_AUTHOR}/{FEED_TITLE}/{FEED_TITLE}.m3u8"));
         expected_files.sort();
-        app.wait_for_output_file(&format!("{FEED_AUTHOR}/{FEED_TITLE}/{FEED_TITLE}.m3u8"), 10)
+        app.wait_for_output_file(&format!("{FEED_AUTHOR}/{FEED_TITLE}/{FEED_TITLE}.m3u8"), 30)
             .await;
         let mut files = app.output_files();
         files.sort();
@@ -132,7 +115,7 @@ both_backends!(
             .wait_for(&token, &d["id"], &["completed", "failed"], 60)
             .await;
         assert_eq!(parent["status"], "completed", "{parent}");
-        let kids = children(&app, &token, &d["id"]).await;
+        let kids = app.set_tracks(&token, &d["id"]).await;
         assert_eq!(kids.len(), 1, "the 0.0.0.0 entry is left out: {kids:?}");
         assert_eq!(kids[0]["url"], media.url("/tagged.mp3"));
         assert_eq!(kids[0]["track_number"], 1);
@@ -157,7 +140,7 @@ both_backends!(
         let error = parent["error"].as_str().unwrap();
         assert!(error.contains("MAX_PLAYLIST_ENTRIES"), "{error}");
         assert!(error.contains('3'), "{error}");
-        assert!(children(&app, &token, &d["id"]).await.is_empty());
+        assert!(app.set_tracks(&token, &d["id"]).await.is_empty());
         assert_eq!(media.hits("/tagged.mp3"), 0, "nothing was fetched");
     }
 );

@@ -393,6 +393,22 @@ impl TestApp {
         }
     }
 
+    /// The tracks of set `parent` (its children in the history), by track number.
+    pub async fn set_tracks(&self, token: &str, parent: &Value) -> Vec<Value> {
+        let list = self
+            .get_json("/api/downloads?per_page=100", Some(token))
+            .await;
+        let mut tracks: Vec<Value> = list["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|item| item["parent_id"] == *parent)
+            .cloned()
+            .collect();
+        tracks.sort_by_key(|t| t["track_number"].as_i64());
+        tracks
+    }
+
     /// Waits until `relative` exists under the output folder (written after a status change,
     /// e.g. a playlist file after its last track), or panics after `secs`.
     pub async fn wait_for_output_file(&self, relative: &str, secs: u64) -> std::path::PathBuf {

@@ -62,7 +62,7 @@ both_backends!(
             .join("Fixture Playlist.m3u8")
             .to_string_lossy()
             .into_owned();
-        app.wait_for_output_file(&m3u, 10).await;
+        app.wait_for_output_file(&m3u, 30).await;
         files.push(m3u);
         files.sort();
         assert_eq!(

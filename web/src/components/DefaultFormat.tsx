@@ -4,7 +4,8 @@ import { useState } from "react";
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import type { ApiClient } from "../api/client";
 import { queryKeys } from "../api/queries";
-import { DOWNLOAD_FORMATS, formatLabel, isDownloadFormat, type DownloadFormat, type User } from "../api/types";
+import { formatLabel, isDownloadFormat, type DownloadFormat, type User } from "../api/types";
+import { FormatOptions } from "./FormatOptions";
 import { describeError } from "../lib/errors";
 import { forgetSavedFormat } from "../lib/preferences";
 
@@ -38,11 +39,7 @@ export function DefaultFormat({ client, user }: { client: ApiClient; user: User 
             if (isDownloadFormat(f)) save.mutate(f);
           }}
         >
-          {DOWNLOAD_FORMATS.map((f) => (
-            <option key={f} value={f}>
-              {formatLabel(f)}
-            </option>
-          ))}
+          <FormatOptions />
         </select>
       </label>
       {message && (

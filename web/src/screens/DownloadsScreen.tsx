@@ -7,9 +7,7 @@ import type { ApiClient } from "../api/client";
 import { useLiveDownloads } from "../api/live";
 import { queries, queryKeys } from "../api/queries";
 import {
-  DOWNLOAD_FORMATS,
   DOWNLOAD_STATUSES,
-  formatLabel,
   isDownloadFormat,
   isDownloadStatus,
   statusLabel,
@@ -21,6 +19,7 @@ import { DownloadItem } from "../components/DownloadItem";
 import { Pager } from "../components/Pager";
 import { Bookmarklet } from "../components/Bookmarklet";
 import { Player } from "../components/Player";
+import { FormatOptions } from "../components/FormatOptions";
 import { PlayContext, type PlayRequest } from "../lib/player";
 import { applyUpdate, isActive, mediaIds, visibleRows, type ListFilters } from "../lib/downloads";
 import { describeError } from "../lib/errors";
@@ -235,11 +234,7 @@ export function DownloadsScreen({ client, token }: Props) {
                   saveFormat(f);
                 }}
               >
-                {DOWNLOAD_FORMATS.map((f) => (
-                  <option key={f} value={f}>
-                    {formatLabel(f)}
-                  </option>
-                ))}
+                <FormatOptions />
               </select>
             </label>
             <button ref={downloadButton} type="submit" className="primary" disabled={submitMutation.isPending}>
