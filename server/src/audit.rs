@@ -29,10 +29,15 @@ pub enum AuditAction {
     PluginEnabled,
     PluginDisabled,
     PluginRemoved,
+    WebhookCreated,
+    WebhookUpdated,
+    WebhookDeleted,
+    MediaServerUpdated,
+    MediaServerDeleted,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 15] = [
+    pub const ALL: [AuditAction; 20] = [
         Self::UserRegistered,
         Self::LoginSucceeded,
         Self::LoginFailed,
@@ -48,6 +53,11 @@ impl AuditAction {
         Self::PluginEnabled,
         Self::PluginDisabled,
         Self::PluginRemoved,
+        Self::WebhookCreated,
+        Self::WebhookUpdated,
+        Self::WebhookDeleted,
+        Self::MediaServerUpdated,
+        Self::MediaServerDeleted,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -67,6 +77,11 @@ impl AuditAction {
             Self::PluginEnabled => "plugin_enabled",
             Self::PluginDisabled => "plugin_disabled",
             Self::PluginRemoved => "plugin_removed",
+            Self::WebhookCreated => "webhook_created",
+            Self::WebhookUpdated => "webhook_updated",
+            Self::WebhookDeleted => "webhook_deleted",
+            Self::MediaServerUpdated => "media_server_updated",
+            Self::MediaServerDeleted => "media_server_deleted",
         }
     }
 }

@@ -15,6 +15,7 @@ pub mod config;
 pub mod domain;
 pub mod downloads;
 pub mod error;
+pub mod handoff;
 pub mod healthcheck;
 pub mod jobs;
 pub mod library;
@@ -38,6 +39,8 @@ use tokio_util::sync::CancellationToken;
 
 /// How often expired rows are purged from the token blacklist.
 const BLACKLIST_PURGE_INTERVAL: Duration = Duration::from_secs(10 * 60);
+/// How long a webhook receiver or media server has to answer.
+const HANDOFF_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long in-flight requests get to finish after the shutdown signal.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
@@ -82,6 +85,7 @@ pub async fn run(
     let events = jobs::events::EventHub::start(store.clone(), stop.clone())
         .await
         .context("cannot subscribe to download events")?;
+    let handoff = handoff_service(&config, &identity, &store, &metrics);
     let runner = jobs::worker::JobRunner::new(
         store.clone(),
         plugins.clone(),
@@ -99,6 +103,7 @@ pub async fn run(
                 format!("{}:", identity.instance_id)
             },
             metrics: metrics.downloads.clone(),
+            handoff: handoff.clone(),
         },
     );
     let state = Arc::new(AppState {
@@ -135,12 +140,15 @@ pub async fn run(
         tools,
         event_streams: auth::StreamSlots::new(config.access.max_event_streams_per_user),
         shutdown: stop.clone(),
+        handoff: handoff.clone(),
         metrics,
     });
     tokio::spawn(auth::passwords::warm_up());
 
     let purger = tokio::spawn(purge_expired_tokens(state.clone(), stop.clone()));
     let workers = tokio::spawn(runner.run(stop.clone()));
+    let deliveries = tokio::spawn(handoff.deliveries.clone().run(stop.clone()));
+    let rescans = tokio::spawn(handoff.rescans.clone().run(stop.clone()));
 
     let address = listener.local_addr()?;
     tracing::info!(%address, database = if config.is_sqlite() { "sqlite" } else { "postgres" }, "listening");
@@ -159,6 +167,8 @@ pub async fn run(
         .await?;
     stop.cancel();
     let _ = workers.await;
+    let _ = deliveries.await;
+    let _ = rescans.await;
     let _ = purger.await;
     tracing::info!("stopped");
     Ok(())
@@ -181,6 +191,40 @@ fn plugin_host_config(
         metrics: metrics.plugins.clone(),
         ..plugins::PluginHostConfig::default()
     }
+}
+
+/// Webhooks and rescans reach other servers under the downloads' address policy.
+fn handoff_service(
+    config: &Config,
+    identity: &config::Identity,
+    store: &Arc<dyn store::Store>,
+    metrics: &metrics::Metrics,
+) -> Arc<handoff::Handoff> {
+    let outbound = handoff::outbound::Outbound {
+        policy: config.address_policy.clone(),
+        timeout: HANDOFF_TIMEOUT,
+    };
+    let boot: [u8; 6] = rand::random();
+    Arc::new(handoff::Handoff {
+        store: store.clone(),
+        webhooks: Arc::new(handoff::WebhookService {
+            store: store.clone(),
+            outbound: outbound.clone(),
+        }),
+        deliveries: Arc::new(handoff::DeliveryWorker {
+            store: store.clone(),
+            outbound: outbound.clone(),
+            metrics: metrics.handoff.clone(),
+            worker_id: format!("{}:{}", identity.instance_id, hex::encode(boot)),
+            retry: handoff::webhooks::RETRY_POLICY,
+            wake: tokio::sync::Notify::new(),
+        }),
+        rescans: Arc::new(handoff::RescanService::new(
+            store.clone(),
+            outbound,
+            metrics.handoff.clone(),
+        )),
+    })
 }
 
 fn executor_config(

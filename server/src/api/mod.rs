@@ -1,7 +1,8 @@
 //! The HTTP API: poem-openapi handlers only. Each file is one area of the REST contract —
 //! `auth.rs` (`/auth/*`), `downloads.rs` (`/api/download`, `/api/downloads/*`), `plugins.rs`
 //! (`/api/plugins`, `/api/admin/plugins/*`), `admin.rs` (`/api/admin/users`,
-//! `/api/admin/audit`), `system.rs` (`/health`, `/`), `metrics.rs` (`/metrics`, a plain poem
+//! `/api/admin/audit`), `system.rs` (`/health`, `/`), `webhooks.rs`
+//! (`/api/webhooks/*`, `/api/admin/webhooks/*`), `media_servers.rs` (`/api/admin/media-servers/*`), `metrics.rs` (`/metrics`, a plain poem
 //! route outside the OpenAPI document). Handlers parse, authorize, call a domain function and
 //! map its error.
 
@@ -15,11 +16,13 @@ pub mod download_views;
 pub mod downloads;
 pub mod error;
 pub mod guard;
+pub mod media_servers;
 pub mod metrics;
 pub mod models;
 pub mod plugins;
 pub mod system;
 pub mod web;
+pub mod webhooks;
 
 use crate::state::AppState;
 use poem::{
@@ -41,6 +44,8 @@ type Apis = (
     downloads::DownloadsApi,
     plugins::PluginsApi,
     admin::AdminApi,
+    webhooks::WebhooksApi,
+    media_servers::MediaServersApi,
 );
 
 /// The OpenAPI service; also used by tests to walk every operation.
@@ -52,6 +57,8 @@ pub fn openapi_service() -> OpenApiService<Apis, ()> {
             downloads::DownloadsApi,
             plugins::PluginsApi,
             admin::AdminApi,
+            webhooks::WebhooksApi,
+            media_servers::MediaServersApi,
         ),
         "NAS Music Downloader",
         env!("CARGO_PKG_VERSION"),

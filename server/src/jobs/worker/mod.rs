@@ -53,6 +53,8 @@ pub struct RunnerSettings {
     pub dead_worker_prefix: String,
     /// Where the downloads that end are counted.
     pub metrics: crate::metrics::DownloadMetrics,
+    /// Told of every recorded outcome: webhooks and media-server rescans.
+    pub handoff: Arc<crate::handoff::Handoff>,
 }
 
 /// A running job that can be stopped from this instance.
@@ -278,6 +280,7 @@ impl JobRunner {
             Ok(Some(row)) => {
                 tracing::info!(job = id, status = %row.status, "job finished");
                 self.count_end(&row);
+                self.settings.handoff.download_ended(&row).await;
                 self.publish(&row, None).await;
                 // The set's summary (N of M done) changed with this track.
                 if let Some(parent) = row.parent_id
