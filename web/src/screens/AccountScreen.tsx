@@ -3,6 +3,7 @@ import type { ApiClient } from "../api/client";
 import type { TokenResponse, User } from "../api/types";
 import { describeError, passwordProblem } from "../lib/errors";
 import { formatDateTime } from "../lib/format";
+import { WebhookSettings } from "./WebhookSettings";
 
 interface Props {
   client: ApiClient;
@@ -114,6 +115,8 @@ export function AccountScreen({ client, user, onSignOut, onNewToken }: Props) {
           </button>
         </form>
       </section>
+
+      <WebhookSettings client={client} scope="user" />
     </div>
   );
 }
