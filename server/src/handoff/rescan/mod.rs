@@ -3,6 +3,7 @@
 //! album's last track has ended, or when singles stop arriving for `quiet` (a burst of
 //! singles is one rescan, not one per file). The debouncer lives in this instance's memory.
 
+mod debounce;
 mod servers;
 
 pub use servers::{Reply, media_path, subsonic_token};
@@ -17,9 +18,9 @@ use crate::{
     net::check_url_syntax,
     store::{DownloadRow, MediaServerRow, Store},
 };
+use debounce::{Arrival, Debounce};
 use serde_json::json;
 use std::{
-    collections::BTreeSet,
     sync::{Arc, Mutex},
     time::Duration,
 };
@@ -39,19 +40,12 @@ pub struct MediaServerSpec {
     pub enabled: bool,
 }
 
-/// Folders with new music, and when to announce them.
-#[derive(Debug, Default)]
-struct Pending {
-    folders: BTreeSet<String>,
-    due: Option<Instant>,
-}
-
 pub struct RescanService {
     pub store: Arc<dyn Store>,
     pub outbound: Outbound,
     pub metrics: HandoffMetrics,
     pub quiet: Duration,
-    pending: Mutex<Pending>,
+    pending: Mutex<Debounce>,
     changed: Notify,
 }
 
@@ -62,38 +56,39 @@ impl RescanService {
             outbound,
             metrics,
             quiet: SINGLES_QUIET,
-            pending: Mutex::new(Pending::default()),
+            pending: Mutex::new(Debounce::default()),
             changed: Notify::new(),
         }
     }
 
     /// Takes note of a download that ended; `album_done` when it was its album's last track.
     pub fn note(&self, row: &DownloadRow, album_done: bool) {
-        let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
-        if row.status == DownloadStatus::Completed
-            && let Some(path) = &row.file_path
-        {
-            let folder = std::path::Path::new(path)
-                .parent()
-                .map(|p| p.to_string_lossy().replace('\\', "/"))
-                .unwrap_or_default();
-            pending.folders.insert(folder);
-            if row.parent_id.is_none() {
-                // Another single restarts the quiet period.
-                pending.due = Some(Instant::now() + self.quiet);
-            }
-        }
-        if album_done {
-            pending.due = Some(Instant::now());
-        }
-        drop(pending);
+        let folder = (row.status == DownloadStatus::Completed)
+            .then_some(row.file_path.as_deref())
+            .flatten()
+            .map(|path| {
+                std::path::Path::new(path)
+                    .parent()
+                    .map(|p| p.to_string_lossy().replace('\\', "/"))
+                    .unwrap_or_default()
+            });
+        let arrival = Arrival {
+            folder,
+            single: row.parent_id.is_none(),
+            album_done,
+        };
+        self.pending.lock().unwrap_or_else(|e| e.into_inner()).note(
+            arrival,
+            Instant::now(),
+            self.quiet,
+        );
         self.changed.notify_one();
     }
 
     /// Announces pending folders when they are due, until `stop`.
     pub async fn run(self: Arc<Self>, stop: CancellationToken) {
         loop {
-            let due = self.pending.lock().unwrap_or_else(|e| e.into_inner()).due;
+            let due = self.pending.lock().unwrap_or_else(|e| e.into_inner()).due();
             let wait = async {
                 match due {
                     Some(at) => tokio::time::sleep_until(at).await,
@@ -105,12 +100,12 @@ impl RescanService {
                 _ = self.changed.notified() => continue,
                 _ = wait => {}
             }
-            let folders: Vec<String> = {
-                let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
-                pending.due = None;
-                std::mem::take(&mut pending.folders).into_iter().collect()
-            };
-            if !folders.is_empty() {
+            let folders = self
+                .pending
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .take_due(Instant::now());
+            if let Some(folders) = folders {
                 self.announce(&folders).await;
             }
         }
