@@ -49,7 +49,12 @@ pub struct Receiver {
 impl Receiver {
     /// Starts a receiver answering `statuses` in turn, then 200, each with `reply` as body.
     pub async fn start(statuses: &[u16], reply: &'static str) -> Receiver {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        Self::start_on("127.0.0.1", statuses, reply).await
+    }
+
+    /// The same on another loopback address (`127.0.0.2`: a "LAN" host for policy tests).
+    pub async fn start_on(ip: &str, statuses: &[u16], reply: &'static str) -> Receiver {
+        let listener = tokio::net::TcpListener::bind((ip, 0)).await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let script = Arc::new(Mutex::new(Script {
             statuses: statuses.iter().copied().collect(),

@@ -265,3 +265,24 @@ both_backends!(
         assert!(!audit.to_string().contains("\"secret\""));
     }
 );
+
+both_backends!(
+    async fn a_media_server_on_a_network_that_is_not_allowed_is_never_reached_sec_4(app: TestApp)
+    with ["ALLOW_PRIVATE_URLS" => "127.0.0.1/32"] {
+        let lan = Receiver::start_on("127.0.0.2", &[], SUBSONIC_OK).await;
+        let token = app.user_token("admin").await;
+        let r = put(&app, &token, "subsonic", json!({
+            "base_url": lan.base, "username": "u", "secret": "p", "library_path": "/music",
+        })).await;
+        assert_eq!(r.status(), StatusCode::OK);
+        let tested = app
+            .post_json("/api/admin/media-servers/subsonic/test", &json!({}), Some(&token))
+            .await
+            .json::<Value>()
+            .await
+            .unwrap();
+        assert_eq!(tested["ok"], false, "{tested}");
+        assert!(tested["summary"].as_str().unwrap().contains("ALLOW_PRIVATE_URLS"), "{tested}");
+        assert!(lan.seen("/rest/ping").is_empty(), "the refused address was reached");
+    }
+);
