@@ -162,6 +162,20 @@ both_backends!(
         assert_eq!(delivery["last_status_code"], 200, "{delivery}");
         assert_eq!(delivery["delivery_id"], payload["delivery_id"]);
 
+        // Finished deliveries are purged by age (the delivery worker does it hourly).
+        let store = nas_music_downloader::store::connect(&app.database_url)
+            .await
+            .unwrap();
+        let later = chrono::Utc::now() + chrono::Duration::days(1);
+        assert_eq!(store.purge_deliveries(later).await.unwrap(), 1);
+        let listed = app
+            .get_json(
+                &format!("/api/webhooks/{}/deliveries", hook["id"]),
+                Some(&token),
+            )
+            .await;
+        assert_eq!(listed, json!([]));
+
         // The attempts are counted by outcome.
         let metrics = app
             .get("/metrics", Some(&token))

@@ -52,6 +52,8 @@ pub trait HandoffStore: Send + Sync + 'static {
         worker_id: &str,
         result: AttemptResult,
     ) -> StoreResult<()>;
+    /// Deletes delivered and failed deliveries that finished before `before`; returns how many.
+    async fn purge_deliveries(&self, before: DateTime<Utc>) -> StoreResult<u64>;
     /// A webhook's most recent deliveries, newest first.
     async fn recent_deliveries(&self, webhook_id: i64, limit: i64)
     -> StoreResult<Vec<DeliveryRow>>;
@@ -318,6 +320,23 @@ macro_rules! impl_handoff_store {
                 .await?;
                 tx.commit().await?;
                 Ok(())
+            }
+
+            #[tracing::instrument(skip_all)]
+            async fn purge_deliveries(
+                &self,
+                before: chrono::DateTime<chrono::Utc>,
+            ) -> $crate::store::StoreResult<u64> {
+                let mut tx = self.begin_write().await?;
+                let gone = sqlx::query(
+                    "DELETE FROM webhook_deliveries WHERE status IN ('delivered', 'failed') AND finished_at < $1",
+                )
+                .bind(before)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                tx.commit().await?;
+                Ok(gone)
             }
 
             #[tracing::instrument(skip_all)]

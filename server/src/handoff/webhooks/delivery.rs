@@ -36,6 +36,10 @@ const IDLE_POLL: Duration = Duration::from_secs(1);
 const STALE_CLAIM: Duration = Duration::from_secs(300);
 /// Deliveries sent at once per instance.
 const CONCURRENCY: usize = 4;
+/// Finished deliveries are kept this long (their owners see the latest ones), then deleted.
+const KEEP_FINISHED: Duration = Duration::from_secs(30 * 24 * 3600);
+/// How often finished deliveries past `KEEP_FINISHED` are deleted.
+const PURGE_EVERY: Duration = Duration::from_secs(3600);
 
 impl RetryPolicy {
     /// The wait before attempt `attempts + 1`, with ±20 % jitter so retries spread out.
@@ -66,8 +70,13 @@ impl DeliveryWorker {
     pub async fn run(self: Arc<Self>, stop: CancellationToken) {
         let slots = Arc::new(Semaphore::new(CONCURRENCY));
         let mut tasks = tokio::task::JoinSet::new();
+        let mut next_purge = tokio::time::Instant::now();
         loop {
             while tasks.try_join_next().is_some() {}
+            if tokio::time::Instant::now() >= next_purge {
+                next_purge += PURGE_EVERY;
+                self.purge().await;
+            }
             let permit = tokio::select! {
                 _ = stop.cancelled() => break,
                 permit = slots.clone().acquire_owned() => permit.expect("semaphore never closes"),
@@ -94,6 +103,17 @@ impl DeliveryWorker {
             }
         }
         while tasks.join_next().await.is_some() {}
+    }
+
+    /// Keeps the delivery table from growing without end.
+    async fn purge(&self) {
+        let before =
+            chrono::Utc::now() - chrono::Duration::from_std(KEEP_FINISHED).unwrap_or_default();
+        match self.store.purge_deliveries(before).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(deleted = n, "old webhook deliveries deleted"),
+            Err(err) => tracing::warn!(error = ?err, "deleting old webhook deliveries failed"),
+        }
     }
 
     async fn attempt(&self, claimed: ClaimedDelivery) {
