@@ -223,6 +223,7 @@ fn handoff_service(
             store.clone(),
             outbound,
             metrics.handoff.clone(),
+            config.rescan_quiet,
         )),
     })
 }

@@ -286,3 +286,39 @@ both_backends!(
         assert!(lan.seen("/rest/ping").is_empty(), "the refused address was reached");
     }
 );
+
+both_backends!(
+    async fn a_burst_of_singles_makes_one_rescan_once_they_stop_arriving(app: TestApp)
+    with ["RESCAN_QUIET_SECONDS" => "6"] {
+        let media = MediaServer::start().await;
+        let jellyfin = Receiver::start(&[], "").await;
+        let token = app.user_token("alice").await;
+        let r = put(&app, &token, "jellyfin", json!({
+            "base_url": jellyfin.base, "secret": JELLYFIN_KEY, "library_path": "/music",
+        })).await;
+        assert_eq!(r.status(), StatusCode::OK);
+        let a = app.submit_ok(&token, &media.url("/tagged.mp3"), None).await;
+        let b = app.submit_ok(&token, &media.url("/song.m4a"), None).await;
+        let mut folders = Vec::new();
+        for d in [&a, &b] {
+            let done = app.wait_for(&token, &d["id"], &["completed", "failed"], 90).await;
+            assert_eq!(done["status"], "completed", "{done}");
+            let path = done["file_path"].as_str().unwrap();
+            folders.push(format!("/music/{}", path.rsplit_once('/').map_or("", |(dir, _)| dir)));
+        }
+        assert!(jellyfin.seen("/Library/Media/Updated").is_empty(), "not before the quiet period");
+        let updates = jellyfin.wait_for("/Library/Media/Updated", 1, 20).await;
+        tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+        assert_eq!(jellyfin.seen("/Library/Media/Updated").len(), 1, "one rescan for the burst");
+        let mut paths: Vec<String> = updates[0].json()["Updates"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|u| u["Path"].as_str().unwrap().to_owned())
+            .collect();
+        paths.sort();
+        folders.sort();
+        folders.dedup();
+        assert_eq!(paths, folders);
+    }
+);

@@ -122,7 +122,7 @@ impl MediaServersApi {
     /// Set up (or change) the Subsonic/Navidrome or Jellyfin server
     ///
     /// One rescan is requested when an album's last track ends, or when singles stop
-    /// arriving for 30 seconds.
+    /// arriving for RESCAN_QUIET_SECONDS (30 by default).
     #[oai(path = "/api/admin/media-servers/:kind", method = "put")]
     async fn save(
         &self,

@@ -3708,7 +3708,7 @@ export interface paths {
         /**
          * Set up (or change) the Subsonic/Navidrome or Jellyfin server
          * @description One rescan is requested when an album's last track ends, or when singles stop
-         *     arriving for 30 seconds.
+         *     arriving for RESCAN_QUIET_SECONDS (30 by default).
          */
         put: {
             parameters: {

@@ -27,9 +27,6 @@ use std::{
 use tokio::{sync::Notify, time::Instant};
 use tokio_util::sync::CancellationToken;
 
-/// How long singles must stop arriving before they are announced.
-pub const SINGLES_QUIET: Duration = Duration::from_secs(30);
-
 /// A media server as the admin sets it; `secret: None` keeps the stored one.
 #[derive(Debug, Clone)]
 pub struct MediaServerSpec {
@@ -50,12 +47,18 @@ pub struct RescanService {
 }
 
 impl RescanService {
-    pub fn new(store: Arc<dyn Store>, outbound: Outbound, metrics: HandoffMetrics) -> Self {
+    /// `quiet`: how long singles must stop arriving before they are announced.
+    pub fn new(
+        store: Arc<dyn Store>,
+        outbound: Outbound,
+        metrics: HandoffMetrics,
+        quiet: Duration,
+    ) -> Self {
         Self {
             store,
             outbound,
             metrics,
-            quiet: SINGLES_QUIET,
+            quiet,
             pending: Mutex::new(Debounce::default()),
             changed: Notify::new(),
         }
