@@ -1,5 +1,6 @@
 -- Hand-off (issue 12): webhooks, their durable deliveries, and the media-server rescan
--- settings; the audit log learns the new configuration actions.
+-- settings; the audit log learns the new configuration actions (keeping 0005's
+-- `library_rescanned`).
 
 ALTER TABLE audit_log DROP CONSTRAINT audit_log_action_known;
 ALTER TABLE audit_log

@@ -1,6 +1,7 @@
 -- Hand-off (issue 12): webhooks, their durable deliveries, and the media-server rescan
--- settings. The audit log learns the new configuration actions; SQLite cannot change a
--- CHECK in place, so `audit_log` is rebuilt as in 0002 (create, copy, drop, rename).
+-- settings. The audit log learns the new configuration actions (keeping 0005's
+-- `library_rescanned`); SQLite cannot change a CHECK in place, so `audit_log` is rebuilt as
+-- in 0002 (create, copy with the columns named, drop, rename, re-index).
 PRAGMA defer_foreign_keys = ON;
 
 CREATE TABLE audit_log_new (
@@ -11,14 +12,16 @@ CREATE TABLE audit_log_new (
         'user_registered', 'login_succeeded', 'login_failed', 'login_throttled', 'logout',
         'password_changed', 'user_updated', 'download_requested', 'download_cancelled',
         'download_retried', 'download_deleted', 'plugin_uploaded', 'plugin_enabled',
-        'plugin_disabled', 'plugin_removed', 'webhook_created', 'webhook_updated',
-        'webhook_deleted', 'media_server_updated', 'media_server_deleted')),
+        'plugin_disabled', 'plugin_removed', 'library_rescanned', 'webhook_created',
+        'webhook_updated', 'webhook_deleted', 'media_server_updated', 'media_server_deleted')),
     ip_address TEXT,
     user_agent TEXT,
     details    TEXT NOT NULL DEFAULT '{}',
     created_at TEXT NOT NULL
 );
-INSERT INTO audit_log_new SELECT * FROM audit_log ORDER BY id;
+INSERT INTO audit_log_new (id, user_id, username, action, ip_address, user_agent, details, created_at)
+SELECT id, user_id, username, action, ip_address, user_agent, details, created_at
+FROM audit_log ORDER BY id;
 DROP TABLE audit_log;
 ALTER TABLE audit_log_new RENAME TO audit_log;
 CREATE INDEX audit_log_user ON audit_log (user_id, id);

@@ -74,7 +74,7 @@ impl HandoffMetrics {
             self.deliveries.clone(),
         );
         registry.register(
-            "library_rescans",
+            "media_server_rescans",
             "Media-server rescan requests, by server kind and outcome (ok, error)",
             self.rescans.clone(),
         );
