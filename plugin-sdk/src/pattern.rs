@@ -2,8 +2,10 @@
 //!
 //! Syntax: `[scheme://]host[/path]`. `*` matches any run of characters. A host of
 //! `*.example.com` matches `example.com` and every subdomain; a host of `*` matches any host.
-//! A missing path matches every path. The query string and fragment are ignored; matching is
-//! ASCII case-insensitive. Examples: `*.youtube.com/watch*`, `youtu.be/*`, `*/*.mp3`, `*`.
+//! A missing path matches every path. The query string, fragment and port are ignored;
+//! matching is ASCII case-insensitive. Examples: `*.youtube.com/watch*`, `youtu.be/*`,
+//! `*/*.mp3`, `*`. Patterns and declared hosts compare host names only, so one written with
+//! a port (`example.com:8080/*`, `example.com:8080`) matches nothing.
 
 use url::Url;
 

@@ -29,6 +29,8 @@ pub enum AuditAction {
     PluginEnabled,
     PluginDisabled,
     PluginRemoved,
+    /// An admin rescanned the music library's index.
+    LibraryRescanned,
     WebhookCreated,
     WebhookUpdated,
     WebhookDeleted,
@@ -37,7 +39,7 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 20] = [
+    pub const ALL: [AuditAction; 21] = [
         Self::UserRegistered,
         Self::LoginSucceeded,
         Self::LoginFailed,
@@ -53,6 +55,7 @@ impl AuditAction {
         Self::PluginEnabled,
         Self::PluginDisabled,
         Self::PluginRemoved,
+        Self::LibraryRescanned,
         Self::WebhookCreated,
         Self::WebhookUpdated,
         Self::WebhookDeleted,
@@ -77,6 +80,7 @@ impl AuditAction {
             Self::PluginEnabled => "plugin_enabled",
             Self::PluginDisabled => "plugin_disabled",
             Self::PluginRemoved => "plugin_removed",
+            Self::LibraryRescanned => "library_rescanned",
             Self::WebhookCreated => "webhook_created",
             Self::WebhookUpdated => "webhook_updated",
             Self::WebhookDeleted => "webhook_deleted",

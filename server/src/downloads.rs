@@ -53,6 +53,7 @@ impl DownloadService {
         user: &CurrentUser,
         raw_url: &str,
         format: AudioFormat,
+        force: bool,
     ) -> AppResult<Submitted> {
         let url = check_url_syntax(raw_url.trim())
             .map_err(|e| AppError::Validation(capitalise(&e.to_string())))?;
@@ -77,13 +78,14 @@ impl DownloadService {
         let audit = AuditEvent::new(
             AuditAction::DownloadRequested,
             &user.actor,
-            json!({ "url": url.as_str(), "format": format.as_str(), "plugin": plugin }),
+            json!({ "url": url.as_str(), "format": format.as_str(), "plugin": plugin, "force": force }),
         );
         let submission = NewSubmission {
             user_id: user.user.id,
             url: url.to_string(),
             format,
             plugin,
+            force,
         };
         let (row, created) = self.store.create_download(submission, audit).await?;
         if created {
@@ -136,56 +138,84 @@ impl DownloadService {
         Ok(row)
     }
 
-    /// Cancels a pending download at once; a running one is stopped by its worker (SEC-7).
+    /// Cancels a pending download at once; a running one is stopped by its worker (SEC-7). A
+    /// set's cancel acts on its unfinished tracks.
     pub async fn cancel(&self, user: &CurrentUser, id: i64) -> AppResult<DownloadRow> {
         let audit = AuditEvent::new(
             AuditAction::DownloadCancelled,
             &user.actor,
             json!({ "download_id": id }),
         );
-        let row = transition(
+        let (row, tracks) = transition(
             self.store.request_cancel(id, user.user.id, audit).await?,
             "cancelled",
         )?;
-        self.queue.cancel_local(id);
-        self.events.publish_row(&row, None).await;
-        Ok(row)
+        for changed in tracks.iter().chain(std::iter::once(&row)) {
+            self.queue.cancel_local(changed.id);
+            self.events.publish_row(changed, None).await;
+        }
+        self.get(user, id).await
     }
 
+    /// Queues a failed, cancelled or skipped download again (skipped: downloads it anyway). A
+    /// set's retry acts on its failed and cancelled tracks.
     pub async fn retry(&self, user: &CurrentUser, id: i64) -> AppResult<DownloadRow> {
         let audit = AuditEvent::new(
             AuditAction::DownloadRetried,
             &user.actor,
             json!({ "download_id": id }),
         );
-        let row = transition(
+        let (row, tracks) = transition(
             self.store.retry_download(id, user.user.id, audit).await?,
             "retried",
         )?;
-        self.events.publish_row(&row, None).await;
+        for changed in tracks.iter().chain(std::iter::once(&row)) {
+            self.events.publish_row(changed, None).await;
+        }
         self.queue.wake();
-        Ok(row)
+        self.get(user, id).await
     }
 
-    /// Deletes a download from the history; with `delete_file`, also its file, which must lie
-    /// inside OUTPUT_DIRECTORY (SEC-5). A running download is stopped by its worker, which
+    /// Deletes a download from the history; with `delete_file`, also its file (a set: its
+    /// tracks' files), which must lie inside OUTPUT_DIRECTORY (SEC-5) and still be the file
+    /// the download wrote (SEC-43). A running download is stopped by its worker, which
     /// finds its row gone.
     pub async fn delete(&self, user: &CurrentUser, id: i64, delete_file: bool) -> AppResult<()> {
         let existing = self.get(user, id).await?;
-        let file = match (&existing.file_path, delete_file) {
-            (Some(relative), true) => Some(OwnFile::of(&existing, relative)?),
-            _ => None,
+        // A set's files are its tracks' (the set itself has none).
+        let candidates = match delete_file {
+            false => Vec::new(),
+            true if existing.parent_id.is_none() => {
+                let mut rows = self.store.set_tracks(id).await?;
+                rows.push(existing.clone());
+                rows
+            }
+            true => vec![existing.clone()],
         };
-        // Said in the audit entry: whether the file at the path is still the one this
-        // download wrote (checked again when it is removed).
-        let file = match file {
-            Some(f) if self.file_is_ours(&f).await? => Some(f),
-            _ => None,
-        };
+        // Only files a download wrote: a skipped track's path is the library's own file.
+        // Said in the audit entry: how many files are still the ones these downloads wrote
+        // (checked again when each is removed).
+        let mut files = Vec::new();
+        for row in candidates
+            .iter()
+            .filter(|r| r.status == DownloadStatus::Completed)
+        {
+            if let Some(relative) = &row.file_path {
+                let file = OwnFile::of(row, relative)?;
+                if self.file_is_ours(&file).await? {
+                    files.push(file);
+                }
+            }
+        }
         let audit = AuditEvent::new(
             AuditAction::DownloadDeleted,
             &user.actor,
-            json!({ "download_id": id, "url": existing.url, "file_deleted": file.is_some() }),
+            json!({
+                "download_id": id,
+                "url": existing.url,
+                "file_deleted": !files.is_empty(),
+                "files_deleted": files.len(),
+            }),
         );
         self.store
             .delete_download(id, user.user.id, audit)
@@ -198,7 +228,7 @@ impl DownloadService {
             change: DownloadChange::Deleted,
         };
         self.events.publish(deleted, None).await;
-        if let Some(file) = file {
+        for file in files {
             self.remove_own_file(file).await?;
         }
         Ok(())
@@ -239,16 +269,17 @@ impl DownloadService {
     }
 }
 
-/// A completed download's file as recorded: where, and which file (SEC-43).
+/// A completed download's file as recorded: where, and which file (SEC-43). Also what
+/// `media` opens to stream it.
 #[derive(Clone)]
-struct OwnFile {
-    relative: PathBuf,
-    recorded: Recorded,
+pub(crate) struct OwnFile {
+    pub(crate) relative: PathBuf,
+    pub(crate) recorded: Recorded,
 }
 
 impl OwnFile {
     /// The stored path must be plain and relative (SEC-5).
-    fn of(row: &DownloadRow, relative: &str) -> AppResult<Self> {
+    pub(crate) fn of(row: &DownloadRow, relative: &str) -> AppResult<Self> {
         let relative = PathBuf::from(relative);
         if !is_plain_relative(&relative) {
             return Err(AppError::Conflict(
@@ -270,9 +301,11 @@ impl OwnFile {
     }
 }
 
-fn transition(t: Transition, verb: &str) -> AppResult<DownloadRow> {
+/// The row a request changed (a set: the set, and the tracks it changed).
+fn transition(t: Transition, verb: &str) -> AppResult<(DownloadRow, Vec<DownloadRow>)> {
     match t {
-        Transition::Done(row) => Ok(*row),
+        Transition::Done(row) => Ok((*row, Vec::new())),
+        Transition::SetTracks(set, tracks) => Ok((*set, tracks)),
         Transition::NotFound => Err(not_found()),
         Transition::NotAllowed(current) => Err(AppError::Conflict(format!(
             "A {current} download cannot be {verb}"

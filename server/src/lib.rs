@@ -19,6 +19,7 @@ pub mod handoff;
 pub mod healthcheck;
 pub mod jobs;
 pub mod library;
+pub mod media;
 pub mod metrics;
 pub mod net;
 pub mod plugin_admin;
@@ -85,6 +86,12 @@ pub async fn run(
     let events = jobs::events::EventHub::start(store.clone(), stop.clone())
         .await
         .context("cannot subscribe to download events")?;
+    // "Already have it": filled in the background; downloads that finish meanwhile are added.
+    let library = Arc::new(library::LibraryIndex::new());
+    tokio::spawn(library.clone().scan(
+        config.output_directory.clone(),
+        library::ScanLimits::default(),
+    ));
     let handoff = handoff_service(&config, &identity, &store, &metrics);
     let runner = jobs::worker::JobRunner::new(
         store.clone(),
@@ -103,6 +110,7 @@ pub async fn run(
                 format!("{}:", identity.instance_id)
             },
             metrics: metrics.downloads.clone(),
+            library: library.clone(),
             handoff: handoff.clone(),
         },
     );
@@ -134,6 +142,11 @@ pub async fn run(
             address_policy: config.address_policy.clone(),
             max_active_per_user: config.job_limits.max_active_per_user,
         },
+        media: media::MediaService {
+            store: store.clone(),
+            output_directory: config.output_directory.clone(),
+            links: media::links::MediaLinks::new(&identity.secret_key),
+        },
         store,
         config: config.clone(),
         plugins,
@@ -142,6 +155,7 @@ pub async fn run(
         shutdown: stop.clone(),
         handoff: handoff.clone(),
         metrics,
+        library,
     });
     tokio::spawn(auth::passwords::warm_up());
 

@@ -17,6 +17,8 @@ pub struct AppState {
     pub plugins: Arc<PluginRegistry>,
     /// Users' downloads: submit, list, cancel, retry, delete, and their live updates.
     pub downloads: DownloadService,
+    /// Reading downloaded files: streaming, covers, a set's tracks, signed media links.
+    pub media: crate::media::MediaService,
     /// The tool preflight (yt-dlp, its JavaScript runtime, ffmpeg, ffprobe, the output
     /// folder), running in the background after start.
     pub tools: crate::jobs::ToolStatus,
@@ -28,4 +30,6 @@ pub struct AppState {
     pub handoff: Arc<crate::handoff::Handoff>,
     /// What `/metrics` exports; the HTTP middleware records into it.
     pub metrics: Arc<crate::metrics::Metrics>,
+    /// The library index ("already have it"); admins rescan it.
+    pub library: Arc<crate::library::LibraryIndex>,
 }

@@ -50,7 +50,7 @@ both_backends!(
 
         let kids = children(&app, &token, &d["id"]).await;
         assert_eq!(kids.len(), 3, "{kids:?}");
-        let sources = ["/tagged.mp3", "/untagged.mp3", "/song.m4a"];
+        let sources = ["/covered.mp3", "/untagged.mp3", "/song.m4a"];
         let extensions = ["mp3", "mp3", "m4a"];
         let mut expected_files = Vec::new();
         for (i, kid) in kids.iter().enumerate() {
@@ -83,15 +83,23 @@ both_backends!(
             assert!(app.output_dir.path().join(&path).is_file(), "{path}");
             expected_files.push(path);
         }
+        // The first track's cover stands for the album; a feed is a playlist, so it also gets
+        // its playlist file (`album_files.rs` checks both).
+        expected_files.push(format!("{FEED_AUTHOR}/{FEED_TITLE}/cover.jpg"));
+        expected_files.push(format!("{FEED_AUTHOR}/{FEED_TITLE}/{FEED_TITLE}.m3u8"));
         expected_files.sort();
-        assert_eq!(app.output_files(), expected_files, "no temp files left");
+        app.wait_for_output_file(&format!("{FEED_AUTHOR}/{FEED_TITLE}/{FEED_TITLE}.m3u8"), 10)
+            .await;
+        let mut files = app.output_files();
+        files.sort();
+        assert_eq!(files, expected_files, "no temp files left");
         // The parent is the album: its status summarises its tracks.
         let album = app
             .get_json(&format!("/api/downloads/{}", d["id"]), Some(&token))
             .await;
         assert_eq!(
             album["tracks"],
-            serde_json::json!({"total": 3, "completed": 3, "failed": 0, "cancelled": 0, "active": 0}),
+            serde_json::json!({"total": 3, "completed": 3, "failed": 0, "cancelled": 0, "skipped": 0, "active": 0}),
             "{album}"
         );
         let listed = app.get_json("/api/downloads", Some(&token)).await;

@@ -381,3 +381,47 @@ async fn expired_blacklist_rows_are_purged_sec_11() {
     assert!(!store.is_token_blacklisted("old").await.unwrap());
     assert!(store.is_token_blacklisted("live").await.unwrap());
 }
+
+both_backends!(
+    async fn a_default_format_applies_to_requests_that_name_none(app: TestApp) {
+        let media = crate::media_server::MediaServer::start().await;
+        let token = app.user_token("alice").await;
+        let me = app.get_json("/auth/me", Some(&token)).await;
+        assert_eq!(me["default_format"], "best", "{me}");
+
+        for bad in [
+            json!({"default_format": "wav"}),
+            json!({}),
+            json!({"default_format": 3}),
+        ] {
+            let r = app.patch_json("/auth/me", &bad, Some(&token)).await;
+            assert_error(r, StatusCode::UNPROCESSABLE_ENTITY).await;
+        }
+        let r = app
+            .patch_json("/auth/me", &json!({"default_format": "mp3"}), Some(&token))
+            .await;
+        assert_eq!(r.status(), StatusCode::OK);
+        let me: Value = r.json().await.unwrap();
+        assert_eq!(me["default_format"], "mp3");
+        assert_eq!(
+            app.get_json("/auth/me", Some(&token)).await["default_format"],
+            "mp3"
+        );
+
+        // No format named: the account's; a named one still wins.
+        let d = app.submit_ok(&token, &media.url("/song.m4a"), None).await;
+        assert_eq!(d["format"], "mp3");
+        let kept = app
+            .submit_ok(&token, &media.url("/song.flac"), Some("best"))
+            .await;
+        assert_eq!(kept["format"], "best");
+        let done = app
+            .wait_for(&token, &d["id"], &["completed", "failed"], 60)
+            .await;
+        assert_eq!(done["status"], "completed", "{done}");
+        assert!(
+            done["file_path"].as_str().unwrap().ends_with(".mp3"),
+            "{done}"
+        );
+    }
+);

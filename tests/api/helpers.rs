@@ -393,6 +393,22 @@ impl TestApp {
         }
     }
 
+    /// Waits until `relative` exists under the output folder (written after a status change,
+    /// e.g. a playlist file after its last track), or panics after `secs`.
+    pub async fn wait_for_output_file(&self, relative: &str, secs: u64) -> std::path::PathBuf {
+        let path = self.output_dir.path().join(relative);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+        while !path.is_file() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{relative} never appeared; files: {:?}",
+                self.output_files()
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        path
+    }
+
     /// The names of the files under the output folder, relative, ignoring temp folders.
     pub fn output_files(&self) -> Vec<String> {
         fn walk(root: &std::path::Path, dir: &std::path::Path, out: &mut Vec<String>) {

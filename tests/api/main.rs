@@ -8,11 +8,13 @@ mod media_server;
 mod receiver;
 
 mod admin;
+mod album_files;
 mod albums;
 mod auth;
 mod downloads;
 mod egress;
 mod limits;
+mod media;
 mod metrics;
 mod playlists;
 mod plugins;

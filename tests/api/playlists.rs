@@ -56,6 +56,15 @@ both_backends!(
         }
         files.sort();
         assert_ne!(files[0], files[1], "each child has its own file");
+        // A page's playlist gets its playlist file beside its tracks.
+        let folder = std::path::Path::new(&files[0]).parent().unwrap();
+        let m3u = folder
+            .join("Fixture Playlist.m3u8")
+            .to_string_lossy()
+            .into_owned();
+        app.wait_for_output_file(&m3u, 10).await;
+        files.push(m3u);
+        files.sort();
         assert_eq!(
             app.output_files(),
             files,

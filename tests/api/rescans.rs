@@ -162,7 +162,7 @@ both_backends!(
         assert_eq!(album["download_id"], d["id"]);
         assert_eq!(
             album["tracks"],
-            json!({ "total": 3, "completed": 3, "failed": 0, "cancelled": 0 })
+            json!({ "total": 3, "completed": 3, "failed": 0, "cancelled": 0, "skipped": 0 })
         );
     }
 );

@@ -43,6 +43,7 @@ async fn missing_tags_are_filled_from_the_plugin_hint() {
         title: Some("Hint Title".into()),
         artist: Some("Hint Artist".into()),
         album: Some("Hint Album".into()),
+        cover_url: None,
         album_track: None,
     };
     let done = h.run(req).await.unwrap();
@@ -130,6 +131,7 @@ async fn hostile_titles_land_inside_the_output_directory_sec_5() {
             title: Some(title.into()),
             artist: Some(artist.into()),
             album: None,
+            cover_url: None,
             album_track: None,
         };
         let done = h.run(req).await.unwrap();
@@ -318,4 +320,47 @@ async fn leftover_temp_folders_are_listed_and_removed_sec_30() {
     nas_music_downloader::jobs::remove_job_temp(&h.config, id)
         .await
         .unwrap();
+}
+
+#[tokio::test]
+async fn a_file_without_a_picture_gets_the_tracks_thumbnail_as_a_square_cover_sec_4() {
+    use nas_music_downloader::jobs::album_tags::{CoverRead, read_track_tags};
+    // The media server's loopback address only: 0.0.0.0 is refused.
+    let mut h = Harness::new().await;
+    h.config.address_policy =
+        nas_music_downloader::net::AddressPolicy::parse("127.0.0.1/32").unwrap();
+    let mut req = h.direct("/untagged.mp3", AudioFormat::Best);
+    req.metadata.title = Some("With Thumbnail".into());
+    req.metadata.cover_url = Some(h.server.url("/cover.jpg"));
+    let done = h.run(req).await.unwrap();
+    let read = read_track_tags(&h.out.path().join(&done.relative_path), CoverRead::Load).unwrap();
+    let cover = read.front_cover.expect("the thumbnail is embedded");
+    let (w, h_px) = jpeg_size(&cover);
+    assert_eq!((w, h_px), (180, 180), "centre-cropped to a square");
+    assert_eq!(h.server.hits("/cover.jpg"), 1);
+
+    // A thumbnail on a refused address is never fetched, and the track still completes.
+    let mut req = h.direct("/untagged.mp3?n=2", AudioFormat::Best);
+    req.metadata.title = Some("Refused Thumbnail".into());
+    req.metadata.cover_url = Some(format!("http://0.0.0.0:{}/cover.jpg", h.server.port));
+    let done = h.run(req).await.unwrap();
+    let read = read_track_tags(&h.out.path().join(&done.relative_path), CoverRead::Load).unwrap();
+    assert!(read.front_cover.is_none());
+    assert_eq!(h.server.hits("/cover.jpg"), 1, "not reached");
+}
+
+/// The width and height in a JPEG's first start-of-frame marker.
+fn jpeg_size(jpeg: &[u8]) -> (u16, u16) {
+    let mut i = 2;
+    while i + 9 < jpeg.len() {
+        let marker = jpeg[i + 1];
+        let len = u16::from_be_bytes([jpeg[i + 2], jpeg[i + 3]]) as usize;
+        if (0xC0..=0xC3).contains(&marker) {
+            let height = u16::from_be_bytes([jpeg[i + 5], jpeg[i + 6]]);
+            let width = u16::from_be_bytes([jpeg[i + 7], jpeg[i + 8]]);
+            return (width, height);
+        }
+        i += 2 + len;
+    }
+    panic!("no start-of-frame marker");
 }

@@ -68,6 +68,7 @@ impl Harness {
     pub fn request(&self, action: FetchAction, format: AudioFormat) -> ExecutionRequest {
         ExecutionRequest {
             job_id: uuid::Uuid::new_v4(),
+            source_url: action.url().to_owned(),
             action,
             metadata: TrackMetadataHint::default(),
             format,

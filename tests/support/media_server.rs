@@ -46,6 +46,10 @@ pub const ALBUM: &str = "Fixture Album";
 #[derive(Debug, Clone)]
 pub struct Fixtures {
     pub tagged_mp3: PathBuf,
+    /// Tagged like `tagged_mp3`, with an embedded 320×180 (not square) JPEG front cover.
+    pub covered_mp3: PathBuf,
+    /// That 320×180 JPEG on its own (served as `/cover.jpg`, a site's thumbnail).
+    pub cover_jpg: PathBuf,
     pub untagged_mp3: PathBuf,
     pub m4a: PathBuf,
     pub flac: PathBuf,
@@ -119,12 +123,52 @@ pub fn fixtures() -> &'static Fixtures {
         .iter()
         .map(|s| s.to_string())
         .collect();
+        // A 320×180 picture: not square, so the server must crop it.
+        let cover = generate(
+            &dir,
+            "cover-320x180.jpg",
+            &["-f", "lavfi", "-i", "color=c=0x3050a0:s=320x180:d=1"],
+            &["-frames:v", "1"],
+            &[],
+        );
         Fixtures {
             tagged_mp3: generate(
                 &dir,
                 "tagged.mp3",
                 &sine,
                 &["-c:a", "libmp3lame", "-b:a", "64k"],
+                &mp3_tags,
+            ),
+            cover_jpg: cover.clone(),
+            covered_mp3: generate(
+                &dir,
+                "covered.mp3",
+                &[
+                    "-f",
+                    "lavfi",
+                    "-i",
+                    "sine=frequency=440:duration=3",
+                    "-i",
+                    cover.to_str().expect("fixture paths are UTF-8"),
+                ],
+                &[
+                    "-map",
+                    "0:a",
+                    "-map",
+                    "1:v",
+                    "-ac",
+                    "2",
+                    "-c:a",
+                    "libmp3lame",
+                    "-b:a",
+                    "64k",
+                    "-c:v",
+                    "copy",
+                    "-disposition:v",
+                    "attached_pic",
+                    "-metadata:s:v",
+                    "comment=Cover (front)",
+                ],
                 &mp3_tags,
             ),
             untagged_mp3: generate(
@@ -254,6 +298,8 @@ async fn handle(mut stream: TcpStream, state: Arc<State>) {
     let (status, ctype, body, location): (&str, &str, Vec<u8>, Option<String>) = match path.as_str()
     {
         "/tagged.mp3" => ("200 OK", "audio/mpeg", file(&f.tagged_mp3), None),
+        "/covered.mp3" => ("200 OK", "audio/mpeg", file(&f.covered_mp3), None),
+        "/cover.jpg" => ("200 OK", "image/jpeg", file(&f.cover_jpg), None),
         "/untagged.mp3" => ("200 OK", "audio/mpeg", file(&f.untagged_mp3), None),
         "/song.m4a" => ("200 OK", "audio/mp4", file(&f.m4a), None),
         "/song.flac" => ("200 OK", "audio/flac", file(&f.flac), None),
@@ -309,13 +355,39 @@ async fn handle(mut stream: TcpStream, state: Arc<State>) {
                 .to_vec(),
             None,
         ),
+        "/list.m3u" => (
+            "200 OK",
+            "audio/x-mpegurl",
+            b"#EXTM3U\n#PLAYLIST:Fixture List\n#EXTINF:3,Fixture Artist - Fixture Song\n/tagged.mp3\n\
+              #EXTINF:3,Fixture M4A\nsong.m4a\n"
+                .to_vec(),
+            None,
+        ),
+        "/list.pls" => (
+            "200 OK",
+            "audio/x-scpls",
+            b"[playlist]\nFile1=/song.flac\nTitle1=Fixture FLAC\nLength1=3\nNumberOfEntries=1\nVersion=2\n"
+                .to_vec(),
+            None,
+        ),
+        "/slow-feed.xml" => (
+            "200 OK",
+            "application/rss+xml; charset=utf-8",
+            feed(&[1, 2, 3].map(|n| {
+                (
+                    FEED_ITEMS[n - 1],
+                    format!("http://127.0.0.1:{}/slow.mp3?n={n}", state.port),
+                )
+            })),
+            None,
+        ),
         "/feed.xml" => (
             "200 OK",
             "application/rss+xml; charset=utf-8",
             feed(&[
                 (
                     FEED_ITEMS[0],
-                    format!("http://127.0.0.1:{}/tagged.mp3", state.port),
+                    format!("http://127.0.0.1:{}/covered.mp3", state.port),
                 ),
                 (
                     FEED_ITEMS[1],

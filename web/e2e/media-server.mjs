@@ -6,6 +6,10 @@
 //                              with Content-Length, sent over ~4 s so the page can show progress
 //   /slow/endless-tone.mp3     the same frames forever, 4 KB every 50 ms, no Content-Length
 //                              (stays "downloading" until cancelled)
+//   /album/feed.xml            an RSS feed, "E2E Album" by "E2E Band", of three items that
+//                              enclose /album/track-1.mp3 … track-3.mp3 (each a 2 s tone, its own
+//                              pitch and title, with an embedded square cover picture); the
+//                              generic plugin expands it into one album track per item
 //   anything else              404
 //
 // The mp3 is made with ffmpeg (FFMPEG_PATH, default `ffmpeg`) into a temp folder at start.
@@ -46,8 +50,50 @@ export function makeTone(ffmpeg = process.env.FFMPEG_PATH ?? "ffmpeg") {
   }
 }
 
+export const FEED_TITLE = "E2E Album";
+export const FEED_AUTHOR = "E2E Band";
+export const FEED_TRACKS = ["First Light", "Second Wind", "Third Time"];
+
+/** The album's tracks: short tones with a cover picture embedded, made with ffmpeg. */
+export function makeAlbumTracks(ffmpeg = process.env.FFMPEG_PATH ?? "ffmpeg") {
+  const dir = mkdtempSync(join(tmpdir(), "nmd-album-"));
+  try {
+    const cover = join(dir, "cover.jpg");
+    const run = (args) => execFileSync(ffmpeg, ["-hide_banner", "-loglevel", "error", "-y", ...args], { stdio: ["ignore", "ignore", "inherit"] });
+    run(["-f", "lavfi", "-i", "color=c=0x3b5bdb:s=96x96", "-frames:v", "1", cover]);
+    return FEED_TRACKS.map((title, i) => {
+      const out = join(dir, `t${i}.mp3`);
+      run([
+        "-f", "lavfi", "-i", `sine=frequency=${330 + 110 * i}:duration=2`, "-i", cover,
+        "-map", "0:a", "-map", "1:v", "-c:a", "libmp3lame", "-b:a", "64k", "-c:v", "copy",
+        "-metadata", `title=${title}`, "-metadata", `artist=${FEED_AUTHOR}`, "-metadata", `album=${FEED_TITLE}`,
+        "-metadata:s:v", "comment=Cover (front)", "-disposition:v", "attached_pic",
+        "-id3v2_version", "3",
+        out,
+      ]);
+      return readFileSync(out);
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** A podcast-style RSS feed whose items enclose the album's tracks on `base`. */
+function albumFeed(base) {
+  const items = FEED_TRACKS.map(
+    (title, i) =>
+      `<item><title>${title}</title><guid isPermaLink="false">e2e-album-${i + 1}</guid>` +
+      `<enclosure url="${base}/album/track-${i + 1}.mp3" type="audio/mpeg" length="1000"/></item>`,
+  ).join("\n");
+  return (
+    `<?xml version="1.0" encoding="UTF-8"?>\n<rss version="2.0" xmlns:itunes="http://www.itunes.com/dtds/podcast-1.0.dtd">` +
+    `<channel><title>${FEED_TITLE}</title><itunes:author>${FEED_AUTHOR}</itunes:author>` +
+    `<link>${base}/</link><description>e2e album</description>\n${items}</channel></rss>\n`
+  );
+}
+
 /** Starts the server; resolves to `{ url, close }`. */
-export async function startMediaServer({ port = 0, tone = makeTone(), paceMs = 4000 } = {}) {
+export async function startMediaServer({ port = 0, tone = makeTone(), album = makeAlbumTracks(), paceMs = 4000 } = {}) {
   const sockets = new Set();
   const server = createServer((req, res) => {
     const path = new URL(req.url ?? "/", "http://localhost").pathname;
@@ -86,6 +132,17 @@ export async function startMediaServer({ port = 0, tone = makeTone(), paceMs = 4
       }, 50);
       res.on("close", () => clearInterval(timer));
       return;
+    }
+    if (path === "/album/feed.xml") {
+      const body = albumFeed(`http://127.0.0.1:${server.address().port}`);
+      res.writeHead(200, { "Content-Type": "application/rss+xml; charset=utf-8", "Content-Length": Buffer.byteLength(body) });
+      return void res.end(head ? undefined : body);
+    }
+    const track = /^\/album\/track-(\d)\.mp3$/.exec(path);
+    if (track && album[Number(track[1]) - 1]) {
+      const bytes = album[Number(track[1]) - 1];
+      res.writeHead(200, { "Content-Type": "audio/mpeg", "Content-Length": bytes.length });
+      return void res.end(head ? undefined : bytes);
     }
     res.writeHead(404, { "Content-Type": "text/plain" }).end("not found");
   });

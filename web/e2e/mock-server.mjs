@@ -57,6 +57,8 @@ export function createMockState({ tokenTtl = 3600, tickMs = 200 } = {}) {
     })),
     nextUser: 1,
     nextDownload: 1,
+    /** Signed media links handed out: token → {id, userId}. */
+    mediaLinks: new Map(),
     nextAudit: 1,
     now,
     sha,
@@ -347,6 +349,16 @@ export function startMockServer({ port = 0, host = "127.0.0.1", distDir = resolv
       return json(res, 200, issueToken(user));
     }
 
+    // A download's audio and cover: a media link's token instead of the bearer header. The
+    // mock has no files to stream and no covers, so a valid link answers 404 like the real
+    // server does for a download without them.
+    const media = /^\/api\/downloads\/(\d+)\/(file|cover)$/.exec(path);
+    if (media && method === "GET") {
+      const link = s.mediaLinks.get(url.searchParams.get("token") ?? "");
+      if (!link || link.id !== Number(media[1])) return fail(res, 401, "Invalid or expired media link; ask for a new one");
+      return fail(res, 404, media[2] === "file" ? "This download has no file to play" : "No cover for this download");
+    }
+
     if (path.startsWith("/auth/") || path.startsWith("/api/")) {
       const user = authUser(req);
       if (!user) return fail(res, 401, "Not authenticated", { "WWW-Authenticate": "Bearer" });
@@ -446,6 +458,28 @@ export function startMockServer({ port = 0, host = "127.0.0.1", distDir = resolv
         s.streams.get(user.id).add(res);
         req.on("close", () => s.streams.get(user.id)?.delete(res));
         return;
+      }
+      if (path === "/api/downloads/media-links" && method === "POST") {
+        let ids;
+        try {
+          ids = JSON.parse((await readBody(req)).toString() || "{}").ids;
+        } catch {
+          return fail(res, 422, "The request body is not valid JSON.");
+        }
+        if (!Array.isArray(ids) || ids.length < 1 || ids.length > 100) return fail(res, 422, "ids: 1 to 100 download ids");
+        const expires = new Date(Date.now() + 10 * 60_000).toISOString();
+        const items = ids.map((id) => {
+          const token = `mock.${user.id}.${id}.${Math.random().toString(36).slice(2)}`;
+          s.mediaLinks.set(token, { id, userId: user.id });
+          return { id, file_url: `/api/downloads/${id}/file?token=${token}`, cover_url: `/api/downloads/${id}/cover?token=${token}` };
+        });
+        return json(res, 200, { items, expires_at: expires });
+      }
+      const tm = /^\/api\/downloads\/(\d+)\/tracks$/.exec(path);
+      if (tm && method === "GET") {
+        if (!s.downloads.some((x) => x.id === Number(tm[1]) && x.user_id === user.id)) return fail(res, 404, "Download not found.");
+        const items = s.downloads.filter((x) => x.parent_id === Number(tm[1])).map(view);
+        return json(res, 200, { items, total: items.length });
       }
       const dm = /^\/api\/downloads\/(\d+)(?:\/(cancel|retry))?$/.exec(path);
       if (dm) {

@@ -102,10 +102,11 @@ echo "e2e:real: the server serves the page (/, SPA paths, manifest)"
 # 2. The committed API description matches what this server serves.
 SPEC_URL="$base/openapi.json" npm run --silent check:api
 
-# 3. The browser test.
+# 3. The browser test (with axe-core on every screen, and the album view and player).
 BASE_URL="$base" \
   MEDIA_URL="$media/e2e-test-tone.mp3" \
   SLOW_MEDIA_URL="$media/slow/endless-tone.mp3" \
+  ALBUM_URL="$media/album/feed.xml" \
   PLUGIN_TO_DISABLE="${PLUGIN_TO_DISABLE:-soundcloud}" \
   SCREENSHOT_DIR="$results" \
   npm run --silent e2e

@@ -98,7 +98,7 @@ describe("DownloadsScreen", () => {
     fireEvent.change(screen.getByLabelText(/Link to a track/), { target: { value: " https://media.example/new.mp3 " } });
     fireEvent.click(screen.getByRole("button", { name: "Download" }));
     await screen.findByText("Added: https://media.example/new.mp3");
-    expect(server.requests.find((r) => r.method === "POST")).toMatchObject({
+    expect(server.requests.find((r) => r.method === "POST" && r.url === "/api/download")).toMatchObject({
       url: "/api/download",
       body: JSON.stringify({ url: "https://media.example/new.mp3" }),
     });

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { QueryClient } from "@tanstack/react-query";
 import { createLiveCache, type LiveCache } from "../src/api/live";
 import { queryKeys } from "../src/api/queries";
-import type { Download, DownloadStatus, Page } from "../src/api/types";
+import type { Download, DownloadStatus, Page, TrackList } from "../src/api/types";
 
 const dl = (id: number, status: DownloadStatus, percent?: number): Download => ({
   id,
@@ -72,5 +72,25 @@ describe("createLiveCache", () => {
     live.handle({ event: "deleted", id: "5", data: '{"id":"x"}' });
     expect(shown()!.items.map((d) => d.id)).toEqual([1]);
     expect(queryClient.getQueryState(queryKeys.downloadList(filters))!.isInvalidated).toBe(false);
+  });
+
+  it("keeps a set's cached track list current, and refreshes the set's summary when a track's status changes", async () => {
+    const { queryClient, answers, observe, live } = setup();
+    const first = observe();
+    const track = { ...dl(11, "downloading", 10), parent_id: 10 };
+    answers[0](pageOf([dl(10, "completed"), track]));
+    await first;
+    queryClient.setQueryData(queryKeys.tracks(10), { items: [track], total: 1 });
+    live.handle(event({ ...track, progress: { phase: "downloading", percent: 50 } }));
+    const tracks = () => queryClient.getQueryData<TrackList>(queryKeys.tracks(10))!;
+    expect(tracks().items[0].progress?.percent).toBe(50);
+    // A progress tick is no reason to reload the list; the track finishing is (N of M).
+    expect(queryClient.getQueryState(queryKeys.downloadList(filters))!.isInvalidated).toBe(false);
+    live.handle(event({ ...track, status: "completed", progress: null }));
+    expect(tracks().items[0].status).toBe("completed");
+    expect(queryClient.getQueryState(queryKeys.downloadList(filters))!.isInvalidated).toBe(true);
+    // A track the cached list does not have yet: that list is fetched again.
+    live.handle(event({ ...dl(12, "pending"), parent_id: 10 }));
+    expect(queryClient.getQueryState(queryKeys.tracks(10))!.isInvalidated).toBe(true);
   });
 });

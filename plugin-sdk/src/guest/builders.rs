@@ -39,9 +39,13 @@ pub fn single(metadata: TrackMetadata, action: FetchAction) -> Resolution {
 
 /// A set (album, playlist, SoundCloud set, channel, RSS/Atom feed) that the host lists with
 /// yt-dlp's flat listing: each entry becomes its own job, downloaded with yt-dlp and
-/// `options` (they must pass the host's allowlist, SEC-3). `metadata` (the set's title as
-/// `album`, its `album_artist`, cover) fills what the listing does not say. `kind` is
-/// `Album` for albums and `Playlist` for everything else.
+/// `options` (they must pass the host's allowlist, SEC-3; `-I/--playlist-items`,
+/// `--playlist-start` and `--playlist-end` choose the listed entries and are not passed on).
+/// In `metadata`, `title` (the set's name), `album` and `album_artist` win over what the
+/// listing says; `artist` stands in for an album artist neither names; `cover_url` is the
+/// cover of entries without a thumbnail of their own; `track_number` is not used (each track
+/// gets the site's number, else its position). `kind` is `Album` for albums and `Playlist` for
+/// everything else (a playlist also gets an `.m3u8` next to its tracks). See the README.
 pub fn expand_set(
     kind: ResolutionKind,
     metadata: TrackMetadata,

@@ -7,6 +7,8 @@
 //! An RSS or Atom feed (by its content type, or by its root element `<rss>`/`<feed>` when the
 //! server calls it plain XML or text) is a set the host lists with yt-dlp (`expand_set`):
 //! one job per item, so a podcast or a radio show's archive becomes one file per episode.
+//! An M3U or PLS list of media links is read here (`lists`) into a playlist of direct
+//! downloads (yt-dlp would take it for an HLS stream).
 //! Everything else — the page cannot be fetched, is not HTML, has zero or one audio link —
 //! goes to yt-dlp as a single item, as yt-dlp knows far more sites than this plugin does.
 //!
@@ -16,6 +18,8 @@
 
 use nas_music_plugin_sdk::HttpResponse;
 use nas_music_plugin_sdk::prelude::*;
+
+mod lists;
 
 struct Generic;
 
@@ -52,7 +56,7 @@ impl Extractor for Generic {
             url.as_str(),
             &[(
                 "Accept",
-                "text/html, application/rss+xml, application/atom+xml, application/xml;q=0.9, */*;q=0.8",
+                "text/html, application/rss+xml, application/atom+xml, audio/x-mpegurl, audio/x-scpls, application/xml;q=0.9, */*;q=0.8",
             )],
         );
         Ok(resolution(url, page.ok()))
@@ -61,12 +65,18 @@ impl Extractor for Generic {
 
 register_plugin!(Generic);
 
-/// A feed to expand, a playlist when `page` is an HTML page with two or more audio links;
-/// else yt-dlp on `url`.
+/// A feed to expand; a playlist when `page` is an M3U/PLS list or an HTML page with two or
+/// more audio links; else yt-dlp on `url`.
 fn resolution(url: &Url, page: Option<HttpResponse>) -> Resolution {
     let page = page.filter(|r| (200..300).contains(&r.status));
     if let Some(feed) = page.as_ref().and_then(|r| feed(url, r)) {
         return feed;
+    }
+    if let Some(list) = page
+        .as_ref()
+        .and_then(|r| lists::playlist_from_list(url, r))
+    {
+        return list;
     }
     page.filter(|r| is_html(&r.headers))
         .and_then(|r| playlist_from_page(url, &String::from_utf8_lossy(&r.body)))

@@ -22,7 +22,7 @@ use poem_openapi::{
 use std::sync::Arc;
 
 #[derive(Tags)]
-enum AdminTags {
+pub(super) enum AdminTags {
     /// Administration (admins only)
     Admin,
 }

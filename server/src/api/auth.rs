@@ -55,6 +55,13 @@ pub struct TokenResponse {
     pub expires_in: i64,
 }
 
+/// What a user may change about their own account (besides the password).
+#[derive(Debug, Object)]
+pub struct PreferencesUpdate {
+    /// The format your downloads get when a request names none.
+    pub default_format: crate::domain::AudioFormat,
+}
+
 #[derive(Debug, Object)]
 pub struct PasswordChangeRequest {
     #[oai(validator(max_length = 1024))]
@@ -184,6 +191,24 @@ impl AuthApi {
     #[oai(path = "/auth/me", method = "get")]
     async fn me(&self, auth: BearerAuth) -> ApiResult<Me> {
         Ok(Me::Ok(Json(auth.0.user.into())))
+    }
+
+    /// Change your preferences
+    ///
+    /// `default_format`: the format your downloads get when a request names none (`best`
+    /// keeps the site's audio as it is served, without re-encoding).
+    #[oai(path = "/auth/me", method = "patch")]
+    async fn update_me(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: BearerAuth,
+        body: Json<PreferencesUpdate>,
+    ) -> ApiResult<Me> {
+        let user = state
+            .accounts
+            .set_default_format(&auth.0, Some(body.0.default_format))
+            .await?;
+        Ok(Me::Ok(Json(user.into())))
     }
 
     /// Change your password

@@ -48,6 +48,8 @@ pub struct TrackSummary {
     pub completed: i64,
     pub failed: i64,
     pub cancelled: i64,
+    /// Already in the library (the track's `file_path` is the file it matched).
+    pub skipped: i64,
     /// Waiting or downloading.
     pub active: i64,
 }
@@ -59,6 +61,7 @@ impl From<crate::store::TrackCounts> for TrackSummary {
             completed: c.completed,
             failed: c.failed,
             cancelled: c.cancelled,
+            skipped: c.skipped,
             active: c.active,
         }
     }
@@ -103,7 +106,7 @@ pub struct DownloadView {
     /// Only while downloading.
     #[oai(nullable)]
     pub progress: Option<ProgressView>,
-    /// Relative to the output folder.
+    /// Relative to the output folder. A `skipped` track: the library's file it matched.
     #[oai(nullable)]
     pub file_path: Option<String>,
     #[oai(nullable)]
@@ -118,6 +121,9 @@ pub struct DownloadView {
     /// A set (album, playlist, feed): how its tracks stand. `null` for single tracks.
     #[oai(nullable)]
     pub tracks: Option<TrackSummary>,
+    /// A set: `album` or `playlist` (a playlist also gets an `.m3u8`). `null` otherwise.
+    #[oai(nullable)]
+    pub set_kind: Option<crate::domain::SetKind>,
     pub created_at: DateTime<Utc>,
     #[oai(nullable)]
     pub started_at: Option<DateTime<Utc>>,
@@ -153,6 +159,7 @@ impl DownloadView {
             attempts: r.attempts,
             parent_id: r.parent_id,
             tracks: r.tracks.map(Into::into),
+            set_kind: r.set_kind,
             created_at: r.created_at,
             started_at: r.started_at,
             completed_at: r.completed_at,

@@ -26,7 +26,7 @@ use poem_openapi::{
 use std::{sync::Arc, time::Duration};
 
 #[derive(Tags)]
-enum DownloadTags {
+pub(super) enum DownloadTags {
     /// Downloads
     Downloads,
 }
@@ -36,8 +36,13 @@ pub struct DownloadRequest {
     /// An http(s) URL of a track, album, playlist or media file (at most 2048 bytes).
     #[oai(validator(max_length = 4096))]
     pub url: String,
+    /// When absent: your default format (`PATCH /auth/me`), else `best`.
     #[oai(nullable)]
     pub format: Option<AudioFormat>,
+    /// Download even when the library already has the track (otherwise such a track, or a
+    /// set's track, ends `skipped` with the file it matched).
+    #[oai(default)]
+    pub force: bool,
 }
 
 #[derive(Debug, Object)]
@@ -95,9 +100,17 @@ impl DownloadsApi {
         auth: BearerAuth,
         body: Json<DownloadRequest>,
     ) -> ApiResult<SubmitResponse> {
-        let format = body.0.format.unwrap_or_default();
+        let format = body
+            .0
+            .format
+            .or(auth.0.user.default_format)
+            .unwrap_or_default();
         Ok(
-            match state.downloads.submit(&auth.0, &body.0.url, format).await? {
+            match state
+                .downloads
+                .submit(&auth.0, &body.0.url, format, body.0.force)
+                .await?
+            {
                 Submitted::Created(d) => SubmitResponse::Accepted(Json(d.into())),
                 Submitted::Existing(d) => SubmitResponse::Existing(Json(d.into())),
             },

@@ -1,8 +1,10 @@
 //! The HTTP API: poem-openapi handlers only. Each file is one area of the REST contract —
 //! `auth.rs` (`/auth/*`), `downloads.rs` (`/api/download`, `/api/downloads/*`), `plugins.rs`
-//! (`/api/plugins`, `/api/admin/plugins/*`), `admin.rs` (`/api/admin/users`,
-//! `/api/admin/audit`), `system.rs` (`/health`, `/`), `webhooks.rs`
-//! (`/api/webhooks/*`, `/api/admin/webhooks/*`), `media_servers.rs` (`/api/admin/media-servers/*`), `metrics.rs` (`/metrics`, a plain poem
+//! (`/api/plugins`, `/api/admin/plugins/*`), `download_files.rs` (a download's audio, cover
+//! and tracks, `/api/downloads/{id}/file|cover|tracks`, and the signed links for them),
+//! `admin.rs` (`/api/admin/users`, `/api/admin/audit`), `library.rs`
+//! (`/api/admin/library/rescan`), `webhooks.rs` (`/api/webhooks/*`, `/api/admin/webhooks/*`),
+//! `media_servers.rs` (`/api/admin/media-servers/*`), `system.rs` (`/health`, `/`), `metrics.rs` (`/metrics`, a plain poem
 //! route outside the OpenAPI document). Handlers parse, authorize, call a domain function and
 //! map its error.
 
@@ -12,10 +14,13 @@ pub mod body_limit;
 pub mod client_address;
 pub mod cors;
 pub mod download_events;
+pub mod download_files;
 pub mod download_views;
 pub mod downloads;
 pub mod error;
 pub mod guard;
+pub mod library;
+pub mod media_response;
 pub mod media_servers;
 pub mod metrics;
 pub mod models;
@@ -42,8 +47,10 @@ type Apis = (
     system::SystemApi,
     auth::AuthApi,
     downloads::DownloadsApi,
+    download_files::DownloadFilesApi,
     plugins::PluginsApi,
     admin::AdminApi,
+    library::LibraryApi,
     webhooks::WebhooksApi,
     media_servers::MediaServersApi,
 );
@@ -55,8 +62,10 @@ pub fn openapi_service() -> OpenApiService<Apis, ()> {
             system::SystemApi,
             auth::AuthApi,
             downloads::DownloadsApi,
+            download_files::DownloadFilesApi,
             plugins::PluginsApi,
             admin::AdminApi,
+            library::LibraryApi,
             webhooks::WebhooksApi,
             media_servers::MediaServersApi,
         ),
@@ -67,7 +76,7 @@ pub fn openapi_service() -> OpenApiService<Apis, ()> {
         "Self-hosted music downloader. Sign in with `POST /auth/login` (OAuth2 password form) \
          and send the token as `Authorization: Bearer …`. Errors are JSON `{\"detail\": \"…\"}`. \
          Not in this document: `GET /metrics`, Prometheus metrics in the text format (an \
-         admin's token or METRICS_TOKEN).",
+         admin's token or METRICS_TOKEN). Media elements cannot send a header:          `POST /api/downloads/media-links` gives short-lived signed links for          `<audio src>` (`/api/downloads/{id}/file`, byte ranges supported) and `<img src>`          (`/api/downloads/{id}/cover`).",
     )
 }
 

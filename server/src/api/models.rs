@@ -17,6 +17,8 @@ pub struct UserResponse {
     pub created_at: DateTime<Utc>,
     #[oai(nullable)]
     pub last_login: Option<DateTime<Utc>>,
+    /// The format a download gets when its request names none (`best` unless chosen).
+    pub default_format: crate::domain::AudioFormat,
 }
 
 impl From<User> for UserResponse {
@@ -30,6 +32,7 @@ impl From<User> for UserResponse {
             is_active: u.is_active,
             created_at: u.created_at,
             last_login: u.last_login,
+            default_format: u.default_format.unwrap_or_default(),
         }
     }
 }

@@ -10,6 +10,7 @@ use super::{
 use crate::{
     audit::{Actor, AuditAction, AuditEvent},
     config::RegistrationPolicy,
+    domain::AudioFormat,
     error::{AppError, AppResult, REGISTRATION_CLOSED},
     store::{NewUser, PageRequest, Store, User, UserPatch},
 };
@@ -186,6 +187,23 @@ impl AccountService {
             ))
             .await?;
         Err(AppError::TooManyRequests { retry_after_secs })
+    }
+
+    /// Sets the caller's default format (`None`: `best`), audited as a change to the user.
+    pub async fn set_default_format(
+        &self,
+        current: &CurrentUser,
+        format: Option<AudioFormat>,
+    ) -> AppResult<User> {
+        let audit = AuditEvent::new(
+            AuditAction::UserUpdated,
+            &current.actor,
+            json!({ "user_id": current.user.id, "default_format": format.map(AudioFormat::as_str) }),
+        );
+        Ok(self
+            .store
+            .set_default_format(current.user.id, format, audit)
+            .await?)
     }
 
     /// Blacklists the presented token until it would have expired (SEC-11).

@@ -150,6 +150,7 @@ mod tests {
             session_generation: 0,
             created_at: Utc::now(),
             last_login: None,
+            default_format: None,
         }
     }
 

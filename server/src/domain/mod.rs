@@ -11,6 +11,7 @@ mod format;
 mod handoff;
 mod limits;
 mod queue;
+mod set_kind;
 mod status;
 pub use nas_music_checks::ytdlp_options;
 
@@ -20,4 +21,5 @@ pub use handoff::{DeliveryStatus, MediaServerKind, WebhookEvent};
 pub use limits::{JobLimits, LimitBreach};
 pub use nas_music_checks::progress::{Phase, Progress};
 pub use queue::JobQueue;
+pub use set_kind::SetKind;
 pub use status::{DownloadStatus, UserRequest};

@@ -9,6 +9,8 @@
 //!     │ cancelled ◀──────┘ (the worker stops)    │     │
 //!     └──────────── retry (user) ◀───────────────┴─────┘
 //!     └──────────── transient error, crash recovery, release (from downloading)
+//!
+//!  downloading ── the library already has it ──▶ skipped ── retry (user: force) ──▶ pending
 //! ```
 
 use poem_openapi::Enum;
@@ -28,6 +30,9 @@ pub enum DownloadStatus {
     Completed,
     Failed,
     Cancelled,
+    /// The library already held the track ("already have it"); `file_path` is the file it
+    /// matched. A retry downloads it anyway.
+    Skipped,
 }
 
 /// What a user can ask of one of their downloads.
@@ -38,12 +43,13 @@ pub enum UserRequest {
 }
 
 impl DownloadStatus {
-    pub const ALL: [DownloadStatus; 5] = [
+    pub const ALL: [DownloadStatus; 6] = [
         Self::Pending,
         Self::Downloading,
         Self::Completed,
         Self::Failed,
         Self::Cancelled,
+        Self::Skipped,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -53,6 +59,7 @@ impl DownloadStatus {
             Self::Completed => "completed",
             Self::Failed => "failed",
             Self::Cancelled => "cancelled",
+            Self::Skipped => "skipped",
         }
     }
 
@@ -62,9 +69,17 @@ impl DownloadStatus {
         matches!(
             (self, next),
             (Pending, Downloading | Cancelled)
-                | (Downloading, Pending | Completed | Failed | Cancelled)
-                | (Failed | Cancelled, Pending)
+                | (
+                    Downloading,
+                    Pending | Completed | Failed | Cancelled | Skipped
+                )
+                | (Failed | Cancelled | Skipped, Pending)
         )
+    }
+
+    /// Whether the download has ended (nothing more happens to it unless a user retries).
+    pub fn is_final(self) -> bool {
+        !matches!(self, Self::Pending | Self::Downloading)
     }
 
     /// Where a user's request takes a download in `self`, if it is allowed. Cancelling a
@@ -74,7 +89,8 @@ impl DownloadStatus {
         let next = match (request, self) {
             (UserRequest::Cancel, Pending) => Cancelled,
             (UserRequest::Cancel, Downloading) => Downloading,
-            (UserRequest::Retry, Failed | Cancelled) => Pending,
+            // Retrying a skipped track downloads it although the library has it.
+            (UserRequest::Retry, Failed | Cancelled | Skipped) => Pending,
             _ => return None,
         };
         debug_assert!(next == self || self.can_become(next));
@@ -94,7 +110,7 @@ mod tests {
 
     #[test]
     fn finished_downloads_only_move_back_to_the_queue() {
-        for from in [Completed, Failed, Cancelled] {
+        for from in [Completed, Failed, Cancelled, Skipped] {
             for to in DownloadStatus::ALL {
                 let allowed = from.can_become(to);
                 assert_eq!(
@@ -117,7 +133,7 @@ mod tests {
 
     #[test]
     fn a_running_download_can_end_every_way_or_go_back_to_the_queue() {
-        for to in [Pending, Completed, Failed, Cancelled] {
+        for to in [Pending, Completed, Failed, Cancelled, Skipped] {
             assert!(Downloading.can_become(to), "{to}");
         }
         assert!(!Downloading.can_become(Downloading));
@@ -127,14 +143,24 @@ mod tests {
     fn users_cancel_active_downloads_and_retry_finished_unsuccessful_ones() {
         assert_eq!(Pending.after(UserRequest::Cancel), Some(Cancelled));
         assert_eq!(Downloading.after(UserRequest::Cancel), Some(Downloading));
-        for s in [Completed, Failed, Cancelled] {
+        for s in [Completed, Failed, Cancelled, Skipped] {
             assert_eq!(s.after(UserRequest::Cancel), None, "{s}");
         }
         assert_eq!(Failed.after(UserRequest::Retry), Some(Pending));
         assert_eq!(Cancelled.after(UserRequest::Retry), Some(Pending));
+        assert_eq!(Skipped.after(UserRequest::Retry), Some(Pending));
         for s in [Pending, Downloading, Completed] {
             assert_eq!(s.after(UserRequest::Retry), None, "{s}");
         }
+    }
+
+    #[test]
+    fn only_queued_and_running_downloads_are_unfinished() {
+        let open: Vec<_> = DownloadStatus::ALL
+            .into_iter()
+            .filter(|s| !s.is_final())
+            .collect();
+        assert_eq!(open, [Pending, Downloading]);
     }
 
     #[test]

@@ -8,10 +8,7 @@ pub mod outbound;
 pub mod rescan;
 pub mod webhooks;
 
-use crate::{
-    domain::DownloadStatus,
-    store::{DownloadRow, Store, attach_track_counts},
-};
+use crate::store::{DownloadRow, Store, attach_track_counts};
 use std::sync::Arc;
 
 pub use rescan::RescanService;
@@ -27,10 +24,7 @@ pub struct Handoff {
 impl Handoff {
     /// A download's outcome was recorded. Rows still queued (a retry) are no news.
     pub async fn download_ended(&self, row: &DownloadRow) {
-        if matches!(
-            row.status,
-            DownloadStatus::Pending | DownloadStatus::Downloading
-        ) {
+        if !row.status.is_final() {
             return;
         }
         let album = match row.parent_id {

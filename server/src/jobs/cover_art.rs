@@ -63,6 +63,12 @@ impl CoverArt {
     /// square when it is not one, scales it down to at most [`MAX_COVER_SIDE`], and
     /// re-encodes it as JPEG (alpha is dropped).
     pub fn from_image_bytes(bytes: &[u8]) -> Result<Self, CoverArtError> {
+        Self::from_image_bytes_at_most(bytes, MAX_COVER_SIDE)
+    }
+
+    /// Like [`Self::from_image_bytes`], at most `max_side` pixels a side: the thumbnails the
+    /// web page shows (`media::cover`).
+    pub fn from_image_bytes_at_most(bytes: &[u8], max_side: u32) -> Result<Self, CoverArtError> {
         if bytes.len() > MAX_INPUT_BYTES {
             return Err(CoverArtError::TooLarge(bytes.len()));
         }
@@ -80,10 +86,10 @@ impl CoverArt {
         limits.max_alloc = Some(MAX_DECODE_ALLOC);
         reader.limits(limits);
         let image = reader.decode().map_err(CoverArtError::Decode)?;
-        Self::from_image(image)
+        Self::from_image(image, max_side.clamp(1, MAX_COVER_SIDE))
     }
 
-    fn from_image(image: DynamicImage) -> Result<Self, CoverArtError> {
+    fn from_image(image: DynamicImage, max_side: u32) -> Result<Self, CoverArtError> {
         let (width, height) = (image.width(), image.height());
         let side = width.min(height);
         if side == 0 {
@@ -94,8 +100,8 @@ impl CoverArt {
         } else {
             image.crop_imm((width - side) / 2, (height - side) / 2, side, side)
         };
-        let square = if side > MAX_COVER_SIDE {
-            square.resize_exact(MAX_COVER_SIDE, MAX_COVER_SIDE, FilterType::Triangle)
+        let square = if side > max_side {
+            square.resize_exact(max_side, max_side, FilterType::Triangle)
         } else {
             square
         };

@@ -1,6 +1,7 @@
 //! Runs one job from "fetch this" to a finished, tagged, safely named file: a private temp
-//! folder under `OUTPUT_DIRECTORY`, the yt-dlp or native fetch, conversion, tags, and the
-//! final no-overwrite move. The temp folder is removed on every exit path (SEC-7, SEC-30).
+//! folder under `OUTPUT_DIRECTORY`, the yt-dlp or native fetch, conversion, tags and a
+//! square cover (`track_tagging`), the final no-overwrite move, and an album folder's
+//! `cover.jpg`. The temp folder is removed on every exit path (SEC-7, SEC-30).
 
 use std::path::{Path, PathBuf};
 
@@ -8,7 +9,10 @@ use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
 use super::album_layout::{AlbumValues, render_album_path};
+use super::album_tags::TrackTags;
 use super::convert::convert;
+use super::cover_art::{CoverArt, ExistingCover, write_album_cover};
+use super::cover_fetch::fetch_cover;
 use super::direct::run_direct;
 use super::errors::classify_io;
 use super::limits::first_breach;
@@ -19,8 +23,8 @@ use super::model::{
 use super::output_path::{
     TemplateValues, extension_allowed, move_into_place, render_relative_path,
 };
-use super::tags::tag_and_read;
 use super::temp_dirs::create_job_temp_dir;
+use super::track_tagging::{TagRule, given_tags, tag_track};
 use super::ytdlp::run_ytdlp;
 
 /// Removes the temp folder when dropped, so even an aborted job future leaves nothing.
@@ -181,10 +185,20 @@ async fn run_in(
     }
 
     progress.send_replace(Progress::phase(Phase::Tagging));
-    let tags = tag_and_read(file.clone(), request.metadata.clone()).await;
+    let thumbnail = match &request.metadata.cover_url {
+        Some(url) => fetch_cover(config, url).await,
+        None => None,
+    };
+    let tagged = tag_track(
+        file.clone(),
+        given_tags(request),
+        TagRule::for_request(request),
+        thumbnail,
+    )
+    .await;
 
     progress.send_replace(Progress::phase(Phase::Finalizing));
-    let relative = output_name(config, request, &tags, &ext);
+    let relative = output_name(config, request, &tagged.tags, &ext);
     let size_bytes = tokio::fs::metadata(&file)
         .await
         .map_err(|e| classify_io(&e))?
@@ -200,45 +214,54 @@ async fn run_in(
                 tracing::error!(error = %e, "could not move the finished file into place");
                 classify_io(&e)
             })?;
+    if request.metadata.album_track.is_some()
+        && let Some(cover) = tagged.cover.clone()
+    {
+        write_folder_cover(&config.output_directory, &placed, cover).await;
+    }
     Ok(Finished {
         relative_path: placed,
         identity,
         size_bytes,
-        duration_seconds: tags.duration_seconds,
-        // A set's track keeps the listing's names (see `output_name`).
-        title: prefer_listing(&request.metadata, &request.metadata.title, tags.title),
-        artist: prefer_listing(&request.metadata, &request.metadata.artist, tags.artist),
-        album: prefer_listing(&request.metadata, &request.metadata.album, tags.album),
+        duration_seconds: tagged.duration_seconds,
+        title: tagged.tags.title.clone(),
+        artist: tagged.tags.artist.clone(),
+        album: tagged.tags.album.clone(),
+        tags: tagged.tags,
     })
 }
 
-/// For a set's track the listing's value wins over the file's tag; for a single, the tag.
-fn prefer_listing(
-    hint: &super::model::TrackMetadataHint,
-    listed: &Option<String>,
-    tagged: Option<String>,
-) -> Option<String> {
-    if hint.album_track.is_some() {
-        listed.clone().or(tagged)
-    } else {
-        tagged
+/// Writes the album folder's `cover.jpg` from a track's cover, unless the folder has one
+/// (the first track's cover stands for the album). A failure is logged, not the job's.
+async fn write_folder_cover(output_directory: &Path, placed: &Path, cover: CoverArt) {
+    let Some(folder) = placed.parent().filter(|p| !p.as_os_str().is_empty()) else {
+        return;
+    };
+    let folder = output_directory.join(folder);
+    let written = tokio::task::spawn_blocking(move || {
+        write_album_cover(&folder, &cover, ExistingCover::Keep)
+    })
+    .await;
+    if let Ok(Err(e)) = written {
+        tracing::info!(error = %e, "could not write the album folder's cover");
     }
 }
 
-/// The file's path relative to the output folder. Singles: `output_template`, the file's own
-/// tags first. A set's tracks: `album_output_template`, the set's listing first, so every
-/// track of an album lands in the same folder whatever its own tags say (the file's tags
-/// fill what the listing lacks).
+/// The file's path relative to the output folder, from the tags the file ended with
+/// (`track_tagging` decided which source won). Singles: `output_template`. A set's tracks:
+/// `album_output_template`, with the set's album, album artist, year and numbers, so every
+/// track of an album lands in the same folder whatever its own tags say.
 fn output_name(
     config: &ExecutorConfig,
     request: &ExecutionRequest,
-    tags: &super::tags::FileTags,
+    tags: &TrackTags,
     ext: &str,
 ) -> std::path::PathBuf {
     let hint = &request.metadata;
     if let Some(album) = &hint.album_track {
-        let title = hint.title.as_deref().or(tags.title.as_deref());
-        let artist = hint.artist.as_deref().or(tags.artist.as_deref());
+        // The title and artist the file ended with (`track_tagging` decided which won).
+        let title = tags.title.as_deref().or(hint.title.as_deref());
+        let artist = tags.artist.as_deref().or(hint.artist.as_deref());
         return render_album_path(
             &config.album_output_template,
             &AlbumValues {

@@ -8,6 +8,7 @@ pub mod album_tags;
 pub mod beneath;
 pub mod convert;
 pub mod cover_art;
+pub mod cover_fetch;
 pub mod direct;
 pub mod errors;
 pub mod events;
@@ -24,6 +25,7 @@ pub mod temp_dirs;
 #[cfg(test)]
 pub(crate) mod test_media;
 pub mod tools;
+pub mod track_tagging;
 pub mod worker;
 pub mod ytdlp;
 pub mod ytdlp_args;

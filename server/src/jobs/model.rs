@@ -20,6 +20,8 @@ pub struct TrackMetadataHint {
     pub title: Option<String>,
     pub artist: Option<String>,
     pub album: Option<String>,
+    /// A thumbnail for the cover art, used when the file brings no picture of its own.
+    pub cover_url: Option<String>,
     /// Set for a set's entry: the file is named with `album_output_template`.
     pub album_track: Option<AlbumTrackHint>,
 }
@@ -40,6 +42,7 @@ impl From<&crate::plugins::TrackMetadata> for TrackMetadataHint {
             title: m.title.clone(),
             artist: m.artist.clone(),
             album: m.album.clone(),
+            cover_url: m.cover_url.clone(),
             album_track: None,
         }
     }
@@ -84,6 +87,9 @@ pub struct ExecutionRequest {
     pub format: AudioFormat,
     /// The owner's user name, for `{user}` in the template.
     pub user: String,
+    /// The URL the track was submitted (or listed) as: written into the file's tags, so the
+    /// library index recognises the track when it is submitted again.
+    pub source_url: String,
 }
 
 /// A finished download.
@@ -95,10 +101,13 @@ pub struct Finished {
     pub identity: super::beneath::FileIdentity,
     pub size_bytes: u64,
     pub duration_seconds: Option<f64>,
-    /// Read from the file's tags when present (after missing ones were filled in).
+    /// Read from the file's tags once they were written (`track_tagging` says which
+    /// source won).
     pub title: Option<String>,
     pub artist: Option<String>,
     pub album: Option<String>,
+    /// Everything the file's tags now say (for the library index).
+    pub tags: super::album_tags::TrackTags,
 }
 
 /// Whether a failed job is worth retrying.

@@ -1,13 +1,11 @@
-//! Reads and fills in audio tags with lofty. Runs on the blocking pool: tag I/O reads and
-//! rewrites whole files.
+//! Reads a file's basic tags (title, artist, album, duration) with lofty's generic view,
+//! whatever the container: the fallback for files `album_tags` cannot write (e.g. WebM).
+//! Blocking: callers run it on the blocking pool.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use lofty::config::WriteOptions;
 use lofty::file::{AudioFile, TaggedFileExt};
-use lofty::tag::{Accessor, Tag};
-
-use super::model::TrackMetadataHint;
+use lofty::tag::Accessor;
 
 /// What the file says about itself.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -35,62 +33,4 @@ pub fn read_tags(path: &Path) -> FileTags {
         album: tag.and_then(|t| clean(t.album())),
         duration_seconds: (duration > 0.0).then_some(duration),
     }
-}
-
-/// Writes the hint's title, artist and album where the file has none; never replaces what
-/// the file already says. Returns whether the file was changed.
-pub fn fill_missing_tags(
-    path: &Path,
-    hint: &TrackMetadataHint,
-) -> Result<bool, Box<dyn std::error::Error + Send + Sync>> {
-    let mut file = lofty::read_from_path(path)?;
-    let tag_type = file.primary_tag_type();
-    if file.tag(tag_type).is_none() {
-        file.insert_tag(Tag::new(tag_type));
-    }
-    let Some(tag) = file.tag_mut(tag_type) else {
-        return Ok(false);
-    };
-    let want = |v: &Option<String>| {
-        v.as_deref()
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(str::to_owned)
-    };
-    let mut changed = false;
-    if tag.title().is_none_or(|t| t.trim().is_empty())
-        && let Some(v) = want(&hint.title)
-    {
-        tag.set_title(v);
-        changed = true;
-    }
-    if tag.artist().is_none_or(|t| t.trim().is_empty())
-        && let Some(v) = want(&hint.artist)
-    {
-        tag.set_artist(v);
-        changed = true;
-    }
-    if tag.album().is_none_or(|t| t.trim().is_empty())
-        && let Some(v) = want(&hint.album)
-    {
-        tag.set_album(v);
-        changed = true;
-    }
-    if changed {
-        file.save_to_path(path, WriteOptions::default())?;
-    }
-    Ok(changed)
-}
-
-/// Fills missing tags (logging, not failing, when the format cannot be tagged) and reads
-/// the result, on the blocking pool.
-pub async fn tag_and_read(path: PathBuf, hint: TrackMetadataHint) -> FileTags {
-    tokio::task::spawn_blocking(move || {
-        if let Err(e) = fill_missing_tags(&path, &hint) {
-            tracing::info!(error = %e, "could not write tags; keeping the file as it is");
-        }
-        read_tags(&path)
-    })
-    .await
-    .unwrap_or_default()
 }

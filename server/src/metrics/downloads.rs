@@ -26,10 +26,11 @@ struct FormatLabels {
 }
 
 /// The statuses a download ends in.
-const FINAL: [DownloadStatus; 3] = [
+const FINAL: [DownloadStatus; 4] = [
     DownloadStatus::Completed,
     DownloadStatus::Failed,
     DownloadStatus::Cancelled,
+    DownloadStatus::Skipped,
 ];
 
 /// 1 s to about 2.3 h.

@@ -137,6 +137,26 @@ macro_rules! impl_account_store {
             }
 
             #[tracing::instrument(skip_all)]
+            async fn set_default_format(
+                &self,
+                user_id: i64,
+                format: Option<$crate::domain::AudioFormat>,
+                audit: $crate::audit::AuditEvent,
+            ) -> $crate::store::StoreResult<$crate::store::User> {
+                let mut tx = self.begin_write().await?;
+                let user: Option<$crate::store::User> =
+                    sqlx::query_as("UPDATE users SET default_format = $2 WHERE id = $1 RETURNING *")
+                        .bind(user_id)
+                        .bind(format)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                let user = user.ok_or($crate::store::StoreError::NotFound)?;
+                Self::insert_audit(&mut tx, &audit).await?;
+                tx.commit().await?;
+                Ok(user)
+            }
+
+            #[tracing::instrument(skip_all)]
             async fn update_user(
                 &self,
                 id: i64,

@@ -33,7 +33,7 @@ macro_rules! impl_download_store {
                 let now = chrono::Utc::now();
                 let inserted: Option<$crate::store::DownloadRow> = sqlx::query_as(
                     "INSERT INTO download_history (user_id, url, format, plugin, status, attempts, run_after, \
-                     cancel_requested, created_at) VALUES ($1, $2, $3, $4, 'pending', 0, $5, FALSE, $5) \
+                     cancel_requested, created_at, force_download) VALUES ($1, $2, $3, $4, 'pending', 0, $5, FALSE, $5, $6) \
                      ON CONFLICT (user_id, url, format) WHERE parent_id IS NULL AND status IN ('pending', 'downloading') \
                      DO NOTHING RETURNING *",
                 )
@@ -42,6 +42,7 @@ macro_rules! impl_download_store {
                 .bind(new.format.as_str())
                 .bind(&new.plugin)
                 .bind(now)
+                .bind(new.force)
                 .fetch_optional(&mut *tx)
                 .await?;
                 let Some(row) = inserted else {
@@ -139,6 +140,32 @@ macro_rules! impl_download_store {
                     return Ok($crate::store::Transition::NotFound);
                 };
                 use $crate::domain::{DownloadStatus, UserRequest};
+                if row.parent_id.is_none() && row.status == DownloadStatus::Completed {
+                    // A set: cancelling it cancels its unfinished tracks (running ones stop
+                    // at their worker's next heartbeat).
+                    let mut tracks: Vec<$crate::store::DownloadRow> = sqlx::query_as(
+                        "UPDATE download_history SET status = 'cancelled', completed_at = $2 \
+                         WHERE parent_id = $1 AND status = 'pending' RETURNING *",
+                    )
+                    .bind(id)
+                    .bind(chrono::Utc::now())
+                    .fetch_all(&mut *tx)
+                    .await?;
+                    let running: Vec<$crate::store::DownloadRow> = sqlx::query_as(
+                        "UPDATE download_history SET cancel_requested = TRUE \
+                         WHERE parent_id = $1 AND status = 'downloading' RETURNING *",
+                    )
+                    .bind(id)
+                    .fetch_all(&mut *tx)
+                    .await?;
+                    tracks.extend(running);
+                    if tracks.is_empty() {
+                        return Ok($crate::store::Transition::NotAllowed(row.status));
+                    }
+                    Self::insert_audit(&mut tx, &audit).await?;
+                    tx.commit().await?;
+                    return Ok($crate::store::Transition::SetTracks(Box::new(row), tracks));
+                }
                 let sql = match row.status.after(UserRequest::Cancel) {
                     Some(DownloadStatus::Cancelled) => "UPDATE download_history SET status = 'cancelled', completed_at = $2 WHERE id = $1 RETURNING *",
                     // Running: its worker sees the flag on its next heartbeat and stops.
@@ -166,12 +193,34 @@ macro_rules! impl_download_store {
                 let Some(row) = Self::owned_download(&mut tx, id, user_id).await? else {
                     return Ok($crate::store::Transition::NotFound);
                 };
+                if row.parent_id.is_none() && row.status == $crate::domain::DownloadStatus::Completed {
+                    // A set: retrying it retries its failed and cancelled tracks (a skipped
+                    // one stays skipped; retrying that track itself forces it).
+                    let tracks: Vec<$crate::store::DownloadRow> = sqlx::query_as(
+                        "UPDATE download_history SET status = 'pending', attempts = 0, error = NULL, progress = NULL, \
+                         run_after = $2, cancel_requested = FALSE, started_at = NULL, completed_at = NULL, worker_id = NULL \
+                         WHERE parent_id = $1 AND status IN ('failed', 'cancelled') RETURNING *",
+                    )
+                    .bind(id)
+                    .bind(chrono::Utc::now())
+                    .fetch_all(&mut *tx)
+                    .await?;
+                    if tracks.is_empty() {
+                        return Ok($crate::store::Transition::NotAllowed(row.status));
+                    }
+                    Self::insert_audit(&mut tx, &audit).await?;
+                    tx.commit().await?;
+                    return Ok($crate::store::Transition::SetTracks(Box::new(row), tracks));
+                }
                 if row.status.after($crate::domain::UserRequest::Retry).is_none() {
                     return Ok($crate::store::Transition::NotAllowed(row.status));
                 }
+                // Retrying a skipped track downloads it although the library has it.
                 let updated: $crate::store::DownloadRow = sqlx::query_as(
                     "UPDATE download_history SET status = 'pending', attempts = 0, error = NULL, progress = NULL, \
-                     run_after = $2, cancel_requested = FALSE, started_at = NULL, completed_at = NULL, worker_id = NULL \
+                     run_after = $2, cancel_requested = FALSE, started_at = NULL, completed_at = NULL, worker_id = NULL, \
+                     force_download = (force_download OR status = 'skipped'), \
+                     file_path = CASE WHEN status = 'skipped' THEN NULL ELSE file_path END \
                      WHERE id = $1 RETURNING *",
                 )
                 .bind(id)

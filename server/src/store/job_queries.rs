@@ -43,7 +43,7 @@ macro_rules! impl_job_store {
                 let done = sqlx::query(
                     "UPDATE download_history SET status = 'completed', title = COALESCE($3, title), \
                      artist = COALESCE($4, artist), album = COALESCE($5, album), cover_url = COALESCE($6, cover_url), \
-                     completed_at = $7, worker_id = NULL, progress = NULL, error = NULL \
+                     completed_at = $7, worker_id = NULL, progress = NULL, error = NULL, set_kind = $8 \
                      WHERE id = $1 AND worker_id = $2 AND status = 'downloading'",
                 )
                 .bind(parent_id)
@@ -53,6 +53,7 @@ macro_rules! impl_job_store {
                 .bind(parent.album.as_deref())
                 .bind(parent.cover_url.as_deref())
                 .bind(now)
+                .bind(parent.set_kind)
                 .execute(&mut *tx)
                 .await?;
                 if done.rows_affected() == 0 {
@@ -64,9 +65,9 @@ macro_rules! impl_job_store {
                     let row: $crate::store::DownloadRow = sqlx::query_as(
                         "INSERT INTO download_history (user_id, parent_id, url, format, plugin, title, artist, album, \
                          duration, cover_url, action, status, attempts, run_after, cancel_requested, created_at, \
-                         album_artist, track_number, track_total, disc_number, release_year, set_title) \
+                         album_artist, track_number, track_total, disc_number, release_year, set_title, force_download) \
                          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'pending', 0, $12, FALSE, $12, \
-                         $13, $14, $15, $16, $17, $18) RETURNING *",
+                         $13, $14, $15, $16, $17, $18, $19) RETURNING *",
                     )
                     .bind(child.user_id)
                     .bind(parent_id)
@@ -86,6 +87,7 @@ macro_rules! impl_job_store {
                     .bind(child.album_track.disc_number)
                     .bind(child.album_track.release_year)
                     .bind(child.album_track.set_title.as_deref())
+                    .bind(child.force)
                     .fetch_one(&mut *tx)
                     .await?;
                     rows.push(row);
@@ -227,6 +229,43 @@ macro_rules! impl_job_store {
                 .bind(worker_id)
                 .bind(chrono::Utc::now())
                 .fetch_optional(&self.pool)
+                .await?)
+            }
+
+            #[tracing::instrument(skip_all)]
+            async fn skip_job(
+                &self,
+                id: i64,
+                worker_id: &str,
+                matched_path: &str,
+                duration: Option<f64>,
+            ) -> $crate::store::StoreResult<Option<$crate::store::DownloadRow>> {
+                Ok(sqlx::query_as(
+                    "UPDATE download_history SET status = 'skipped', file_path = $3, file_size = NULL, \
+                     file_device = NULL, file_inode = NULL, completed_at = $4, worker_id = NULL, progress = NULL, \
+                     error = NULL, duration = COALESCE(duration, $5) WHERE id = $1 AND worker_id = $2 \
+                     AND status = 'downloading' AND NOT cancel_requested RETURNING *",
+                )
+                .bind(id)
+                .bind(worker_id)
+                .bind(matched_path)
+                .bind(chrono::Utc::now())
+                .bind(duration)
+                .fetch_optional(&self.pool)
+                .await?)
+            }
+
+            #[tracing::instrument(skip_all)]
+            async fn set_tracks(
+                &self,
+                parent_id: i64,
+            ) -> $crate::store::StoreResult<Vec<$crate::store::DownloadRow>> {
+                Ok(sqlx::query_as(
+                    "SELECT * FROM download_history WHERE parent_id = $1 \
+                     ORDER BY COALESCE(disc_number, 1), track_number NULLS LAST, id",
+                )
+                .bind(parent_id)
+                .fetch_all(&self.pool)
                 .await?)
             }
 

@@ -93,6 +93,13 @@ pub trait AccountStore: Send + Sync + 'static {
     async fn list_users(&self, page: PageRequest) -> StoreResult<Page<User>>;
     /// Records a successful login: sets `last_login` and writes the audit entry.
     async fn record_login(&self, user_id: i64, audit: AuditEvent) -> StoreResult<User>;
+    /// Sets the user's default format (`None`: `best`) and writes the audit entry.
+    async fn set_default_format(
+        &self,
+        user_id: i64,
+        format: Option<crate::domain::AudioFormat>,
+        audit: AuditEvent,
+    ) -> StoreResult<User>;
     /// Applies an admin's change; refuses to leave no active admin.
     async fn update_user(&self, id: i64, patch: UserPatch, audit: AuditEvent) -> StoreResult<User>;
     /// Stores a new password hash; with `revoke_sessions`, bumps the session generation so
@@ -261,6 +268,18 @@ pub trait JobStore: Send + Sync + 'static {
         retry_at: Option<DateTime<Utc>>,
     ) -> StoreResult<Option<DownloadRow>>;
     async fn cancel_job(&self, id: i64, worker_id: &str) -> StoreResult<Option<DownloadRow>>;
+    /// Ends a job `skipped`: the library already holds `matched_path` (relative to the output
+    /// folder), which the row keeps as its file, with that file's duration when the row has
+    /// none.
+    async fn skip_job(
+        &self,
+        id: i64,
+        worker_id: &str,
+        matched_path: &str,
+        duration: Option<f64>,
+    ) -> StoreResult<Option<DownloadRow>>;
+    /// The tracks of a set, in album order (disc, track, then listing order).
+    async fn set_tracks(&self, parent_id: i64) -> StoreResult<Vec<DownloadRow>>;
     /// Puts a job this worker was running back to `pending` without counting the attempt (SEC-31).
     async fn release_job(&self, id: i64, worker_id: &str) -> StoreResult<Option<DownloadRow>>;
     /// Jobs whose heartbeat is older than `stale_before`, or whose worker id starts with

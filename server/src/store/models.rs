@@ -20,6 +20,9 @@ pub struct User {
     pub session_generation: i64,
     pub created_at: DateTime<Utc>,
     pub last_login: Option<DateTime<Utc>>,
+    /// The format a submission without one gets (`None`: `best`).
+    #[sqlx(default)]
+    pub default_format: Option<AudioFormat>,
 }
 
 /// A user read together with whether one of their tokens is revoked: what the bearer
@@ -123,6 +126,15 @@ pub struct DownloadRow {
     #[sqlx(default)]
     #[serde(default)]
     pub set_title: Option<String>,
+    /// Download even if the library already has the track (a retry of a skipped one, or a
+    /// submission with `force`).
+    #[sqlx(default)]
+    #[serde(default)]
+    pub force_download: bool,
+    /// A set's parent: album or playlist (`None` for tracks and for older sets).
+    #[sqlx(default)]
+    #[serde(default)]
+    pub set_kind: Option<crate::domain::SetKind>,
     /// How to fetch, once resolved (playlist children are created with theirs). Listings
     /// leave it out (`LISTED_COLUMNS`): nobody shows it, and decoding it was a large part of a
     /// history page's cost.
@@ -163,6 +175,8 @@ pub struct TrackCounts {
     pub completed: i64,
     pub failed: i64,
     pub cancelled: i64,
+    /// Already in the library.
+    pub skipped: i64,
     /// Waiting or downloading.
     pub active: i64,
 }
@@ -174,6 +188,7 @@ impl TrackCounts {
             DownloadStatus::Completed => self.completed += n,
             DownloadStatus::Failed => self.failed += n,
             DownloadStatus::Cancelled => self.cancelled += n,
+            DownloadStatus::Skipped => self.skipped += n,
             DownloadStatus::Pending | DownloadStatus::Downloading => self.active += n,
         }
     }
@@ -182,7 +197,7 @@ impl TrackCounts {
 /// Every column of `download_history` but `action` and the file identity, for listings.
 pub const LISTED_COLUMNS: &str = "id, user_id, parent_id, url, format, plugin, title, artist, \
     album, duration, cover_url, album_artist, track_number, track_total, disc_number, release_year, \
-    set_title, status, progress, file_path, file_size, error, attempts, \
+    set_title, set_kind, status, progress, file_path, file_size, error, attempts, \
     run_after, worker_id, heartbeat_at, cancel_requested, created_at, started_at, completed_at";
 
 /// A row of a listing with the number of rows the whole listing matches
@@ -201,6 +216,8 @@ pub struct NewSubmission {
     pub url: String,
     pub format: AudioFormat,
     pub plugin: String,
+    /// Download even if the library has the track.
+    pub force: bool,
 }
 
 /// A playlist's entry, created already resolved.
@@ -218,6 +235,8 @@ pub struct NewDownload {
     pub cover_url: Option<String>,
     pub album_track: AlbumTrack,
     pub action: Option<Value>,
+    /// Download even if the library has the track (the set was submitted with `force`).
+    pub force: bool,
 }
 
 /// What a set's entry knows of its album beyond the album name (all optional).
@@ -240,6 +259,8 @@ pub struct ResolvedMetadata {
     pub duration: Option<f64>,
     pub cover_url: Option<String>,
     pub action: Option<Value>,
+    /// A set's parent: album or playlist (ignored for single tracks).
+    pub set_kind: Option<crate::domain::SetKind>,
 }
 
 /// A finished job's file.
@@ -278,6 +299,8 @@ pub enum Heartbeat {
 #[derive(Debug, Clone)]
 pub enum Transition {
     Done(Box<DownloadRow>),
+    /// A set's request acted on its tracks: the set (unchanged) and the tracks it changed.
+    SetTracks(Box<DownloadRow>, Vec<DownloadRow>),
     /// The download is not in a state that allows it; carries its current status.
     NotAllowed(DownloadStatus),
     NotFound,

@@ -13,6 +13,7 @@ import type {
   DownloadFormat,
   DownloadQuery,
   Health,
+  MediaLinkSet,
   MediaServer,
   MediaServerKind,
   MediaServerRequest,
@@ -22,6 +23,7 @@ import type {
   Plugin,
   RegisterRequest,
   TokenResponse,
+  TrackList,
   User,
   UserUpdate,
   Webhook,
@@ -198,6 +200,15 @@ export function createClient(options: ClientOptions) {
     deleteDownload: async (id: number, deleteFile: boolean): Promise<void> => {
       await unwrap(api.DELETE("/api/downloads/{id}", { params: { path: { id }, query: { delete_file: deleteFile } } }));
     },
+    /** An album, playlist or feed's tracks, in album order. */
+    listTracks: (id: number, o: Signal = {}): Promise<TrackList> =>
+      unwrap(api.GET("/api/downloads/{id}/tracks", { ...o, params: { path: { id } } })),
+    /**
+     * Signed, short-lived links to these downloads' audio and covers, for `<audio src>` and
+     * `<img src>` (which cannot send the bearer token).
+     */
+    mediaLinks: (ids: number[], o: Signal = {}): Promise<MediaLinkSet> =>
+      unwrap(api.POST("/api/downloads/media-links", { ...o, body: { ids } })),
     /** The live stream of this user's downloads, with this client's token, fetch and 401 handling. */
     downloadEvents: (handlers: {
       onEvent: (event: LiveEvent) => void;

@@ -2,12 +2,13 @@
 // the full download, `event: deleted` carries `{"id": …}` of one that left the history (each with
 // an increasing SSE `id`); `event: resync` says the server dropped events for this client. Events sent while disconnected are lost, so every (re)connect and
 // every `resync` refetches the lists; a `download` event updates the item where it is cached
-// and refetches a list it may now belong to.
+// and refetches a list it may now belong to. A set's track also updates the set's cached track
+// list, and a track's new status refetches the lists (the set's summary on its row changed).
 import { useEffect, useState } from "react";
 import { useQueryClient, type QueryClient, type QueryKey } from "@tanstack/react-query";
 import type { ApiClient } from "./client";
 import type { LiveEvent, StreamState } from "./sse";
-import type { Download, Page } from "./types";
+import type { Download, Page, TrackList } from "./types";
 import { queryKeys, listFiltersOf } from "./queries";
 import { applyUpdate, deletedId, isDownload, mayJoin, removeFromPage } from "../lib/downloads";
 
@@ -42,6 +43,8 @@ export function createLiveCache(queryClient: QueryClient): LiveCache {
 
   const apply = (d: Download) => {
     const stale: QueryKey[] = [];
+    // What this download's status was before this event, wherever it was last seen.
+    let previous: string | undefined = lastStatus.get(d.id);
     for (const query of queryClient.getQueryCache().findAll({ queryKey: queryKeys.downloadLists })) {
       if (query.state.fetchStatus === "fetching") {
         const buffered = duringFetch.get(query.queryHash);
@@ -51,12 +54,34 @@ export function createLiveCache(queryClient: QueryClient): LiveCache {
       const filters = listFiltersOf(query.queryKey);
       const page = queryClient.getQueryData<Page<Download>>(query.queryKey);
       if (!page || !filters) continue;
+      previous ??= page.items.find((x) => x.id === d.id)?.status;
       const next = applyUpdate(page, d);
       if (next) queryClient.setQueryData(query.queryKey, next);
       else if (mayJoin(d, filters) && lastStatus.get(d.id) !== d.status) stale.push(query.queryKey);
     }
+    if (d.parent_id != null) {
+      previous ??= queryClient.getQueryData<TrackList>(queryKeys.tracks(d.parent_id))?.items.find((x) => x.id === d.id)?.status;
+    }
+    const statusChanged = previous !== d.status;
     lastStatus.set(d.id, d.status);
-    for (const queryKey of stale) void queryClient.invalidateQueries({ queryKey, exact: true });
+    if (d.parent_id != null) {
+      applyToTracks(d, d.parent_id);
+      // The set's "N of M" lives on its own row: a track that finishes changes it.
+      if (statusChanged) for (const query of queryClient.getQueryCache().findAll({ queryKey: queryKeys.downloadLists })) stale.push(query.queryKey);
+    }
+    for (const queryKey of new Set(stale)) void queryClient.invalidateQueries({ queryKey, exact: true });
+  };
+
+  /** A track's update goes into its set's cached track list; a new track refetches it. */
+  const applyToTracks = (d: Download, parentId: number) => {
+    const key = queryKeys.tracks(parentId);
+    const list = queryClient.getQueryData<TrackList>(key);
+    if (!list) return;
+    const index = list.items.findIndex((t) => t.id === d.id);
+    if (index === -1) return void queryClient.invalidateQueries({ queryKey: key, exact: true });
+    const items = list.items.slice();
+    items[index] = d;
+    queryClient.setQueryData<TrackList>(key, { ...list, items });
   };
 
   const remove = (id: number) => {

@@ -8,12 +8,18 @@ import { isDownloadStatus } from "./types";
 import type { ListFilters } from "../lib/downloads";
 
 export const DOWNLOADS_PER_PAGE = 20;
+/** How long signed media links are used before new ones are asked for (they last ≥ 10 min). */
+export const MEDIA_LINKS_FRESH_MS = 5 * 60_000;
 
 export const queryKeys = {
   me: ["me"] as const,
   /** Every cached page of the download list, whatever its filters. */
   downloadLists: ["downloads", "list"] as const,
   downloadList: (filters: ListFilters) => ["downloads", "list", filters] as const,
+  /** A set's tracks; `["downloads", "tracks"]` is all of them. */
+  tracks: (id: number) => ["downloads", "tracks", id] as const,
+  allTracks: ["downloads", "tracks"] as const,
+  mediaLinks: (ids: readonly number[]) => ["media-links", ids] as const,
   plugins: ["plugins"] as const,
   users: ["admin", "users"] as const,
   userPage: (page: number, perPage: number) => ["admin", "users", page, perPage] as const,
@@ -46,6 +52,26 @@ export const queries = {
         ),
       // A new filter or page keeps showing the old list until the new one arrives.
       placeholderData: keepPreviousData,
+    }),
+
+  tracks: (client: ApiClient, id: number) =>
+    queryOptions({
+      queryKey: queryKeys.tracks(id),
+      queryFn: ({ signal }) => client.listTracks(id, { signal }),
+    }),
+
+  /** Links for `ids` (sorted, so the same set of rows shares one request). */
+  mediaLinks: (client: ApiClient, ids: readonly number[]) =>
+    queryOptions({
+      queryKey: queryKeys.mediaLinks(ids),
+      queryFn: async ({ signal }) => {
+        const set = await client.mediaLinks([...ids], { signal });
+        return { expiresAt: Date.parse(set.expires_at), byId: new Map(set.items.map((l) => [l.id, l])) };
+      },
+      enabled: ids.length > 0,
+      // The links last at least ten minutes; fetch new ones well before they end.
+      staleTime: MEDIA_LINKS_FRESH_MS,
+      refetchInterval: MEDIA_LINKS_FRESH_MS,
     }),
 
   plugins: (client: ApiClient) =>

@@ -585,7 +585,118 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
-        patch?: never;
+        /**
+         * Change your preferences
+         * @description `default_format`: the format your downloads get when a request names none (`best`
+         *     keeps the site's audio as it is served, without re-encoding).
+         */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["PreferencesUpdate"];
+                };
+            };
+            responses: {
+                /** @description The signed-in user. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["UserResponse"];
+                    };
+                };
+                /** @description Missing, invalid, expired or revoked credentials. */
+                401: {
+                    headers: {
+                        "WWW-AUTHENTICATE": string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Not allowed for this account. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description No such resource (or not yours). */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Conflicts with existing data. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description The request body is too large. */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description The input is invalid. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Too many attempts; retry after the given number of seconds. */
+                429: {
+                    headers: {
+                        "RETRY-AFTER": number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Unexpected server error. */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description A dependency is unavailable. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
         trace?: never;
     };
     "/auth/password": {
@@ -1584,6 +1695,570 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/downloads/media-links": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Links to play your downloads in a browser
+         * @description For each id, a `file_url` and a `cover_url` that work without an `Authorization`
+         *     header, for `<audio src>` and `<img src>`. Each link is signed for you, this session
+         *     and that one download, and expires within minutes (`expires_at`); logging out,
+         *     changing your password or being disabled ends them at once. A link for an id that is
+         *     not yours answers 404. Never share them: they are as good as your token for that
+         *     file until they expire.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["MediaLinksRequest"];
+                };
+            };
+            responses: {
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["MediaLinkSet"];
+                    };
+                };
+                /** @description Missing, invalid, expired or revoked credentials. */
+                401: {
+                    headers: {
+                        "WWW-AUTHENTICATE": string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Not allowed for this account. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description No such resource (or not yours). */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Conflicts with existing data. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description The request body is too large. */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description The input is invalid. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Too many attempts; retry after the given number of seconds. */
+                429: {
+                    headers: {
+                        "RETRY-AFTER": number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Unexpected server error. */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description A dependency is unavailable. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/downloads/{id}/file": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Play a download's file
+         * @description Streams the audio of your completed download, from a link made by
+         *     `POST /api/downloads/media-links` (its `token`; no `Authorization` header needed).
+         *     Supports one byte range (`Range: bytes=start-end`, `bytes=start-`, `bytes=-suffix`):
+         *     206 with `Content-Range`; 416 when the range lies outside the file; any other `Range`
+         *     is ignored and the whole file sent. `ETag`/`If-None-Match` and `If-Range` work as
+         *     usual. 401 for a missing, forged or expired link; 404 when the download is not
+         *     yours, has no file, or the file at its path is no longer the one it wrote (a symbolic
+         *     link is never followed).
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description The signed link's token. */
+                    token?: string;
+                };
+                header?: {
+                    Range?: string;
+                    "If-Range"?: string;
+                    "If-None-Match"?: string;
+                };
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The whole file; its `Content-Type` follows the file's extension (`audio/mpeg`, `audio/mp4`, `audio/ogg`, …). */
+                200: {
+                    headers: {
+                        /** @description Always `bytes`. */
+                        "Accept-Ranges"?: string;
+                        /** @description Changes when the file does; send it back in `If-None-Match` or `If-Range`. */
+                        ETag?: string;
+                        /** @description When the file last changed. */
+                        "Last-Modified"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "audio/*": string;
+                    };
+                };
+                /** @description The byte range asked for with `Range: bytes=…`. */
+                206: {
+                    headers: {
+                        /** @description `bytes start-end/size`. */
+                        "Content-Range"?: string;
+                        /** @description Always `bytes`. */
+                        "Accept-Ranges"?: string;
+                        /** @description Changes when the file does; send it back in `If-None-Match` or `If-Range`. */
+                        ETag?: string;
+                        /** @description When the file last changed. */
+                        "Last-Modified"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "audio/*": string;
+                    };
+                };
+                /** @description The copy the client has (`If-None-Match`) is current. */
+                304: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Missing, invalid, expired or revoked credentials. */
+                401: {
+                    headers: {
+                        "WWW-AUTHENTICATE": string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Not allowed for this account. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description No such resource (or not yours). */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Conflicts with existing data. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description The request body is too large. */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description The range lies outside the file. */
+                416: {
+                    headers: {
+                        /** @description `bytes *\/size`. */
+                        "Content-Range"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description The input is invalid. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Too many attempts; retry after the given number of seconds. */
+                429: {
+                    headers: {
+                        "RETRY-AFTER": number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Unexpected server error. */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description A dependency is unavailable. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/downloads/{id}/cover": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A download's cover
+         * @description A square JPEG (at most 480 px) from a link made by `POST /api/downloads/media-links`:
+         *     a track's album folder `cover.jpg` or the picture embedded in its file; for an album,
+         *     playlist or feed, that of its first completed track. 404 when there is none. Served
+         *     by this server, never fetched from the site.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description The signed link's token. */
+                    token?: string;
+                };
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description A square JPEG, at most 480 pixels a side. */
+                200: {
+                    headers: {
+                        "CACHE-CONTROL": string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "image/jpeg": string;
+                    };
+                };
+                /** @description Missing, invalid, expired or revoked credentials. */
+                401: {
+                    headers: {
+                        "WWW-AUTHENTICATE": string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Not allowed for this account. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description No such resource (or not yours). */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Conflicts with existing data. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description The request body is too large. */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description The input is invalid. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Too many attempts; retry after the given number of seconds. */
+                429: {
+                    headers: {
+                        "RETRY-AFTER": number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Unexpected server error. */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description A dependency is unavailable. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/downloads/{id}/tracks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The tracks of an album, playlist or feed
+         * @description Your set's tracks in album order (disc, then track number). Empty for a single
+         *     track, and while the set is still being listed.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["TrackList"];
+                    };
+                };
+                /** @description Missing, invalid, expired or revoked credentials. */
+                401: {
+                    headers: {
+                        "WWW-AUTHENTICATE": string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Not allowed for this account. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description No such resource (or not yours). */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Conflicts with existing data. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description The request body is too large. */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description The input is invalid. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Too many attempts; retry after the given number of seconds. */
+                429: {
+                    headers: {
+                        "RETRY-AFTER": number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Unexpected server error. */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description A dependency is unavailable. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/plugins": {
         parameters: {
             query?: never;
@@ -2431,6 +3106,129 @@ export interface paths {
         };
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/library/rescan": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Rescan the music library
+         * @description Reads every audio file under the output folder again (tags, duration, source URL), so
+         *     tracks copied in by hand are recognised and a later submission of them ends
+         *     `skipped`. Answers when the scan is done.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["LibraryScan"];
+                    };
+                };
+                /** @description Missing, invalid, expired or revoked credentials. */
+                401: {
+                    headers: {
+                        "WWW-AUTHENTICATE": string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Not allowed for this account. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description No such resource (or not yours). */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Conflicts with existing data. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description The request body is too large. */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description The input is invalid. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Too many attempts; retry after the given number of seconds. */
+                429: {
+                    headers: {
+                        "RETRY-AFTER": number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Unexpected server error. */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description A dependency is unavailable. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
         delete?: never;
         options?: never;
         head?: never;
@@ -4056,7 +4854,7 @@ export interface components {
          *     `CHECK` on `audit_log.action` lists the same names.
          * @enum {string}
          */
-        AuditAction: "user_registered" | "login_succeeded" | "login_failed" | "login_throttled" | "logout" | "password_changed" | "user_updated" | "download_requested" | "download_cancelled" | "download_retried" | "download_deleted" | "plugin_uploaded" | "plugin_enabled" | "plugin_disabled" | "plugin_removed" | "webhook_created" | "webhook_updated" | "webhook_deleted" | "media_server_updated" | "media_server_deleted";
+        AuditAction: "user_registered" | "login_succeeded" | "login_failed" | "login_throttled" | "logout" | "password_changed" | "user_updated" | "download_requested" | "download_cancelled" | "download_retried" | "download_deleted" | "plugin_uploaded" | "plugin_enabled" | "plugin_disabled" | "plugin_removed" | "library_rescanned" | "webhook_created" | "webhook_updated" | "webhook_deleted" | "media_server_updated" | "media_server_deleted";
         /** AuditEntry */
         AuditEntry: {
             /** Format: int64 */
@@ -4187,7 +4985,7 @@ export interface components {
             status: components["schemas"]["DownloadStatus"];
             /** @description Only while downloading. */
             progress?: (components["schemas"]["ProgressView"] & unknown) | null;
-            /** @description Relative to the output folder. */
+            /** @description Relative to the output folder. A `skipped` track: the library's file it matched. */
             file_path?: string | null;
             /** Format: int64 */
             file_size?: number | null;
@@ -4202,6 +5000,8 @@ export interface components {
             parent_id?: number | null;
             /** @description A set (album, playlist, feed): how its tracks stand. `null` for single tracks. */
             tracks?: (components["schemas"]["TrackSummary"] & unknown) | null;
+            /** @description A set: `album` or `playlist` (a playlist also gets an `.m3u8`). `null` otherwise. */
+            set_kind?: (components["schemas"]["SetKind"] & unknown) | null;
             /** Format: date-time */
             created_at: string;
             /** Format: date-time */
@@ -4230,13 +5030,20 @@ export interface components {
         DownloadRequest: {
             /** @description An http(s) URL of a track, album, playlist or media file (at most 2048 bytes). */
             url: string;
+            /** @description When absent: your default format (`PATCH /auth/me`), else `best`. */
             format?: (components["schemas"]["DownloadFormat"] & unknown) | null;
+            /**
+             * @description Download even when the library already has the track (otherwise such a track, or a
+             *     set's track, ends `skipped` with the file it matched).
+             * @default false
+             */
+            force: boolean;
         };
         /**
          * @description The status of a download job.
          * @enum {string}
          */
-        DownloadStatus: "pending" | "downloading" | "completed" | "failed" | "cancelled";
+        DownloadStatus: "pending" | "downloading" | "completed" | "failed" | "cancelled" | "skipped";
         /**
          * @description One event of `GET /api/downloads/events`; the SSE event type names the variant
          *     (`download`, `deleted`, `resync`) and `data` is its JSON.
@@ -4269,6 +5076,29 @@ export interface components {
             plugins: number;
         };
         /**
+         * LibraryScan
+         * @description What a library scan found.
+         */
+        LibraryScan: {
+            /**
+             * Format: uint64
+             * @description Audio files read and indexed.
+             */
+            indexed: number;
+            /**
+             * Format: uint64
+             * @description Audio files whose tags could not be read (not indexed).
+             */
+            unreadable: number;
+            /**
+             * Format: uint64
+             * @description Index entries dropped because their file is gone.
+             */
+            removed: number;
+            /** @description Whether the scan stopped at its bound on files or folder depth. */
+            truncated: boolean;
+        };
+        /**
          * LoginForm
          * @description The OAuth2 password-grant form (`grant_type`, `scope` and client fields are accepted and ignored).
          */
@@ -4279,6 +5109,32 @@ export interface components {
             scope?: string;
             client_id?: string;
             client_secret?: string;
+        };
+        /**
+         * MediaLink
+         * @description Where a browser can fetch one download's media without sending a header.
+         */
+        MediaLink: {
+            /** Format: int64 */
+            id: number;
+            /** @description `GET` this for the audio (404 until the download has a file). */
+            file_url: string;
+            /** @description `GET` this for a square JPEG cover (404 when there is none). */
+            cover_url: string;
+        };
+        /** MediaLinkSet */
+        MediaLinkSet: {
+            items: components["schemas"]["MediaLink"][];
+            /**
+             * Format: date-time
+             * @description When the links stop working; ask again before (or when one answers 401).
+             */
+            expires_at: string;
+        };
+        /** MediaLinksRequest */
+        MediaLinksRequest: {
+            /** @description Your downloads' ids (at most 100). */
+            ids: number[];
         };
         /**
          * @description A media server that can be asked to rescan its library.
@@ -4375,6 +5231,14 @@ export interface components {
             enabled: boolean;
         };
         /**
+         * PreferencesUpdate
+         * @description What a user may change about their own account (besides the password).
+         */
+        PreferencesUpdate: {
+            /** @description The format your downloads get when a request names none. */
+            default_format: components["schemas"]["DownloadFormat"] & unknown;
+        };
+        /**
          * @description The tool preflight, which runs in the background just after start.
          * @enum {string}
          */
@@ -4433,6 +5297,11 @@ export interface components {
          * @enum {string}
          */
         ServiceState: "healthy" | "unhealthy";
+        /**
+         * @description The kind of a set a plugin expanded into tracks.
+         * @enum {string}
+         */
+        SetKind: "album" | "playlist";
         /** TokenResponse */
         TokenResponse: {
             access_token: string;
@@ -4468,6 +5337,12 @@ export interface components {
             ffmpeg: components["schemas"]["ToolHealth"];
             ffprobe: components["schemas"]["ToolHealth"];
         };
+        /** TrackList */
+        TrackList: {
+            items: components["schemas"]["Download"][];
+            /** Format: int64 */
+            total: number;
+        };
         /**
          * TrackSummary
          * @description How the tracks of a set stand: `completed` of `total` done.
@@ -4481,6 +5356,11 @@ export interface components {
             failed: number;
             /** Format: int64 */
             cancelled: number;
+            /**
+             * Format: int64
+             * @description Already in the library (the track's `file_path` is the file it matched).
+             */
+            skipped: number;
             /**
              * Format: int64
              * @description Waiting or downloading.
@@ -4515,6 +5395,8 @@ export interface components {
             created_at: string;
             /** Format: date-time */
             last_login?: string | null;
+            /** @description The format a download gets when its request names none (`best` unless chosen). */
+            default_format: components["schemas"]["DownloadFormat"] & unknown;
         };
         /** UserUpdate */
         UserUpdate: {

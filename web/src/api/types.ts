@@ -55,6 +55,15 @@ export type Progress = Schemas["ProgressView"];
 /** A download, from REST and from the event stream's `download` events. */
 export type Download = Schemas["Download"];
 
+/** A set's tracks (`GET /api/downloads/{id}/tracks`). */
+export type TrackList = Schemas["TrackList"];
+/** How a set's tracks stand: `completed` of `total`. */
+export type TrackSummary = Schemas["TrackSummary"];
+
+/** Signed links to a download's audio and cover; they expire at `expires_at`. */
+export type MediaLink = Schemas["MediaLink"];
+export type MediaLinkSet = Schemas["MediaLinkSet"];
+
 /** The pagination envelope the server uses for downloads, users and the audit log. */
 export interface Page<T> {
   items: T[];

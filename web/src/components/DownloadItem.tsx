@@ -1,10 +1,17 @@
 import { useState } from "react";
+import type { ApiClient } from "../api/client";
 import type { Download } from "../api/types";
 import { canRetry, displayTitle, fileKind, isActive, splitError } from "../lib/downloads";
 import { formatBytes, formatClock, formatDateTime, formatEta, formatPercent, formatRelative, formatSpeed } from "../lib/format";
+import { usePlay } from "../lib/player";
+import { Cover } from "./Cover";
+import { SetProgress, SetTracks } from "./SetTracks";
 
 interface Props {
+  client: ApiClient;
   download: Download;
+  /** The signed link to its cover, once the page has one. */
+  coverUrl?: string;
   busy: boolean;
   /** Cancel was asked for while it ran; the worker is stopping it. */
   cancelling?: boolean;
@@ -48,16 +55,29 @@ function ProgressLine({ d }: { d: Download }) {
   );
 }
 
-export function DownloadItem({ download: d, busy, cancelling = false, onCancel, onRetry, onDelete }: Props) {
+export function DownloadItem({ client, download: d, coverUrl, busy, cancelling = false, onCancel, onRetry, onDelete }: Props) {
   const [open, setOpen] = useState(false);
+  const play = usePlay();
+  const isSet = d.tracks != null;
+  // A set's cover is its first finished track's: ask again (a new URL, past any cached 404)
+  // as more tracks finish.
+  const coverSrc = coverUrl && isSet ? `${coverUrl}&v=${d.tracks?.completed ?? 0}` : coverUrl;
   const [confirming, setConfirming] = useState(false);
   const detailsId = `dl-details-${d.id}`;
   const error = d.error ? splitError(d.error) : null;
-  const subtitle = [d.artist, d.album].filter(Boolean).join(" — ");
+  // An album's own row is titled by the album: do not repeat it.
+  const subtitle = [d.artist, d.album !== d.title ? d.album : null].filter(Boolean).join(" — ");
 
   return (
-    <li className="card dl" data-status={d.status} data-id={d.id} data-url={d.url} aria-busy={busy || undefined}>
+    <li
+      className={`card dl${isSet ? " dl-set" : ""}`}
+      data-status={d.status}
+      data-id={d.id}
+      data-url={d.url}
+      aria-busy={busy || undefined}
+    >
       <div className="dl-head">
+        {(isSet || d.status === "completed") && <Cover src={coverSrc} size={isSet ? "large" : "thumb"} />}
         <div className="dl-title">
           <strong>{displayTitle(d)}</strong>
           {subtitle && <span className="small">{subtitle}</span>}
@@ -70,8 +90,9 @@ export function DownloadItem({ download: d, busy, cancelling = false, onCancel, 
         <span className={`badge status-${d.status}`}>{d.status}</span>
       </div>
 
-      {isActive(d) && <ProgressLine d={d} />}
-      {d.status === "completed" && (
+      {isSet && <SetProgress set={d} />}
+      {isActive(d) && !isSet && <ProgressLine d={d} />}
+      {d.status === "completed" && !isSet && (
         <p className="small muted">
           {[fileKind(d), formatBytes(d.file_size), d.duration != null ? formatClock(d.duration) : null, formatRelative(d.completed_at)]
             .filter(Boolean)
@@ -85,7 +106,19 @@ export function DownloadItem({ download: d, busy, cancelling = false, onCancel, 
         </div>
       )}
 
+      {isSet && <SetTracks client={client} set={d} />}
+
       <div className="actions">
+        {d.status === "completed" && d.file_path && play && (
+          <button
+            type="button"
+            className="primary"
+            aria-label={`Play ${displayTitle(d)}`}
+            onClick={() => play({ id: d.id, title: displayTitle(d), subtitle: subtitle || undefined })}
+          >
+            ▶ Play
+          </button>
+        )}
         <button
           type="button"
           className="secondary"

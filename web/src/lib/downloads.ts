@@ -78,3 +78,18 @@ export function fileKind(d: Pick<Download, "format" | "file_path">): string {
   const ext = /\.([a-z0-9]{2,5})$/i.exec(d.file_path ?? "")?.[1];
   return ext ? ext.toUpperCase() : "Best";
 }
+
+/** The rows a page shows: a set's tracks go inside the set's row when the set is on the page. */
+export function visibleRows<T extends Pick<Download, "id" | "parent_id">>(items: T[]): T[] {
+  const here = new Set(items.map((d) => d.id));
+  return items.filter((d) => d.parent_id == null || !here.has(d.parent_id));
+}
+
+/** The rows that may have a file or a cover to link to, sorted (one request per set of rows). */
+export function mediaIds(items: Pick<Download, "id" | "status" | "tracks">[]): number[] {
+  return items
+    // A set is "completed" as soon as it is listed; its cover is its first finished track's.
+    .filter((d) => (d.tracks ? d.tracks.completed > 0 : d.status === "completed"))
+    .map((d) => d.id)
+    .sort((a, b) => a - b);
+}

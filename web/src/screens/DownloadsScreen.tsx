@@ -1,7 +1,7 @@
 // The downloads screen: submit a link, and the history with live progress. Server state (the
 // list, submit/cancel/retry/delete) goes through TanStack Query; live updates come from
 // `useLiveDownloads`. Local state is only what the form and the filters show.
-import { useCallback, useEffect, useRef, useState, type FormEvent } from "react";
+import { useCallback, useEffect, useMemo, useRef, useState, type FormEvent } from "react";
 import { useMutation, useMutationState, useQuery, useQueryClient } from "@tanstack/react-query";
 import type { ApiClient } from "../api/client";
 import { useLiveDownloads } from "../api/live";
@@ -20,7 +20,9 @@ import {
 import { DownloadItem } from "../components/DownloadItem";
 import { Pager } from "../components/Pager";
 import { Bookmarklet } from "../components/Bookmarklet";
-import { applyUpdate, isActive, type ListFilters } from "../lib/downloads";
+import { Player } from "../components/Player";
+import { PlayContext, type PlayRequest } from "../lib/player";
+import { applyUpdate, isActive, mediaIds, visibleRows, type ListFilters } from "../lib/downloads";
 import { describeError } from "../lib/errors";
 import { PENDING_SHARE_KEY } from "../lib/share";
 
@@ -70,12 +72,18 @@ export function DownloadsScreen({ client, token }: Props) {
   // A running download stays `downloading` until its worker has stopped it.
   const [cancelling, setCancelling] = useState<ReadonlySet<number>>(new Set());
 
+  const [playing, setPlaying] = useState<PlayRequest | null>(null);
+
   const stream = useLiveDownloads(client, token);
   const list = useQuery({
     ...queries.downloadList(client, filters),
     refetchInterval: (query) =>
       stream !== "open" && query.state.data?.items.some(isActive) ? POLL_MS : false,
   });
+  // A set's tracks show inside its row; only tracks whose set is on another page stand alone.
+  const rows = useMemo(() => (list.data ? visibleRows(list.data.items) : []), [list.data]);
+  const ids = useMemo(() => mediaIds(rows), [rows]);
+  const links = useQuery(queries.mediaLinks(client, ids)).data;
 
   /** A download the server just returned goes into every cached page that shows it. */
   const putInCache = useCallback(
@@ -193,6 +201,7 @@ export function DownloadsScreen({ client, token }: Props) {
   const canPaste = typeof navigator !== "undefined" && !!navigator.clipboard?.readText;
 
   return (
+    <PlayContext.Provider value={setPlaying}>
     <div className="stack-lg">
       <section className="card" aria-labelledby="new-heading">
         <h1 id="new-heading">New download</h1>
@@ -307,10 +316,12 @@ export function DownloadsScreen({ client, token }: Props) {
         )}
         {data && data.items.length > 0 && (
           <ul className="list" aria-label="Downloads">
-            {data.items.map((d) => (
+            {rows.map((d) => (
               <DownloadItem
                 key={d.id}
+                client={client}
                 download={d}
+                coverUrl={links?.byId.get(d.id)?.cover_url}
                 busy={busyIds.has(d.id)}
                 cancelling={cancelling.has(d.id) && isActive(d)}
                 onCancel={() => rowAction.mutate({ kind: "cancel", id: d.id })}
@@ -334,8 +345,11 @@ export function DownloadsScreen({ client, token }: Props) {
         )}
       </section>
 
+      {playing && <Player client={client} track={playing} onClose={() => setPlaying(null)} />}
+
       <Bookmarklet />
     </div>
+    </PlayContext.Provider>
   );
 }
 

@@ -59,6 +59,8 @@ pub struct TrackSummary {
     pub completed: i64,
     pub failed: i64,
     pub cancelled: i64,
+    /// Already in the library ("already have it"), so not downloaded again.
+    pub skipped: i64,
 }
 
 impl From<TrackCounts> for TrackSummary {
@@ -68,6 +70,7 @@ impl From<TrackCounts> for TrackSummary {
             completed: c.completed,
             failed: c.failed,
             cancelled: c.cancelled,
+            skipped: c.skipped,
         }
     }
 }

@@ -28,6 +28,7 @@ use tokio::sync::{Notify, Semaphore, watch};
 use tokio_util::sync::CancellationToken;
 
 mod keep_alive;
+mod library;
 mod outcome;
 mod resolve;
 mod stored_action;
@@ -53,6 +54,8 @@ pub struct RunnerSettings {
     pub dead_worker_prefix: String,
     /// Where the downloads that end are counted.
     pub metrics: crate::metrics::DownloadMetrics,
+    /// What the library already holds ("already have it"); finished files are added.
+    pub library: Arc<crate::library::LibraryIndex>,
     /// Told of every recorded outcome: webhooks and media-server rescans.
     pub handoff: Arc<crate::handoff::Handoff>,
 }
@@ -86,9 +89,11 @@ struct LiveJob {
 }
 
 enum Outcome {
-    File(Finished),
+    File(Box<Finished>),
     /// A playlist became child jobs.
     Expanded,
+    /// The library already holds the track.
+    AlreadyHave(library::LibraryMatch),
 }
 
 impl JobRunner {
@@ -288,6 +293,9 @@ impl JobRunner {
                         self.store.download_for_user(parent, row.user_id).await
                 {
                     self.publish(&parent_row, None).await;
+                    if row.status.is_final() {
+                        self.track_of_set_ended(&parent_row).await;
+                    }
                 }
                 if row.status == DownloadStatus::Pending {
                     self.wake();
@@ -321,12 +329,20 @@ impl JobRunner {
                 None => return Ok(Outcome::Expanded),
             },
         };
+        // The duration as resolved (a plugin may know it), else as listed.
+        let duration = live_row.lock().unwrap_or_else(|e| e.into_inner()).duration;
+        if !job.force_download
+            && let Some(found) = self.already_have(job, &hint, duration).await
+        {
+            return Ok(Outcome::AlreadyHave(found));
+        }
         let user = match self.store.user_by_id(job.user_id).await {
             Ok(Some(u)) => u.username,
             _ => "unknown".into(),
         };
         let request = ExecutionRequest {
             job_id: job_uuid(job.id),
+            source_url: job.url.clone(),
             action,
             metadata: hint,
             format,
@@ -334,7 +350,7 @@ impl JobRunner {
         };
         execute(&self.settings.executor, request, progress, cancel)
             .await
-            .map(Outcome::File)
+            .map(|f| Outcome::File(Box::new(f)))
     }
 
     async fn publish(&self, row: &DownloadRow, progress: Option<Progress>) {
@@ -376,6 +392,7 @@ fn hint_from_row(row: &DownloadRow) -> TrackMetadataHint {
         title: row.title.clone(),
         artist: row.artist.clone(),
         album: row.album.clone(),
+        cover_url: row.cover_url.clone(),
         album_track,
     }
 }

@@ -20,7 +20,14 @@ impl JobRunner {
         let (id, worker) = (job.id, self.worker_id.as_str());
         match outcome {
             Ok(Outcome::Expanded) => Ok(None),
-            Ok(Outcome::File(finished)) => self.record_file(id, finished).await,
+            Ok(Outcome::File(finished)) => self.record_file(id, *finished).await,
+            Ok(Outcome::AlreadyHave(found)) => {
+                let path = found.relative_path.to_string_lossy();
+                tracing::info!(job = id, matched = %path, "the library already has this track; skipped");
+                self.store
+                    .skip_job(id, worker, &path, found.duration_seconds)
+                    .await
+            }
             Err(err) if err.class == ErrorClass::Cancelled => {
                 if user_cancelled {
                     self.store.cancel_job(id, worker).await
@@ -36,11 +43,7 @@ impl JobRunner {
                 let retry =
                     err.class == ErrorClass::Transient && job.attempts < self.settings.max_attempts;
                 let retry_at = retry.then(|| chrono::Utc::now() + backoff(job.attempts));
-                let message = if retry {
-                    format!("{} (will retry)", err.message)
-                } else {
-                    err.message.clone()
-                };
+                let message = retry_message(&err.message, retry);
                 self.store.fail_job(id, worker, &message, retry_at).await
             }
         }
@@ -64,8 +67,13 @@ impl JobRunner {
             artist: finished.artist,
             album: finished.album,
         };
+        let tags = finished.tags;
         let completed = self.store.complete_job(id, worker, file).await?;
         if completed.is_some() {
+            let placed = self.settings.executor.output_directory.join(&relative);
+            self.settings
+                .library
+                .insert(placed, &tags, finished.duration_seconds);
             return Ok(completed);
         }
         let out = self.settings.executor.output_directory.clone();
@@ -98,5 +106,38 @@ impl JobRunner {
         self.settings
             .metrics
             .ended(row.status, row.format, size, took);
+    }
+}
+
+/// The error as shown: said once that it will be retried when it will, and never when it
+/// will not (its attempts are spent), whatever the classified message ended with.
+fn retry_message(message: &str, retry: bool) -> String {
+    let base = message
+        .strip_suffix(", will retry")
+        .or_else(|| message.strip_suffix(" (will retry)"))
+        .unwrap_or(message);
+    if retry {
+        format!("{base}, will retry")
+    } else {
+        base.to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::retry_message;
+
+    #[test]
+    fn a_retry_is_announced_once_and_a_final_failure_promises_none() {
+        assert_eq!(
+            retry_message("Network error, will retry", true),
+            "Network error, will retry"
+        );
+        assert_eq!(retry_message("HTTP 503", true), "HTTP 503, will retry");
+        assert_eq!(
+            retry_message("Network error, will retry", false),
+            "Network error"
+        );
+        assert_eq!(retry_message("Not found", false), "Not found");
     }
 }

@@ -4,7 +4,7 @@
 
 use super::{JobRunner, StoredAction, action_url, hint_from_row};
 use crate::{
-    domain::{AudioFormat, Phase, Progress},
+    domain::{AudioFormat, Phase, Progress, SetKind},
     jobs::{ExecutionError, FetchAction, TrackMetadataHint, ytdlp_listing::list_set},
     plugins::{Resolution, ResolutionKind, TrackMetadata},
     store::{AlbumTrack, DownloadRow, NewDownload, ResolvedMetadata},
@@ -45,8 +45,13 @@ impl JobRunner {
             let children = self
                 .list_children(job, &plugin, format, &resolution, url, options, cancel)
                 .await?;
-            self.save_children(job, &resolution.metadata, children)
-                .await?;
+            self.save_children(
+                job,
+                &resolution.metadata,
+                set_kind(resolution.kind),
+                children,
+            )
+            .await?;
             return Ok(None);
         }
         let top = &resolution.metadata;
@@ -86,10 +91,12 @@ impl JobRunner {
                             ..AlbumTrack::default()
                         },
                         action: serde_json::to_value(StoredAction::from(&entry.action)).ok(),
+                        force: job.force_download,
                     }
                 })
                 .collect::<Vec<_>>();
-            self.save_children(job, top, children).await?;
+            self.save_children(job, top, set_kind(resolution.kind), children)
+                .await?;
             return Ok(None);
         }
         let entry = resolution.entries.first().ok_or_else(|| {
@@ -103,6 +110,7 @@ impl JobRunner {
             duration: m.duration_seconds.or(top.duration_seconds),
             cover_url: m.cover_url.clone().or_else(|| top.cover_url.clone()),
             action: serde_json::to_value(StoredAction::from(&entry.action)).ok(),
+            set_kind: None,
         };
         let row = self
             .store
@@ -200,6 +208,7 @@ impl JobRunner {
                         set_title: set_title.clone(),
                     },
                     action: serde_json::to_value(StoredAction::from(&action)).ok(),
+                    force: job.force_download,
                 }
             })
             .collect())
@@ -210,6 +219,7 @@ impl JobRunner {
         &self,
         job: &DownloadRow,
         top: &TrackMetadata,
+        kind: SetKind,
         children: Vec<NewDownload>,
     ) -> Result<(), ExecutionError> {
         let parent = ResolvedMetadata {
@@ -229,6 +239,7 @@ impl JobRunner {
                 .clone()
                 .or_else(|| children.first().and_then(|c| c.cover_url.clone())),
             action: None,
+            set_kind: Some(kind),
         };
         let rows = self
             .store
@@ -282,6 +293,15 @@ impl JobRunner {
             )));
         }
         Ok(())
+    }
+}
+
+/// What the parent of a set is: an album when the plugin says so, else a playlist (a
+/// playlist, channel or feed; its tracks also get an `.m3u8`).
+fn set_kind(kind: ResolutionKind) -> SetKind {
+    match kind {
+        ResolutionKind::Album => SetKind::Album,
+        ResolutionKind::Playlist | ResolutionKind::Single => SetKind::Playlist,
     }
 }
 
