@@ -451,6 +451,11 @@ export async function runFlow(o) {
     await step("account page and sign out", async () => {
       await page.getByRole("link", { name: "Account" }).click();
       await page.getByRole("heading", { name: "Account" }).waitFor();
+      // The default format is the account's, kept by the server; back to "best" after.
+      await page.getByRole("combobox", { name: "Default format" }).selectOption("mp3");
+      await page.getByText("New downloads default to MP3.").waitFor();
+      await page.getByRole("combobox", { name: "Default format" }).selectOption("best");
+      await page.getByText("New downloads default to Best available.").waitFor();
       await shot("12-account");
       await audit("account");
       await page.getByRole("button", { name: "Sign out" }).click();

@@ -325,6 +325,7 @@ export function startMockServer({ port = 0, host = "127.0.0.1", distDir = resolv
         is_active: true,
         created_at: s.now(),
         last_login: null,
+        default_format: "best",
         password,
       };
       s.users.push(user);
@@ -365,6 +366,13 @@ export function startMockServer({ port = 0, host = "127.0.0.1", distDir = resolv
       const token = req.headers.authorization.slice(7);
 
       if (path === "/auth/me" && method === "GET") return json(res, 200, publicUser(user));
+      if (path === "/auth/me" && method === "PATCH") {
+        const body = JSON.parse((await readBody(req)).toString() || "{}");
+        if (!["best", "mp3", "m4a", "opus", "flac"].includes(body.default_format)) return fail(res, 422, "default_format: not a format");
+        user.default_format = body.default_format;
+        audit(req, user, "user_updated", { user_id: user.id, default_format: body.default_format });
+        return json(res, 200, publicUser(user));
+      }
       if (path === "/auth/logout" && method === "POST") {
         s.tokens.delete(token);
         audit(req, user, "logout", {});

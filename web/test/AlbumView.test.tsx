@@ -33,7 +33,7 @@ const album = dl(10, {
   url: "https://media.example/feed.xml",
   title: "Night Songs",
   album: "Night Songs",
-  tracks: { total: 3, completed: 2, failed: 0, cancelled: 0, active: 1 },
+  tracks: { total: 3, completed: 2, failed: 0, cancelled: 0, skipped: 0, active: 1 },
 });
 const tracks = [
   dl(11, { parent_id: 10, title: "Dusk", artist: "The Owls", track_number: 1, file_path: "The Owls/Night Songs/01 - Dusk.mp3", duration: 61 }),
@@ -136,14 +136,17 @@ describe("album view", () => {
 
 describe("album helpers", () => {
   it("summarises a set's tracks", () => {
-    expect(summaryText({ total: 1, completed: 1, failed: 0, cancelled: 0, active: 0 })).toBe("1 of 1 track done");
-    expect(summaryText({ total: 5, completed: 2, failed: 1, cancelled: 1, active: 1 })).toBe("2 of 5 tracks done · 1 to go · 1 failed · 1 cancelled");
+    expect(summaryText({ total: 1, completed: 1, failed: 0, cancelled: 0, skipped: 0, active: 0 })).toBe("1 of 1 track done");
+    expect(summaryText({ total: 5, completed: 2, failed: 1, cancelled: 1, skipped: 0, active: 1 })).toBe("2 of 5 tracks done · 1 to go · 1 failed · 1 cancelled");
+    expect(summaryText({ total: 3, completed: 1, failed: 0, cancelled: 0, skipped: 2, active: 0 })).toBe(
+      "3 of 3 tracks done · 2 already in library",
+    );
   });
 
   it("keeps tracks whose set is on another page, and links only what may have media", () => {
     const rows = visibleRows([tracks[0], album, dl(20, { parent_id: 99 })]);
     expect(rows.map((d) => d.id)).toEqual([10, 20]);
-    const listed = { ...album, id: 30, tracks: { total: 2, completed: 0, failed: 0, cancelled: 0, active: 2 } };
+    const listed = { ...album, id: 30, tracks: { total: 2, completed: 0, failed: 0, cancelled: 0, skipped: 0, active: 2 } };
     expect(mediaIds([dl(3), dl(1, { status: "failed" }), album, listed, dl(2, { status: "pending" })])).toEqual([3, 10]);
   });
 });

@@ -100,7 +100,8 @@ describe("DownloadsScreen", () => {
     await screen.findByText("Added: https://media.example/new.mp3");
     expect(server.requests.find((r) => r.method === "POST" && r.url === "/api/download")).toMatchObject({
       url: "/api/download",
-      body: JSON.stringify({ url: "https://media.example/new.mp3" }),
+      // The form's format (no account default in this fake: best) is always sent.
+      body: JSON.stringify({ url: "https://media.example/new.mp3", format: "best" }),
     });
     await waitFor(() => expect(rows().map((li) => li.getAttribute("data-id"))).toEqual(["3", "1"]));
     expect((screen.getByLabelText(/Link to a track/) as HTMLInputElement).value).toBe("");
@@ -166,7 +167,7 @@ describe("DownloadsScreen", () => {
     fireEvent.click(screen.getByRole("button", { name: "Download" }));
     await screen.findByText(`Added: ${shared}`);
     expect(server.requests.filter((r) => r.method === "POST")).toMatchObject([
-      { url: "/api/download", body: JSON.stringify({ url: shared }) },
+      { url: "/api/download", body: JSON.stringify({ url: shared, format: "best" }) },
     ]);
   });
 });

@@ -66,16 +66,19 @@ describe("createClient", () => {
     expect([form.get("username"), form.get("password")]).toEqual(["ann", "p&ss=word"]);
   });
 
-  it("sends the bearer token and JSON, leaving out the default format", async () => {
-    const f = fakeFetch([jsonResponse(202, { id: 1 }), jsonResponse(200, { id: 2 })]);
+  it("sends the bearer token and JSON, a format only when one is chosen (else the account's default applies)", async () => {
+    const f = fakeFetch([jsonResponse(202, { id: 1 }), jsonResponse(200, { id: 2 }), jsonResponse(202, { id: 3 })]);
     const c = client({ getToken: () => "tok", fetch: f.fn });
-    expect(await c.createDownload("https://a.example/x", "best")).toEqual({ download: { id: 1 }, created: true });
+    expect(await c.createDownload("https://a.example/x")).toEqual({ download: { id: 1 }, created: true });
     // 200 instead of 202: the same link and format was already active.
     expect(await c.createDownload("https://a.example/x", "flac")).toEqual({ download: { id: 2 }, created: false });
     expect(f.calls[0].headers.get("Authorization")).toBe("Bearer tok");
     expect(f.calls[0].headers.get("Content-Type")).toBe("application/json");
     expect(JSON.parse(String(f.calls[0].body))).toEqual({ url: "https://a.example/x" });
     expect(JSON.parse(String(f.calls[1].body))).toEqual({ url: "https://a.example/x", format: "flac" });
+    // "best" chosen on purpose overrides an account default of, say, mp3.
+    await c.createDownload("https://a.example/y", "best");
+    expect(JSON.parse(String(f.calls[2].body))).toEqual({ url: "https://a.example/y", format: "best" });
   });
 
   it("builds list queries without empty filters", async () => {

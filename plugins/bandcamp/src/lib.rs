@@ -36,22 +36,21 @@ impl Extractor for Bandcamp {
     }
 }
 
-/// `/track/x` → single, `/album/x` → album; the artist is the subdomain until the page says.
+/// `/track/x` → single, `/album/x` → album. Until the page says, a track's artist is the
+/// subdomain and its title the URL's slug. An album's names are left to the page or, offline,
+/// to yt-dlp's listing: the plugin's album names win over the listing's, so a guess from the
+/// URL (lower case, hyphens) would replace the real ones.
 fn classify(url: &Url) -> Result<(ResolutionKind, TrackMetadata), ResolveError> {
     let mut meta = metadata();
     let host = url.host_str().unwrap_or_default();
-    meta.artist = host.strip_suffix(".bandcamp.com").map(str::to_owned);
-    meta.album_artist = meta.artist.clone();
     let mut segments = url.path_segments().into_iter().flatten();
     let kind = match (segments.next(), segments.next()) {
         (Some("track"), Some(slug)) if !slug.is_empty() => {
+            meta.artist = host.strip_suffix(".bandcamp.com").map(str::to_owned);
             meta.title = Some(slug.replace('-', " "));
             ResolutionKind::Single
         }
-        (Some("album"), Some(slug)) if !slug.is_empty() => {
-            meta.album = Some(slug.replace('-', " "));
-            ResolutionKind::Album
-        }
+        (Some("album"), Some(slug)) if !slug.is_empty() => ResolutionKind::Album,
         _ => {
             return Err(ResolveError::Unsupported(
                 "not a Bandcamp track or album".into(),
@@ -96,7 +95,13 @@ mod tests {
         assert_eq!(meta.artist.as_deref(), Some("artist"));
         assert_eq!(meta.title.as_deref(), Some("a song"));
         let album = Bandcamp::parse("https://artist.bandcamp.com/album/an-album").unwrap();
-        assert!(matches!(classify(&album).unwrap().0, ResolutionKind::Album));
+        let (kind, offline) = classify(&album).unwrap();
+        assert!(matches!(kind, ResolutionKind::Album));
+        // Offline, the listing names the album and its artist, not a guess from the URL.
+        assert_eq!(
+            (offline.album, offline.album_artist, offline.artist),
+            (None, None, None)
+        );
         assert!(Bandcamp::parse("https://artist.bandcamp.com/merch").is_err());
         assert!(Bandcamp::parse("https://bandcamp.com.evil.org/track/x").is_err());
     }

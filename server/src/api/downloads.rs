@@ -41,8 +41,8 @@ pub struct DownloadRequest {
     pub format: Option<AudioFormat>,
     /// Download even when the library already has the track (otherwise such a track, or a
     /// set's track, ends `skipped` with the file it matched).
-    #[oai(default)]
-    pub force: bool,
+    #[oai(nullable)]
+    pub force: Option<bool>,
 }
 
 #[derive(Debug, Object)]
@@ -108,7 +108,7 @@ impl DownloadsApi {
         Ok(
             match state
                 .downloads
-                .submit(&auth.0, &body.0.url, format, body.0.force)
+                .submit(&auth.0, &body.0.url, format, body.0.force.unwrap_or(false))
                 .await?
             {
                 Submitted::Created(d) => SubmitResponse::Accepted(Json(d.into())),

@@ -154,7 +154,6 @@ pub fn build_listing_args(inv: &ListingInvocation<'_>) -> Vec<OsString> {
         "30",
         "--retries",
         "3",
-        "--yes-playlist",
         "--flat-playlist",
         "--dump-single-json",
         "--no-write-info-json",
@@ -165,6 +164,9 @@ pub fn build_listing_args(inv: &ListingInvocation<'_>) -> Vec<OsString> {
     for o in inv.plugin_options {
         a.push(o.into());
     }
+    // After the plugin's options, so an allowed `--no-playlist` among them cannot turn the
+    // listing of a set into a listing of one item (yt-dlp's last flag wins).
+    a.push("--yes-playlist".into());
     a.push("--".into());
     a.push(inv.url.into());
     a
@@ -285,6 +287,21 @@ mod tests {
         );
         let items = args.iter().position(|a| a == "-I").unwrap();
         assert_eq!(args[items + 1], "1:3");
+    }
+
+    #[test]
+    fn a_plugins_no_playlist_cannot_turn_a_listing_into_one_item() {
+        let plugin = strings(&["--no-playlist"]);
+        let args = build_listing_args(&ListingInvocation {
+            url: "https://example.com/set",
+            js_runtime: Path::new("/opt/tools/bin/deno"),
+            plugin_options: &plugin,
+            proxy: "http://job:secret@127.0.0.1:9",
+        });
+        let args: Vec<String> = args.into_iter().map(|a| a.into_string().unwrap()).collect();
+        let theirs = args.iter().position(|a| a == "--no-playlist").unwrap();
+        let ours = args.iter().rposition(|a| a == "--yes-playlist").unwrap();
+        assert!(ours > theirs, "yt-dlp's last flag wins: {args:?}");
     }
 
     #[test]

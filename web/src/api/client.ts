@@ -20,6 +20,7 @@ import type {
   MessageResponse,
   Page,
   PasswordChangeRequest,
+  PreferencesUpdate,
   Plugin,
   RegisterRequest,
   TokenResponse,
@@ -175,11 +176,14 @@ export function createClient(options: ClientOptions) {
     me: (o: Signal = {}): Promise<User> => unwrap(api.GET("/auth/me", o)),
     changePassword: (body: PasswordChangeRequest): Promise<TokenResponse> =>
       unwrap(api.POST("/auth/password", { body })),
+    /** Changes the account's preferences (its default format). */
+    updateMe: (body: PreferencesUpdate): Promise<User> => unwrap(api.PATCH("/auth/me", { body })),
 
     // --- downloads ---
     /** `created` is false when the same link and format was already queued (200, not 202). */
     createDownload: async (url: string, format?: DownloadFormat) => {
-      const pending = api.POST("/api/download", { body: format && format !== "best" ? { url, format } : { url } });
+      // Without a format the server applies the account's default.
+      const pending = api.POST("/api/download", { body: format ? { url, format } : { url } });
       const download: Download = await unwrap(pending);
       return { download, created: (await pending).response.status !== 200 };
     },

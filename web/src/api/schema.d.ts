@@ -5035,9 +5035,8 @@ export interface components {
             /**
              * @description Download even when the library already has the track (otherwise such a track, or a
              *     set's track, ends `skipped` with the file it matched).
-             * @default false
              */
-            force: boolean;
+            force?: boolean | null;
         };
         /**
          * @description The status of a download job.

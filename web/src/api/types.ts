@@ -33,6 +33,7 @@ const STATUS_LABELS = {
   completed: "Completed",
   failed: "Failed",
   cancelled: "Cancelled",
+  skipped: "Already in library",
 } as const satisfies Record<DownloadStatus, string>;
 export const DOWNLOAD_STATUSES = Object.keys(STATUS_LABELS) as DownloadStatus[];
 export function statusLabel(status: DownloadStatus): string {
@@ -46,6 +47,7 @@ export type User = Schemas["UserResponse"];
 export type TokenResponse = Schemas["TokenResponse"];
 export type RegisterRequest = Schemas["RegisterRequest"];
 export type PasswordChangeRequest = Schemas["PasswordChangeRequest"];
+export type PreferencesUpdate = Schemas["PreferencesUpdate"];
 export type UserUpdate = Schemas["UserUpdate"];
 export type MessageResponse = Schemas["MessageResponse"];
 
@@ -100,6 +102,7 @@ const AUDIT_ACTION_SET = {
   plugin_enabled: true,
   plugin_disabled: true,
   plugin_removed: true,
+  library_rescanned: true,
   webhook_created: true,
   webhook_updated: true,
   webhook_deleted: true,

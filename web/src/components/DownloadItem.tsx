@@ -1,7 +1,7 @@
 import { useState } from "react";
 import type { ApiClient } from "../api/client";
 import type { Download } from "../api/types";
-import { canRetry, displayTitle, fileKind, isActive, splitError } from "../lib/downloads";
+import { canRetry, displayTitle, fileKind, isActive, retryLabel, splitError } from "../lib/downloads";
 import { formatBytes, formatClock, formatDateTime, formatEta, formatPercent, formatRelative, formatSpeed } from "../lib/format";
 import { usePlay } from "../lib/player";
 import { Cover } from "./Cover";
@@ -135,7 +135,7 @@ export function DownloadItem({ client, download: d, coverUrl, busy, cancelling =
         )}
         {canRetry(d) && (
           <button type="button" className="secondary" disabled={busy} onClick={onRetry}>
-            Retry
+            {retryLabel(d)}
           </button>
         )}
         {!isActive(d) && !confirming && (

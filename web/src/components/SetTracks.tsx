@@ -6,15 +6,21 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import type { ApiClient } from "../api/client";
 import { queries, queryKeys } from "../api/queries";
 import { statusLabel, type Download, type TrackSummary } from "../api/types";
-import { canRetry, displayTitle } from "../lib/downloads";
+import { canRetry, displayTitle, retryLabel } from "../lib/downloads";
 import { describeError } from "../lib/errors";
 import { formatClock } from "../lib/format";
 import { usePlay } from "../lib/player";
 
-/** "3 of 5 tracks done · 1 failed". */
+/** Tracks that are in the library: downloaded now, or already there. */
+export function tracksDone(s: TrackSummary): number {
+  return s.completed + s.skipped;
+}
+
+/** "3 of 5 tracks done · 1 already in library · 1 failed". */
 export function summaryText(s: TrackSummary): string {
   return [
-    `${s.completed} of ${s.total} ${s.total === 1 ? "track" : "tracks"} done`,
+    `${tracksDone(s)} of ${s.total} ${s.total === 1 ? "track" : "tracks"} done`,
+    s.skipped ? `${s.skipped} already in library` : null,
     s.active ? `${s.active} to go` : null,
     s.failed ? `${s.failed} failed` : null,
     s.cancelled ? `${s.cancelled} cancelled` : null,
@@ -28,7 +34,7 @@ export function SetProgress({ set }: { set: Download }) {
   if (!s) return null;
   return (
     <div className="progress">
-      <progress max={Math.max(1, s.total)} value={s.completed} aria-label={`Tracks of ${displayTitle(set)} done`} />
+      <progress max={Math.max(1, s.total)} value={tracksDone(s)} aria-label={`Tracks of ${displayTitle(set)} done`} />
       <p className="small progress-text">{summaryText(s)}</p>
     </div>
   );
@@ -109,11 +115,11 @@ export function SetTracks({ client, set }: { client: ApiClient; set: Download })
                       <button
                         type="button"
                         className="secondary"
-                        aria-label={`Retry ${name}`}
+                        aria-label={t.status === "skipped" ? `Download ${name} anyway` : `Retry ${name}`}
                         disabled={retry.isPending}
                         onClick={() => retry.mutate(t.id)}
                       >
-                        Retry
+                        {retryLabel(t)}
                       </button>
                     )}
                   </li>

@@ -12,7 +12,13 @@ export function isActive(d: Pick<Download, "status">): boolean {
 }
 
 export function canRetry(d: Pick<Download, "status">): boolean {
-  return d.status === "failed" || d.status === "cancelled";
+  return d.status === "failed" || d.status === "cancelled" || d.status === "skipped";
+}
+
+/** What retrying means for this download: a skipped one is downloaded although the library
+ * has it. */
+export function retryLabel(d: Pick<Download, "status">): string {
+  return d.status === "skipped" ? "Download anyway" : "Retry";
 }
 
 /**

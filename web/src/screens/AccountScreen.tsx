@@ -3,6 +3,7 @@ import type { ApiClient } from "../api/client";
 import type { TokenResponse, User } from "../api/types";
 import { describeError, passwordProblem } from "../lib/errors";
 import { formatDateTime } from "../lib/format";
+import { DefaultFormat } from "../components/DefaultFormat";
 import { WebhookSettings } from "./WebhookSettings";
 
 interface Props {
@@ -77,6 +78,8 @@ export function AccountScreen({ client, user, onSignOut, onNewToken }: Props) {
           Sign out
         </button>
       </section>
+
+      <DefaultFormat client={client} user={user} />
 
       <section className="card" aria-labelledby="password-heading">
         <h2 id="password-heading">Change password</h2>

@@ -25,6 +25,7 @@ import { PlayContext, type PlayRequest } from "../lib/player";
 import { applyUpdate, isActive, mediaIds, visibleRows, type ListFilters } from "../lib/downloads";
 import { describeError } from "../lib/errors";
 import { PENDING_SHARE_KEY } from "../lib/share";
+import { saveFormat, savedFormat } from "../lib/preferences";
 
 interface Props {
   client: ApiClient;
@@ -32,18 +33,9 @@ interface Props {
   token: string;
 }
 
-const FORMAT_KEY = "nmd.format";
 /** Without the live stream, a list with active downloads is refreshed this often. */
 const POLL_MS = 4000;
 
-function savedFormat(): DownloadFormat {
-  try {
-    const f = window.localStorage.getItem(FORMAT_KEY);
-    return isDownloadFormat(f) ? f : "best";
-  } catch {
-    return "best";
-  }
-}
 
 function takePendingShare(): string | null {
   try {
@@ -65,7 +57,10 @@ const ROW_ACTION = ["downloads", "row-action"] as const;
 export function DownloadsScreen({ client, token }: Props) {
   const queryClient = useQueryClient();
   const [url, setUrl] = useState("");
-  const [format, setFormat] = useState<DownloadFormat>(savedFormat);
+  // This browser's last choice, else the account's default format.
+  const [chosenFormat, setChosenFormat] = useState<DownloadFormat | null>(savedFormat);
+  const me = useQuery(queries.me(client));
+  const format: DownloadFormat = chosenFormat ?? me.data?.default_format ?? "best";
   const [formMessage, setFormMessage] = useState<{ kind: "info" | "error"; text: string } | null>(null);
   const [filters, setFilters] = useState<ListFilters>({ page: 1, status: "", q: "" });
   const [search, setSearch] = useState("");
@@ -236,12 +231,8 @@ export function DownloadsScreen({ client, token }: Props) {
                 onChange={(e) => {
                   const f = e.target.value;
                   if (!isDownloadFormat(f)) return;
-                  setFormat(f);
-                  try {
-                    window.localStorage.setItem(FORMAT_KEY, f);
-                  } catch {
-                    /* not remembered; fine */
-                  }
+                  setChosenFormat(f);
+                  saveFormat(f);
                 }}
               >
                 {DOWNLOAD_FORMATS.map((f) => (
