@@ -8,8 +8,8 @@ ALTER TABLE audit_log
         'user_registered', 'login_succeeded', 'login_failed', 'login_throttled', 'logout',
         'password_changed', 'user_updated', 'download_requested', 'download_cancelled',
         'download_retried', 'download_deleted', 'plugin_uploaded', 'plugin_enabled',
-        'plugin_disabled', 'plugin_removed', 'webhook_created', 'webhook_updated',
-        'webhook_deleted', 'media_server_updated', 'media_server_deleted'));
+        'plugin_disabled', 'plugin_removed', 'library_rescanned', 'webhook_created',
+        'webhook_updated', 'webhook_deleted', 'media_server_updated', 'media_server_deleted'));
 
 -- A webhook: a user's own (`user_id`), or global (NULL: set by an admin, sees every user's
 -- downloads). `events` is a comma-separated list of `WebhookEvent` names.
