@@ -31,6 +31,7 @@ const FIXTURES: &[(&str, &str)] = &[
     ("nas-fixture-http-probe", "http-probe"),
     ("nas-fixture-legacy-v0-1", "legacy-v0-1"),
     ("nas-fixture-legacy-v0-2", "legacy-v0-2"),
+    ("nas-fixture-set-router", "set-router"),
 ];
 /// What the web page is built from; a change to any of them rebuilds it.
 const WEB_SOURCES: &[&str] = &[

@@ -111,6 +111,7 @@ pub async fn run(
             },
             metrics: metrics.downloads.clone(),
             library: library.clone(),
+            playlist_folder: config.playlist_folder.clone(),
             handoff: handoff.clone(),
         },
     );

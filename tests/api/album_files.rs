@@ -51,6 +51,28 @@ async fn feed_to_the_end(app: &TestApp, token: &str, feed_url: &str) -> (Value, 
     (set["id"].clone(), ended)
 }
 
+/// Uploads the `set-router` fixture plugin (it claims `127.0.0.1/album/*`) as an admin.
+async fn upload_set_router(app: &TestApp, admin: &str) {
+    let wasm = std::fs::read(format!(
+        "{}/set-router.wasm",
+        env!("NAS_FIXTURE_PLUGINS_DIR")
+    ))
+    .unwrap();
+    let form = reqwest::multipart::Form::new().part(
+        "file",
+        reqwest::multipart::Part::bytes(wasm).file_name("set-router.wasm"),
+    );
+    let r = app
+        .client
+        .post(app.url("/api/admin/plugins"))
+        .bearer_auth(admin)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+}
+
 /// The format tags and the first video stream (an embedded picture) as ffprobe sees them.
 fn ffprobe(path: &Path) -> Value {
     let out = std::process::Command::new(media_server::tool("ffprobe"))
@@ -352,5 +374,96 @@ both_backends!(
         assert_eq!(pls.len(), 1);
         assert_eq!(pls[0]["status"], "completed", "{}", pls[0]);
         assert_eq!(pls[0]["url"], media.url("/song.flac"));
+    }
+);
+
+both_backends!(
+    async fn a_site_plugin_routes_an_album_to_host_expansion_and_names_it(app: TestApp) {
+        let media = MediaServer::start().await;
+        let admin = app.user_token("alice").await;
+        // The fixture plugin claims `/album/…` the way the YouTube and Bandcamp plugins claim
+        // their albums: by handing the URL to the host's listing, with the album's names.
+        upload_set_router(&app, &admin).await;
+
+        let set = app
+            .submit_ok(&admin, &media.url("/album/feed.xml"), None)
+            .await;
+        assert_eq!(set["plugin"], "fixture-set-router");
+        let parent = app
+            .wait_for(&admin, &set["id"], &["completed", "failed"], 60)
+            .await;
+        assert_eq!(parent["status"], "completed", "{parent}");
+        assert_eq!(parent["set_kind"], "album");
+        let folder = "Fixture Band/Fixture Set Album";
+        let kids = tracks(&app, &admin, &set["id"]).await;
+        assert_eq!(kids.len(), 3);
+        for (i, kid) in kids.iter().enumerate() {
+            let done = app
+                .wait_for(&admin, &kid["id"], &["completed", "failed", "skipped"], 90)
+                .await;
+            assert_eq!(done["status"], "completed", "{done}");
+            let path = done["file_path"].as_str().unwrap();
+            assert!(
+                path.starts_with(&format!("{folder}/{:02} - {}.", i + 1, FEED_ITEMS[i])),
+                "{path}"
+            );
+            let read = read_track_tags(&app.output_dir.path().join(path), CoverRead::Load).unwrap();
+            assert_eq!(read.tags.album.as_deref(), Some("Fixture Set Album"));
+            assert_eq!(read.tags.album_artist.as_deref(), Some("Fixture Band"));
+            assert_eq!(read.tags.track, Some(i as u32 + 1));
+            assert!(
+                read.front_cover.is_some(),
+                "every track has a cover: {path}"
+            );
+        }
+        // An album is its folder: a cover.jpg, and no playlist file.
+        assert!(
+            app.output_dir
+                .path()
+                .join(folder)
+                .join("cover.jpg")
+                .is_file()
+        );
+        assert!(
+            !app.output_files().iter().any(|f| f.ends_with(".m3u8")),
+            "{:?}",
+            app.output_files()
+        );
+    }
+);
+
+both_backends!(
+    async fn a_set_listing_obeys_the_egress_policy_like_a_download_sec_40(app: TestApp)
+    with ["ALLOW_PRIVATE_URLS" => "127.0.0.1/32", "MAX_DOWNLOAD_ATTEMPTS" => "1"] {
+        let media = MediaServer::start().await;
+        let admin = app.user_token("alice").await;
+        upload_set_router(&app, &admin).await;
+        // The set's URL answers with a redirect to 0.0.0.0, which the policy refuses: yt-dlp's
+        // listing goes through the egress proxy and never gets there.
+        let set = app
+            .submit_ok(&admin, &media.url("/album/redirect-private"), None)
+            .await;
+        let parent = app.wait_for(&admin, &set["id"], &["completed", "failed"], 60).await;
+        assert_eq!(parent["status"], "failed", "{parent}");
+        assert!(tracks(&app, &admin, &set["id"]).await.is_empty());
+        assert!(media.hits("/album/redirect-private") >= 1);
+        assert_eq!(media.hits("/album/private-feed.xml"), 0, "the refused address was not reached");
+    }
+);
+
+both_backends!(
+    async fn playlist_files_can_be_gathered_in_one_folder(app: TestApp)
+    with ["PLAYLIST_FOLDER" => "Playlists"] {
+        let media = MediaServer::start().await;
+        let token = app.user_token("alice").await;
+        let (_, ended) = feed_to_the_end(&app, &token, &media.url("/list.m3u")).await;
+        let m3u = app.wait_for_output_file("Playlists/Fixture List.m3u8", 10).await;
+        let text = std::fs::read_to_string(m3u).unwrap();
+        let listed: Vec<&str> = text.lines().filter(|l| !l.starts_with('#')).collect();
+        let expected: Vec<String> = ended
+            .iter()
+            .map(|t| format!("../{}", t["file_path"].as_str().unwrap()))
+            .collect();
+        assert_eq!(listed, expected, "{text}");
     }
 );

@@ -339,6 +339,12 @@ async fn handle(mut stream: TcpStream, state: Arc<State>) {
             Vec::new(),
             Some("/tagged.mp3".into()),
         ),
+        "/album/redirect-private" => (
+            "302 Found",
+            "text/plain",
+            Vec::new(),
+            Some(format!("http://0.0.0.0:{}/album/private-feed.xml", state.port)),
+        ),
         "/redirect-private" => (
             "302 Found",
             "text/plain",
@@ -381,7 +387,8 @@ async fn handle(mut stream: TcpStream, state: Arc<State>) {
             })),
             None,
         ),
-        "/feed.xml" => (
+        // `/album/…` is what the set-router fixture plugin claims.
+        "/feed.xml" | "/album/feed.xml" => (
             "200 OK",
             "application/rss+xml; charset=utf-8",
             feed(&[

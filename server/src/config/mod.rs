@@ -155,6 +155,9 @@ pub struct Config {
     pub output_template: String,
     /// How a set's tracks are named (`jobs::album_layout`).
     pub album_output_template: String,
+    /// PLAYLIST_FOLDER: where playlists' `.m3u8` files go, relative to the output folder;
+    /// `None` (the default): next to each playlist's tracks.
+    pub playlist_folder: Option<PathBuf>,
     pub plugin_call_timeout: Duration,
     pub plugin_memory_limit_bytes: usize,
     pub watch_plugins: bool,

@@ -99,6 +99,19 @@ impl Config {
             .unwrap_or_else(|| crate::jobs::DEFAULT_ALBUM_OUTPUT_TEMPLATE.into());
         crate::jobs::album_layout::check_album_template(&album_output_template)
             .map_err(|e| ConfigError::invalid("ALBUM_OUTPUT_TEMPLATE", e))?;
+        let playlist_folder = match get("PLAYLIST_FOLDER").filter(|f| !f.trim().is_empty()) {
+            None => None,
+            Some(folder) => {
+                let path = PathBuf::from(folder.trim());
+                if !crate::jobs::output_path::is_plain_relative(&path) {
+                    return Err(ConfigError::invalid(
+                        "PLAYLIST_FOLDER",
+                        "must be a folder inside OUTPUT_DIRECTORY, written relative to it (no leading /, no ..)",
+                    ));
+                }
+                Some(path)
+            }
+        };
         let plugin_timeout_ms: u64 =
             in_range(&get, "PLUGIN_CALL_TIMEOUT_MS", 15_000, 10..=600_000)?;
         let max_download_attempts: i32 = in_range(&get, "MAX_DOWNLOAD_ATTEMPTS", 3, 1..=20)?;
@@ -157,6 +170,7 @@ impl Config {
             tools: ToolPaths::from_lookup(&get),
             output_template,
             album_output_template,
+            playlist_folder,
             plugin_call_timeout: Duration::from_millis(plugin_timeout_ms),
             plugin_memory_limit_bytes: plugin_memory_mib * 1024 * 1024,
             watch_plugins: parse_bool(&get, "WATCH_PLUGINS", true)?,

@@ -112,6 +112,8 @@ fn bad_values_name_their_variable() {
         ("OUTPUT_TEMPLATE", "{title}"),
         ("ALBUM_OUTPUT_TEMPLATE", "{album}/{title}"),
         ("ALBUM_OUTPUT_TEMPLATE", "{album}/{genre}.{ext}"),
+        ("PLAYLIST_FOLDER", "/srv/playlists"),
+        ("PLAYLIST_FOLDER", "../playlists"),
         ("MAX_DOWNLOAD_ATTEMPTS", "0"),
         ("MAX_DOWNLOAD_ATTEMPTS", "-1"),
         ("JOB_STALE_AFTER_SECONDS", "0.1"),

@@ -8,6 +8,7 @@ use crate::{
     domain::{DownloadStatus, SetKind},
     jobs::{
         album_tags::{CoverRead, read_track_tags},
+        beneath,
         playlist_m3u::{PlaylistEntry, write_m3u},
     },
     store::DownloadRow,
@@ -54,7 +55,7 @@ impl JobRunner {
     }
 
     /// When a playlist's last track has ended, (re)writes `<playlist title>.m3u8` next to its
-    /// tracks, listing the downloaded and the skipped ones (a skipped track is listed at the
+    /// tracks (or in PLAYLIST_FOLDER), listing the downloaded and the skipped ones (a skipped track is listed at the
     /// library file it matched). Albums get no playlist file: the folder is the album.
     pub(super) async fn track_of_set_ended(&self, set: &DownloadRow) {
         if set.set_kind != Some(SetKind::Playlist) {
@@ -70,8 +71,13 @@ impl JobRunner {
         if tracks.iter().any(|t| !t.status.is_final()) {
             return;
         }
-        let out = &self.settings.executor.output_directory;
-        let Some(folder) = playlist_folder(&tracks) else {
+        let out = self.settings.executor.output_directory.clone();
+        let Some(folder) = self
+            .settings
+            .playlist_folder
+            .clone()
+            .or_else(|| playlist_folder(&tracks))
+        else {
             return;
         };
         let entries: Vec<PlaylistEntry> = tracks
@@ -96,8 +102,12 @@ impl JobRunner {
             .clone()
             .or_else(|| tracks.first().and_then(|t| t.set_title.clone()))
             .unwrap_or_else(|| "Playlist".into());
-        let dir = out.join(folder);
-        let written = tokio::task::spawn_blocking(move || write_m3u(&dir, &title, &entries)).await;
+        let written = tokio::task::spawn_blocking(move || {
+            // The folder is created without following a symlink at any step (SEC-43).
+            beneath::open_folder(&out, &folder, true)?;
+            write_m3u(&out.join(&folder), &title, &entries)
+        })
+        .await;
         match written {
             Ok(Ok(path)) => {
                 tracing::info!(set = set.id, path = %path.display(), "playlist file written")

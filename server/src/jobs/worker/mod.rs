@@ -56,6 +56,9 @@ pub struct RunnerSettings {
     pub metrics: crate::metrics::DownloadMetrics,
     /// What the library already holds ("already have it"); finished files are added.
     pub library: Arc<crate::library::LibraryIndex>,
+    /// Where playlists' `.m3u8` files go (relative to the output folder); `None`: next to
+    /// each playlist's tracks.
+    pub playlist_folder: Option<std::path::PathBuf>,
     /// Told of every recorded outcome: webhooks and media-server rescans.
     pub handoff: Arc<crate::handoff::Handoff>,
 }
