@@ -31,10 +31,15 @@ pub enum AuditAction {
     PluginRemoved,
     /// An admin rescanned the music library's index.
     LibraryRescanned,
+    WebhookCreated,
+    WebhookUpdated,
+    WebhookDeleted,
+    MediaServerUpdated,
+    MediaServerDeleted,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 16] = [
+    pub const ALL: [AuditAction; 21] = [
         Self::UserRegistered,
         Self::LoginSucceeded,
         Self::LoginFailed,
@@ -51,6 +56,11 @@ impl AuditAction {
         Self::PluginDisabled,
         Self::PluginRemoved,
         Self::LibraryRescanned,
+        Self::WebhookCreated,
+        Self::WebhookUpdated,
+        Self::WebhookDeleted,
+        Self::MediaServerUpdated,
+        Self::MediaServerDeleted,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -71,6 +81,11 @@ impl AuditAction {
             Self::PluginDisabled => "plugin_disabled",
             Self::PluginRemoved => "plugin_removed",
             Self::LibraryRescanned => "library_rescanned",
+            Self::WebhookCreated => "webhook_created",
+            Self::WebhookUpdated => "webhook_updated",
+            Self::WebhookDeleted => "webhook_deleted",
+            Self::MediaServerUpdated => "media_server_updated",
+            Self::MediaServerDeleted => "media_server_deleted",
         }
     }
 }

@@ -15,6 +15,7 @@ pub mod config;
 pub mod domain;
 pub mod downloads;
 pub mod error;
+pub mod handoff;
 pub mod healthcheck;
 pub mod jobs;
 pub mod library;
@@ -39,6 +40,8 @@ use tokio_util::sync::CancellationToken;
 
 /// How often expired rows are purged from the token blacklist.
 const BLACKLIST_PURGE_INTERVAL: Duration = Duration::from_secs(10 * 60);
+/// How long a webhook receiver or media server has to answer.
+const HANDOFF_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long in-flight requests get to finish after the shutdown signal.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
@@ -89,6 +92,7 @@ pub async fn run(
         config.output_directory.clone(),
         library::ScanLimits::default(),
     ));
+    let handoff = handoff_service(&config, &identity, &store, &metrics);
     let runner = jobs::worker::JobRunner::new(
         store.clone(),
         plugins.clone(),
@@ -108,6 +112,7 @@ pub async fn run(
             metrics: metrics.downloads.clone(),
             library: library.clone(),
             playlist_folder: config.playlist_folder.clone(),
+            handoff: handoff.clone(),
         },
     );
     let state = Arc::new(AppState {
@@ -149,6 +154,7 @@ pub async fn run(
         tools,
         event_streams: auth::StreamSlots::new(config.access.max_event_streams_per_user),
         shutdown: stop.clone(),
+        handoff: handoff.clone(),
         metrics,
         library,
     });
@@ -156,6 +162,8 @@ pub async fn run(
 
     let purger = tokio::spawn(purge_expired_tokens(state.clone(), stop.clone()));
     let workers = tokio::spawn(runner.run(stop.clone()));
+    let deliveries = tokio::spawn(handoff.deliveries.clone().run(stop.clone()));
+    let rescans = tokio::spawn(handoff.rescans.clone().run(stop.clone()));
 
     let address = listener.local_addr()?;
     tracing::info!(%address, database = if config.is_sqlite() { "sqlite" } else { "postgres" }, "listening");
@@ -174,6 +182,8 @@ pub async fn run(
         .await?;
     stop.cancel();
     let _ = workers.await;
+    let _ = deliveries.await;
+    let _ = rescans.await;
     let _ = purger.await;
     tracing::info!("stopped");
     Ok(())
@@ -196,6 +206,41 @@ fn plugin_host_config(
         metrics: metrics.plugins.clone(),
         ..plugins::PluginHostConfig::default()
     }
+}
+
+/// Webhooks and rescans reach other servers under the downloads' address policy.
+fn handoff_service(
+    config: &Config,
+    identity: &config::Identity,
+    store: &Arc<dyn store::Store>,
+    metrics: &metrics::Metrics,
+) -> Arc<handoff::Handoff> {
+    let outbound = handoff::outbound::Outbound {
+        policy: config.address_policy.clone(),
+        timeout: HANDOFF_TIMEOUT,
+    };
+    let boot: [u8; 6] = rand::random();
+    Arc::new(handoff::Handoff {
+        store: store.clone(),
+        webhooks: Arc::new(handoff::WebhookService {
+            store: store.clone(),
+            outbound: outbound.clone(),
+        }),
+        deliveries: Arc::new(handoff::DeliveryWorker {
+            store: store.clone(),
+            outbound: outbound.clone(),
+            metrics: metrics.handoff.clone(),
+            worker_id: format!("{}:{}", identity.instance_id, hex::encode(boot)),
+            retry: handoff::webhooks::RETRY_POLICY,
+            wake: tokio::sync::Notify::new(),
+        }),
+        rescans: Arc::new(handoff::RescanService::new(
+            store.clone(),
+            outbound,
+            metrics.handoff.clone(),
+            config.rescan_quiet,
+        )),
+    })
 }
 
 fn executor_config(

@@ -26,6 +26,8 @@ pub struct AppState {
     pub event_streams: crate::auth::StreamSlots,
     /// Cancelled when the server shuts down (ends event streams).
     pub shutdown: tokio_util::sync::CancellationToken,
+    /// Webhooks and media-server rescans (issue 12).
+    pub handoff: Arc<crate::handoff::Handoff>,
     /// What `/metrics` exports; the HTTP middleware records into it.
     pub metrics: Arc<crate::metrics::Metrics>,
     /// The library index ("already have it"); admins rescan it.

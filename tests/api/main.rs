@@ -5,6 +5,7 @@ mod egress_scenarios;
 mod helpers;
 #[path = "../support/media_server.rs"]
 mod media_server;
+mod receiver;
 
 mod admin;
 mod album_files;
@@ -17,8 +18,10 @@ mod media;
 mod metrics;
 mod playlists;
 mod plugins;
+mod rescans;
 mod resilience;
 mod security;
 mod system;
 mod trust;
 mod typed_core;
+mod webhooks;

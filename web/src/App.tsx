@@ -189,7 +189,7 @@ export function App() {
       break;
     case "admin":
       screen = user.is_admin ? (
-        <AdminScreen client={client} user={user} tab={path.split("/")[2] === "audit" ? "audit" : "users"} />
+        <AdminScreen client={client} user={user} tab={adminTab(path.split("/")[2])} />
       ) : (
         <p>Only admins can see this page.</p>
       );
@@ -249,4 +249,11 @@ export function App() {
       </main>
     </div>
   );
+}
+
+/** `/admin/audit` and `/admin/hand-off` are the admin screen's other tabs. */
+function adminTab(segment: string | undefined): "users" | "audit" | "handoff" {
+  if (segment === "audit") return "audit";
+  if (segment === "hand-off") return "handoff";
+  return "users";
 }

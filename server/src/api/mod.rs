@@ -3,7 +3,8 @@
 //! (`/api/plugins`, `/api/admin/plugins/*`), `download_files.rs` (a download's audio, cover
 //! and tracks, `/api/downloads/{id}/file|cover|tracks`, and the signed links for them),
 //! `admin.rs` (`/api/admin/users`, `/api/admin/audit`), `library.rs`
-//! (`/api/admin/library/rescan`), `system.rs` (`/health`, `/`), `metrics.rs` (`/metrics`, a plain poem
+//! (`/api/admin/library/rescan`), `webhooks.rs` (`/api/webhooks/*`, `/api/admin/webhooks/*`),
+//! `media_servers.rs` (`/api/admin/media-servers/*`), `system.rs` (`/health`, `/`), `metrics.rs` (`/metrics`, a plain poem
 //! route outside the OpenAPI document). Handlers parse, authorize, call a domain function and
 //! map its error.
 
@@ -20,11 +21,13 @@ pub mod error;
 pub mod guard;
 pub mod library;
 pub mod media_response;
+pub mod media_servers;
 pub mod metrics;
 pub mod models;
 pub mod plugins;
 pub mod system;
 pub mod web;
+pub mod webhooks;
 
 use crate::state::AppState;
 use poem::{
@@ -48,6 +51,8 @@ type Apis = (
     plugins::PluginsApi,
     admin::AdminApi,
     library::LibraryApi,
+    webhooks::WebhooksApi,
+    media_servers::MediaServersApi,
 );
 
 /// The OpenAPI service; also used by tests to walk every operation.
@@ -61,6 +66,8 @@ pub fn openapi_service() -> OpenApiService<Apis, ()> {
             plugins::PluginsApi,
             admin::AdminApi,
             library::LibraryApi,
+            webhooks::WebhooksApi,
+            media_servers::MediaServersApi,
         ),
         "NAS Music Downloader",
         env!("CARGO_PKG_VERSION"),

@@ -164,6 +164,9 @@ pub struct Config {
     pub max_download_attempts: i32,
     /// How long a running job may go without a heartbeat before another worker reclaims it.
     pub job_stale_after: Duration,
+    /// RESCAN_QUIET_SECONDS: how long singles must stop arriving before the media servers
+    /// are asked to rescan (an album's last track asks at once).
+    pub rescan_quiet: Duration,
     /// INSTANCE_ID: names this server among instances sharing a database (worker ids start
     /// with it); `None`: generated once and kept in DATA_DIRECTORY (see `Identity`).
     pub instance_id: Option<String>,

@@ -117,6 +117,8 @@ impl Config {
         let max_download_attempts: i32 = in_range(&get, "MAX_DOWNLOAD_ATTEMPTS", 3, 1..=20)?;
         let job_stale_after_seconds: f64 =
             in_range(&get, "JOB_STALE_AFTER_SECONDS", 60.0, 0.5..=86_400.0)?;
+        let rescan_quiet_seconds: f64 =
+            in_range(&get, "RESCAN_QUIET_SECONDS", 30.0, 0.1..=3_600.0)?;
         let instance_id = match get("INSTANCE_ID") {
             Some(id)
                 if id.len() <= 64 && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') =>
@@ -174,6 +176,7 @@ impl Config {
             watch_plugins: parse_bool(&get, "WATCH_PLUGINS", true)?,
             max_download_attempts,
             job_stale_after: Duration::from_secs_f64(job_stale_after_seconds),
+            rescan_quiet: Duration::from_secs_f64(rescan_quiet_seconds),
             instance_id,
             metrics_token: get("METRICS_TOKEN").map(MetricsToken::new).transpose()?,
             job_limits: crate::domain::JobLimits::from_lookup(&get)?,

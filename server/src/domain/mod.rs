@@ -8,6 +8,7 @@
 
 mod event;
 mod format;
+mod handoff;
 mod limits;
 mod queue;
 mod set_kind;
@@ -16,6 +17,7 @@ pub use nas_music_checks::ytdlp_options;
 
 pub use event::{DownloadChange, DownloadEvent};
 pub use format::AudioFormat;
+pub use handoff::{DeliveryStatus, MediaServerKind, WebhookEvent};
 pub use limits::{JobLimits, LimitBreach};
 pub use nas_music_checks::progress::{Phase, Progress};
 pub use queue::JobQueue;

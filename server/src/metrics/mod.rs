@@ -1,7 +1,8 @@
 //! Prometheus metrics: one [`Metrics`] registry per server, built in `run` and passed down as
 //! state (no global). Each part is a cheap handle (the families share their storage) that the
 //! code recording it receives: the HTTP middleware [`HttpMetrics`], the job runner
-//! [`DownloadMetrics`], the plugin registry [`PluginMetrics`]. What is only known at scrape
+//! [`DownloadMetrics`], the plugin registry [`PluginMetrics`], the hand-off
+//! service [`HandoffMetrics`]. What is only known at scrape
 //! time — the queue depth (read from the store) and the tool versions (the start-up
 //! preflight) — is handed to [`Metrics::encode`] by the `/metrics` handler.
 //!
@@ -9,11 +10,13 @@
 //! `nas_` and carries its unit.
 
 mod downloads;
+mod handoff;
 mod http;
 mod plugins;
 mod tools;
 
 pub use downloads::DownloadMetrics;
+pub use handoff::{DeliveryOutcome, HandoffMetrics};
 pub use http::{HttpMetrics, RecordHttp, RouteTemplates};
 pub use plugins::{PluginMetrics, ReloadOutcome};
 pub use tools::ToolVersion;
@@ -31,6 +34,8 @@ pub struct Metrics {
     pub http: HttpMetrics,
     pub downloads: DownloadMetrics,
     pub plugins: PluginMetrics,
+    /// Webhook deliveries and media-server rescans.
+    pub handoff: HandoffMetrics,
     queue_depth: Gauge,
     tools: Arc<tools::ToolInfo>,
 }
@@ -58,6 +63,8 @@ impl Metrics {
         downloads.register(&mut registry);
         let plugins = PluginMetrics::default();
         plugins.register(&mut registry);
+        let handoff = HandoffMetrics::default();
+        handoff.register(&mut registry);
         let queue_depth = Gauge::default();
         registry.register(
             "download_queue_depth",
@@ -71,6 +78,7 @@ impl Metrics {
             http,
             downloads,
             plugins,
+            handoff,
             queue_depth,
             tools,
         }

@@ -8,12 +8,16 @@
 
 mod account_queries;
 mod download_queries;
+mod handoff_models;
+pub(crate) mod handoff_queries;
 mod history;
 mod job_queries;
 pub mod models;
 mod postgres;
 mod sqlite;
 
+pub use handoff_models::*;
+pub use handoff_queries::HandoffStore;
 pub use models::*;
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
@@ -73,8 +77,8 @@ pub enum Duplicate {
 pub type StoreResult<T> = Result<T, StoreError>;
 
 /// Everything the server persists.
-pub trait Store: AccountStore + DownloadStore + HistoryStore + JobStore {}
-impl<T: AccountStore + DownloadStore + HistoryStore + JobStore> Store for T {}
+pub trait Store: AccountStore + DownloadStore + HistoryStore + JobStore + HandoffStore {}
+impl<T: AccountStore + DownloadStore + HistoryStore + JobStore + HandoffStore> Store for T {}
 
 #[async_trait]
 pub trait AccountStore: Send + Sync + 'static {

@@ -4,6 +4,7 @@ use super::{
     StoreError, StoreResult,
     account_queries::impl_account_store,
     download_queries::impl_download_store,
+    handoff_queries::{claim_delivery_sql, impl_handoff_store},
     job_queries::{claim_sql, impl_job_store},
 };
 use sqlx::postgres::{PgPool, PgPoolOptions};
@@ -36,6 +37,8 @@ impl PostgresStore {
 
     /// `SKIP LOCKED`: concurrent workers on any instance each take a different job (SEC-32).
     const CLAIM_SQL: &'static str = claim_sql!(" FOR UPDATE SKIP LOCKED");
+    /// The webhook delivery claim, locked the same way as the job claim.
+    const CLAIM_DELIVERY_SQL: &'static str = claim_delivery_sql!(" FOR UPDATE SKIP LOCKED");
 
     /// Sends an event to every instance listening on [`EVENTS_CHANNEL`].
     async fn publish(&self, payload: &str) -> StoreResult<bool> {
@@ -73,3 +76,4 @@ impl PostgresStore {
 impl_account_store!(PostgresStore, sqlx::Postgres);
 impl_download_store!(PostgresStore, sqlx::Postgres);
 impl_job_store!(PostgresStore, sqlx::Postgres);
+impl_handoff_store!(PostgresStore, sqlx::Postgres);

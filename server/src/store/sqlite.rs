@@ -6,6 +6,7 @@ use super::{
     StoreError, StoreResult,
     account_queries::impl_account_store,
     download_queries::impl_download_store,
+    handoff_queries::{claim_delivery_sql, impl_handoff_store},
     job_queries::{claim_sql, impl_job_store},
 };
 use sqlx::sqlite::{
@@ -51,6 +52,8 @@ impl SqliteStore {
     /// Inside a `BEGIN IMMEDIATE` transaction no other writer runs, so a plain subquery
     /// picks a job nobody else can claim at the same time.
     const CLAIM_SQL: &'static str = claim_sql!("");
+    /// The webhook delivery claim, locked the same way as the job claim.
+    const CLAIM_DELIVERY_SQL: &'static str = claim_delivery_sql!("");
 
     /// SQLite has one process writing it (no scale-out): events are delivered locally.
     async fn publish(&self, _payload: &str) -> StoreResult<bool> {
@@ -72,3 +75,4 @@ impl SqliteStore {
 impl_account_store!(SqliteStore, sqlx::Sqlite);
 impl_download_store!(SqliteStore, sqlx::Sqlite);
 impl_job_store!(SqliteStore, sqlx::Sqlite);
+impl_handoff_store!(SqliteStore, sqlx::Sqlite);

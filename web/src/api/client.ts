@@ -8,11 +8,15 @@ import { openEventStream, type LiveEvent, type StreamState } from "./sse";
 import type {
   AuditEntry,
   AuditQuery,
+  ConnectionTest,
   Download,
   DownloadFormat,
   DownloadQuery,
   Health,
   MediaLinkSet,
+  MediaServer,
+  MediaServerKind,
+  MediaServerRequest,
   MessageResponse,
   Page,
   PasswordChangeRequest,
@@ -23,6 +27,10 @@ import type {
   TrackList,
   User,
   UserUpdate,
+  Webhook,
+  WebhookDelivery,
+  WebhookRequest,
+  WebhookScope,
 } from "./types";
 
 /** An error answered by the server (or a network failure, status 0), with a message for people. */
@@ -258,6 +266,36 @@ export function createClient(options: ClientOptions) {
           },
         }),
       ),
+
+    // --- hand-off: webhooks (the caller's own, or the global ones) and media servers ---
+    listWebhooks: (scope: WebhookScope, o: Signal = {}): Promise<Webhook[]> =>
+      unwrap(scope === "global" ? api.GET("/api/admin/webhooks", o) : api.GET("/api/webhooks", o)),
+    createWebhook: (scope: WebhookScope, body: WebhookRequest): Promise<Webhook> =>
+      unwrap(scope === "global" ? api.POST("/api/admin/webhooks", { body }) : api.POST("/api/webhooks", { body })),
+    deleteWebhook: async (scope: WebhookScope, id: number): Promise<void> => {
+      const params = { path: { id } };
+      await unwrap(
+        scope === "global"
+          ? api.DELETE("/api/admin/webhooks/{id}", { params })
+          : api.DELETE("/api/webhooks/{id}", { params }),
+      );
+    },
+    webhookDeliveries: (scope: WebhookScope, id: number, o: Signal = {}): Promise<WebhookDelivery[]> => {
+      const params = { path: { id } };
+      return unwrap(
+        scope === "global"
+          ? api.GET("/api/admin/webhooks/{id}/deliveries", { ...o, params })
+          : api.GET("/api/webhooks/{id}/deliveries", { ...o, params }),
+      );
+    },
+    listMediaServers: (o: Signal = {}): Promise<MediaServer[]> => unwrap(api.GET("/api/admin/media-servers", o)),
+    saveMediaServer: (kind: MediaServerKind, body: MediaServerRequest): Promise<MediaServer> =>
+      unwrap(api.PUT("/api/admin/media-servers/{kind}", { params: { path: { kind } }, body })),
+    deleteMediaServer: async (kind: MediaServerKind): Promise<void> => {
+      await unwrap(api.DELETE("/api/admin/media-servers/{kind}", { params: { path: { kind } } }));
+    },
+    testMediaServer: (kind: MediaServerKind): Promise<ConnectionTest> =>
+      unwrap(api.POST("/api/admin/media-servers/{kind}/test", { params: { path: { kind } } })),
 
     health: (o: Signal = {}): Promise<Health> => unwrap(api.GET("/health", o)),
   };

@@ -3,7 +3,7 @@
 // deduplication, out-of-order responses and refetch-on-focus; screens only say what they show.
 import { QueryClient, keepPreviousData, queryOptions, type QueryKey } from "@tanstack/react-query";
 import { ApiError, type ApiClient } from "./client";
-import type { AuditQuery } from "./types";
+import type { AuditQuery, WebhookScope } from "./types";
 import { isDownloadStatus } from "./types";
 import type { ListFilters } from "../lib/downloads";
 
@@ -24,6 +24,9 @@ export const queryKeys = {
   users: ["admin", "users"] as const,
   userPage: (page: number, perPage: number) => ["admin", "users", page, perPage] as const,
   audit: (q: Required<AuditQuery>) => ["admin", "audit", q] as const,
+  webhooks: (scope: WebhookScope) => ["webhooks", scope] as const,
+  deliveries: (scope: WebhookScope, id: number) => ["webhooks", scope, id, "deliveries"] as const,
+  mediaServers: ["admin", "media-servers"] as const,
 };
 
 /** The filters a download-list key was made with (the live stream decides per cached page). */
@@ -90,6 +93,26 @@ export const queries = {
       queryKey: queryKeys.audit(q),
       queryFn: ({ signal }) => client.listAudit(q, { signal }),
       placeholderData: keepPreviousData,
+    }),
+
+  webhooks: (client: ApiClient, scope: WebhookScope) =>
+    queryOptions({
+      queryKey: queryKeys.webhooks(scope),
+      queryFn: ({ signal }) => client.listWebhooks(scope, { signal }),
+    }),
+
+  deliveries: (client: ApiClient, scope: WebhookScope, id: number) =>
+    queryOptions({
+      queryKey: queryKeys.deliveries(scope, id),
+      queryFn: ({ signal }) => client.webhookDeliveries(scope, id, { signal }),
+      // Retries happen in the background: keep the list current while it is open.
+      refetchInterval: 5_000,
+    }),
+
+  mediaServers: (client: ApiClient) =>
+    queryOptions({
+      queryKey: queryKeys.mediaServers,
+      queryFn: ({ signal }) => client.listMediaServers({ signal }),
     }),
 };
 

@@ -103,6 +103,11 @@ const AUDIT_ACTION_SET = {
   plugin_disabled: true,
   plugin_removed: true,
   library_rescanned: true,
+  webhook_created: true,
+  webhook_updated: true,
+  webhook_deleted: true,
+  media_server_updated: true,
+  media_server_deleted: true,
 } as const satisfies Record<AuditAction, true>;
 // tsc fails above if the schema's enum gains or loses a value.
 export const AUDIT_ACTIONS = Object.keys(AUDIT_ACTION_SET) as AuditAction[];
@@ -120,6 +125,38 @@ export interface AuditQuery {
 }
 
 export type Health = Schemas["Health"];
+
+/** Enumerated by the schema (`WebhookEvent`). */
+export type WebhookEvent = Schemas["WebhookEvent"];
+const WEBHOOK_EVENT_LABELS = {
+  completed: "Download completed",
+  failed: "Download failed",
+  album_completed: "Album completed",
+} as const satisfies Record<WebhookEvent, string>;
+export const WEBHOOK_EVENTS = Object.keys(WEBHOOK_EVENT_LABELS) as WebhookEvent[];
+export function webhookEventLabel(event: WebhookEvent): string {
+  return WEBHOOK_EVENT_LABELS[event];
+}
+
+/** A user's own webhooks, or the global ones (admins). */
+export type WebhookScope = "user" | "global";
+export type Webhook = Schemas["WebhookView"];
+export type WebhookRequest = Schemas["WebhookRequest"];
+export type WebhookDelivery = Schemas["DeliveryView"];
+
+/** Enumerated by the schema (`MediaServerKind`). */
+export type MediaServerKind = Schemas["MediaServerKind"];
+const MEDIA_SERVER_LABELS = {
+  subsonic: "Navidrome / Subsonic",
+  jellyfin: "Jellyfin",
+} as const satisfies Record<MediaServerKind, string>;
+export const MEDIA_SERVER_KINDS = Object.keys(MEDIA_SERVER_LABELS) as MediaServerKind[];
+export function mediaServerLabel(kind: MediaServerKind): string {
+  return MEDIA_SERVER_LABELS[kind];
+}
+export type MediaServer = Schemas["MediaServerView"];
+export type MediaServerRequest = Schemas["MediaServerRequest"];
+export type ConnectionTest = Schemas["ConnectionTest"];
 
 // The envelopes must stay what `Page<T>` says; tsc fails here if the server changes them.
 type Assert<T extends true> = T;

@@ -4,6 +4,7 @@ import type { TokenResponse, User } from "../api/types";
 import { describeError, passwordProblem } from "../lib/errors";
 import { formatDateTime } from "../lib/format";
 import { DefaultFormat } from "../components/DefaultFormat";
+import { WebhookSettings } from "./WebhookSettings";
 
 interface Props {
   client: ApiClient;
@@ -117,6 +118,8 @@ export function AccountScreen({ client, user, onSignOut, onNewToken }: Props) {
           </button>
         </form>
       </section>
+
+      <WebhookSettings client={client} scope="user" />
     </div>
   );
 }

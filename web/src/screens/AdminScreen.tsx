@@ -1,4 +1,5 @@
-// Admin: user accounts (enable/disable, admin rights) and the audit log.
+// Admin: user accounts (enable/disable, admin rights), the audit log, and the hand-off
+// (global webhooks and media-server rescans).
 import { useState } from "react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import type { ApiClient } from "../api/client";
@@ -8,11 +9,13 @@ import { Pager } from "../components/Pager";
 import { describeError } from "../lib/errors";
 import { formatDateTime, formatRelative } from "../lib/format";
 import { linkClick } from "../lib/router";
+import { MediaServerSettings } from "./MediaServerSettings";
+import { WebhookSettings } from "./WebhookSettings";
 
 interface Props {
   client: ApiClient;
   user: User;
-  tab: "users" | "audit";
+  tab: "users" | "audit" | "handoff";
 }
 
 export function AdminScreen({ client, user, tab }: Props) {
@@ -26,8 +29,22 @@ export function AdminScreen({ client, user, tab }: Props) {
         <a href="/admin/audit" onClick={linkClick("/admin/audit")} aria-current={tab === "audit" ? "page" : undefined}>
           Audit log
         </a>
+        <a
+          href="/admin/hand-off"
+          onClick={linkClick("/admin/hand-off")}
+          aria-current={tab === "handoff" ? "page" : undefined}
+        >
+          Webhooks &amp; rescans
+        </a>
       </nav>
-      {tab === "users" ? <Users client={client} me={user} /> : <Audit client={client} />}
+      {tab === "users" && <Users client={client} me={user} />}
+      {tab === "audit" && <Audit client={client} />}
+      {tab === "handoff" && (
+        <>
+          <WebhookSettings client={client} scope="global" />
+          <MediaServerSettings client={client} />
+        </>
+      )}
     </div>
   );
 }

@@ -59,6 +59,8 @@ pub struct RunnerSettings {
     /// Where playlists' `.m3u8` files go (relative to the output folder); `None`: next to
     /// each playlist's tracks.
     pub playlist_folder: Option<std::path::PathBuf>,
+    /// Told of every recorded outcome: webhooks and media-server rescans.
+    pub handoff: Arc<crate::handoff::Handoff>,
 }
 
 /// A running job that can be stopped from this instance.
@@ -286,6 +288,7 @@ impl JobRunner {
             Ok(Some(row)) => {
                 tracing::info!(job = id, status = %row.status, "job finished");
                 self.count_end(&row);
+                self.settings.handoff.download_ended(&row).await;
                 self.publish(&row, None).await;
                 // The set's summary (N of M done) changed with this track.
                 if let Some(parent) = row.parent_id
