@@ -31,10 +31,16 @@ pub enum AuditAction {
     PluginRemoved,
     /// An admin rescanned the music library's index.
     LibraryRescanned,
+    /// An admin's (or the daily check's) yt-dlp update passed its smoke test and switched.
+    ToolUpdated,
+    /// A yt-dlp update was refused: its install or smoke test failed; nothing changed.
+    ToolUpdateRefused,
+    /// An admin switched back to the previous yt-dlp.
+    ToolRolledBack,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 16] = [
+    pub const ALL: [AuditAction; 19] = [
         Self::UserRegistered,
         Self::LoginSucceeded,
         Self::LoginFailed,
@@ -51,6 +57,9 @@ impl AuditAction {
         Self::PluginDisabled,
         Self::PluginRemoved,
         Self::LibraryRescanned,
+        Self::ToolUpdated,
+        Self::ToolUpdateRefused,
+        Self::ToolRolledBack,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -71,6 +80,9 @@ impl AuditAction {
             Self::PluginDisabled => "plugin_disabled",
             Self::PluginRemoved => "plugin_removed",
             Self::LibraryRescanned => "library_rescanned",
+            Self::ToolUpdated => "tool_updated",
+            Self::ToolUpdateRefused => "tool_update_refused",
+            Self::ToolRolledBack => "tool_rolled_back",
         }
     }
 }

@@ -26,6 +26,7 @@ pub mod plugins;
 pub mod state;
 pub mod store;
 pub mod telemetry;
+pub mod tools;
 
 #[cfg(test)]
 mod module_graph;
@@ -77,6 +78,20 @@ pub async fn run(
         .await
         .context("cannot start the egress proxy for yt-dlp on 127.0.0.1")?;
     let executor = executor_config(&config, egress);
+    // Before the preflight, so it reports the yt-dlp jobs will run: the active managed
+    // environment when it answers, else the tool folder's.
+    let ytdlp = Arc::new(
+        tools::YtdlpManager::start(
+            tools::Environments::new(
+                &config.data_directory,
+                config.tools.ytdlp.clone(),
+                config.tools.python.clone(),
+                config.ytdlp_updates.clone(),
+            ),
+            executor.clone(),
+        )
+        .await,
+    );
     // Listen first: the tool checks start Python and take a moment; `/health` says
     // `checking` until they are done.
     let tools = jobs::ToolStatus::check_in_background(executor.clone());
@@ -146,6 +161,7 @@ pub async fn run(
         config: config.clone(),
         plugins,
         tools,
+        ytdlp,
         event_streams: auth::StreamSlots::new(config.access.max_event_streams_per_user),
         shutdown: stop.clone(),
         metrics,
@@ -202,7 +218,7 @@ fn executor_config(
     egress: Arc<net::egress_proxy::EgressProxy>,
 ) -> jobs::ExecutorConfig {
     jobs::ExecutorConfig {
-        ytdlp_path: config.tools.ytdlp.clone(),
+        ytdlp: jobs::YtdlpSelection::fixed(config.tools.ytdlp.clone()),
         js_runtime_path: config.tools.js_runtime.clone(),
         ffmpeg_path: config.tools.ffmpeg.clone(),
         ffprobe_path: config.tools.ffprobe.clone(),

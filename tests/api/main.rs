@@ -5,6 +5,8 @@ mod egress_scenarios;
 mod helpers;
 #[path = "../support/media_server.rs"]
 mod media_server;
+#[path = "../support/ytdlp_wheels.rs"]
+mod ytdlp_wheels;
 
 mod admin;
 mod album_files;
@@ -20,5 +22,6 @@ mod plugins;
 mod resilience;
 mod security;
 mod system;
+mod tools;
 mod trust;
 mod typed_core;

@@ -24,6 +24,7 @@ pub mod metrics;
 pub mod models;
 pub mod plugins;
 pub mod system;
+pub mod tools;
 pub mod web;
 
 use crate::state::AppState;
@@ -48,6 +49,7 @@ type Apis = (
     plugins::PluginsApi,
     admin::AdminApi,
     library::LibraryApi,
+    tools::ToolsApi,
 );
 
 /// The OpenAPI service; also used by tests to walk every operation.
@@ -61,6 +63,7 @@ pub fn openapi_service() -> OpenApiService<Apis, ()> {
             plugins::PluginsApi,
             admin::AdminApi,
             library::LibraryApi,
+            tools::ToolsApi,
         ),
         "NAS Music Downloader",
         env!("CARGO_PKG_VERSION"),
