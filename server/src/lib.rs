@@ -171,6 +171,15 @@ pub async fn run(
 
     let purger = tokio::spawn(purge_expired_tokens(state.clone(), stop.clone()));
     let workers = tokio::spawn(runner.run(stop.clone()));
+    if config.ytdlp_updates.auto_update {
+        let check = tools::auto_update::AutoUpdate {
+            manager: state.ytdlp.clone(),
+            store: state.store.clone(),
+            index_url: config.ytdlp_updates.index_url.clone(),
+            address_policy: config.address_policy.clone(),
+        };
+        tokio::spawn(check.run(stop.clone()));
+    }
 
     let address = listener.local_addr()?;
     tracing::info!(%address, database = if config.is_sqlite() { "sqlite" } else { "postgres" }, "listening");

@@ -126,6 +126,54 @@ both_backends!(
     }
 );
 
+/// A stand-in package index answering PyPI's JSON API for yt-dlp with `version`.
+async fn package_index(version: &'static str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            let mut head = [0u8; 4096];
+            let n = stream.read(&mut head).await.unwrap_or(0);
+            let asked = String::from_utf8_lossy(&head[..n]).into_owned();
+            let body = if asked.starts_with("GET /pypi/yt-dlp/json ") {
+                json!({ "info": { "name": "yt-dlp", "version": version } }).to_string()
+            } else {
+                String::new()
+            };
+            let status = if body.is_empty() {
+                "404 Not Found"
+            } else {
+                "200 OK"
+            };
+            let reply = format!(
+                "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            let _ = stream.write_all(reply.as_bytes()).await;
+        }
+    });
+    format!("http://{address}")
+}
+
+both_backends!(
+    async fn the_newest_release_is_read_from_the_package_index_and_unknown_when_unreachable(app: TestApp)
+    with ["YTDLP_PACKAGE_INDEX" => "http://127.0.0.1:9"] {
+        let admin = app.user_token("admin").await;
+        let shown = app.get_json("/api/admin/tools", Some(&admin)).await;
+        assert_eq!(shown["newest_ytdlp"], Value::Null, "{shown}");
+        assert_eq!(shown["updating"], false);
+        // The same lookup the daily check makes, against a stand-in index.
+        let index = package_index("2099.12.31").await;
+        let policy = nas_music_downloader::net::AddressPolicy::AllowPrivate;
+        let newest = nas_music_downloader::tools::package_index::newest_ytdlp(&index, &policy).await;
+        assert_eq!(newest.as_deref(), Some("2099.12.31"));
+        // SEC-4: the server's guarded client refuses loopback unless the policy allows it.
+        let public = nas_music_downloader::net::AddressPolicy::PublicOnly;
+        assert_eq!(nas_music_downloader::tools::package_index::newest_ytdlp(&index, &public).await, None);
+    }
+);
+
 both_backends!(
     async fn tools_are_for_admins_and_bad_requests_get_4xx_sec_17_sec_34(app: TestApp)
     with ["YTDLP_WHEEL_DIRECTORY" => wheel_directory()] {

@@ -16,6 +16,9 @@ pub struct YtdlpUpdateSettings {
     pub index_url: String,
     /// When set, pip installs only from this folder (`--no-index --find-links`).
     pub wheel_directory: Option<PathBuf>,
+    /// `YTDLP_AUTO_UPDATE=daily` (the default) or `off`: once a day, install the newest
+    /// release through the same smoke test, and audit the result for admins.
+    pub auto_update: bool,
 }
 
 impl YtdlpUpdateSettings {
@@ -39,9 +42,20 @@ impl YtdlpUpdateSettings {
         let wheel_directory = get("YTDLP_WHEEL_DIRECTORY")
             .filter(|v| !v.is_empty())
             .map(|v| std::path::absolute(Path::new(&v)).unwrap_or_else(|_| PathBuf::from(v)));
+        let auto_update = match get("YTDLP_AUTO_UPDATE").as_deref() {
+            None | Some("daily") => true,
+            Some("off") => false,
+            Some(_) => {
+                return Err(ConfigError::invalid(
+                    "YTDLP_AUTO_UPDATE",
+                    "daily (the default) or off",
+                ));
+            }
+        };
         Ok(Self {
             index_url,
             wheel_directory,
+            auto_update,
         })
     }
 }

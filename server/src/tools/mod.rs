@@ -4,6 +4,7 @@
 //! `fixture_server`), and switched to only when they pass (`manager`); the previous one
 //! stays for a rollback. `package_index` reads the newest release.
 
+pub mod auto_update;
 pub mod environments;
 pub mod fixture_server;
 pub mod manager;
