@@ -189,7 +189,7 @@ export function App() {
       break;
     case "admin":
       screen = user.is_admin ? (
-        <AdminScreen client={client} user={user} tab={path.split("/")[2] === "audit" ? "audit" : "users"} />
+        <AdminScreen client={client} user={user} tab={adminTab(path.split("/")[2])} />
       ) : (
         <p>Only admins can see this page.</p>
       );
@@ -249,4 +249,9 @@ export function App() {
       </main>
     </div>
   );
+}
+
+/** The Admin screen's section from the path's second part (`/admin/audit`, `/admin/tools`). */
+function adminTab(part: string | undefined): "users" | "audit" | "tools" {
+  return part === "audit" || part === "tools" ? part : "users";
 }

@@ -12,6 +12,10 @@ import type {
   DownloadFormat,
   DownloadQuery,
   Health,
+  ToolsOverview,
+  YtdlpRollbackResult,
+  YtdlpUpdateBody,
+  YtdlpUpdateResult,
   MediaLinkSet,
   MessageResponse,
   Page,
@@ -258,6 +262,11 @@ export function createClient(options: ClientOptions) {
           },
         }),
       ),
+
+    tools: (o: Signal = {}): Promise<ToolsOverview> => unwrap(api.GET("/api/admin/tools", o)),
+    updateYtdlp: (body: YtdlpUpdateBody): Promise<YtdlpUpdateResult> =>
+      unwrap(api.POST("/api/admin/tools/ytdlp/update", { body })),
+    rollbackYtdlp: (): Promise<YtdlpRollbackResult> => unwrap(api.POST("/api/admin/tools/ytdlp/rollback")),
 
     health: (o: Signal = {}): Promise<Health> => unwrap(api.GET("/health", o)),
   };

@@ -24,6 +24,7 @@ export const queryKeys = {
   users: ["admin", "users"] as const,
   userPage: (page: number, perPage: number) => ["admin", "users", page, perPage] as const,
   audit: (q: Required<AuditQuery>) => ["admin", "audit", q] as const,
+  tools: ["admin", "tools"] as const,
 };
 
 /** The filters a download-list key was made with (the live stream decides per cached page). */
@@ -83,6 +84,12 @@ export const queries = {
       queryKey: queryKeys.userPage(page, perPage),
       queryFn: ({ signal }) => client.listUsers(page, perPage, { signal }),
       placeholderData: keepPreviousData,
+    }),
+
+  tools: (client: ApiClient) =>
+    queryOptions({
+      queryKey: queryKeys.tools,
+      queryFn: ({ signal }) => client.tools({ signal }),
     }),
 
   audit: (client: ApiClient, q: Required<AuditQuery>) =>

@@ -1,4 +1,4 @@
-// Admin: user accounts (enable/disable, admin rights) and the audit log.
+// Admin: user accounts (enable/disable, admin rights), the audit log, and the download tools.
 import { useState } from "react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import type { ApiClient } from "../api/client";
@@ -8,11 +8,12 @@ import { Pager } from "../components/Pager";
 import { describeError } from "../lib/errors";
 import { formatDateTime, formatRelative } from "../lib/format";
 import { linkClick } from "../lib/router";
+import { ToolsSection } from "./ToolsSection";
 
 interface Props {
   client: ApiClient;
   user: User;
-  tab: "users" | "audit";
+  tab: "users" | "audit" | "tools";
 }
 
 export function AdminScreen({ client, user, tab }: Props) {
@@ -26,8 +27,13 @@ export function AdminScreen({ client, user, tab }: Props) {
         <a href="/admin/audit" onClick={linkClick("/admin/audit")} aria-current={tab === "audit" ? "page" : undefined}>
           Audit log
         </a>
+        <a href="/admin/tools" onClick={linkClick("/admin/tools")} aria-current={tab === "tools" ? "page" : undefined}>
+          Tools
+        </a>
       </nav>
-      {tab === "users" ? <Users client={client} me={user} /> : <Audit client={client} />}
+      {tab === "users" && <Users client={client} me={user} />}
+      {tab === "audit" && <Audit client={client} />}
+      {tab === "tools" && <ToolsSection client={client} />}
     </div>
   );
 }
