@@ -8,6 +8,7 @@ mod media_server;
 
 mod direct;
 mod egress;
+mod managed_ytdlp;
 mod ytdlp;
 
 use std::path::{Path, PathBuf};
