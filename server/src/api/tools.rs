@@ -151,6 +151,23 @@ fn api_error(e: ToolsError) -> AppError {
     }
 }
 
+fn audit_action(outcome: &UpdateOutcome) -> AuditAction {
+    match outcome {
+        UpdateOutcome::Switched { .. } => AuditAction::ToolUpdated,
+        UpdateOutcome::Refused(_) => AuditAction::ToolUpdateRefused,
+    }
+}
+
+fn audit_details(outcome: &UpdateOutcome, request: &UpdateRequest) -> serde_json::Value {
+    match outcome {
+        UpdateOutcome::Switched { from, to } => {
+            json!({ "tool": "yt-dlp", "from": from, "to": to, "channel": request.channel })
+        }
+        UpdateOutcome::Refused(r) => json!({ "tool": "yt-dlp", "requested": request.version,
+            "channel": request.channel, "step": r.step, "reason": r.reason }),
+    }
+}
+
 pub struct ToolsApi;
 
 #[OpenApi(tag = "super::admin::AdminTags::Admin")]
@@ -210,22 +227,22 @@ impl ToolsApi {
             version: body.0.version.clone(),
             channel: body.0.channel.unwrap_or_default(),
         };
-        let outcome = state.ytdlp.update(&request).await.map_err(api_error)?;
-        let (action, details) = match &outcome {
-            UpdateOutcome::Switched { from, to } => (
-                AuditAction::ToolUpdated,
-                json!({ "tool": "yt-dlp", "from": from, "to": to, "channel": request.channel }),
-            ),
-            UpdateOutcome::Refused(r) => (
-                AuditAction::ToolUpdateRefused,
-                json!({ "tool": "yt-dlp", "requested": request.version, "channel": request.channel,
-                        "step": r.step, "reason": r.reason }),
-            ),
-        };
-        state
-            .store
-            .record_audit(AuditEvent::new(action, &admin.0.actor, details))
-            .await?;
+        // Detached: a client that goes away mid-install neither stops pip half-way nor skips
+        // the audit entry.
+        let (manager, store, actor) = (state.ytdlp.clone(), state.store.clone(), admin.0.actor);
+        let outcome = tokio::spawn(async move {
+            let outcome = manager.update(&request).await.map_err(api_error)?;
+            store
+                .record_audit(AuditEvent::new(
+                    audit_action(&outcome),
+                    &actor,
+                    audit_details(&outcome, &request),
+                ))
+                .await?;
+            Ok::<_, AppError>(outcome)
+        })
+        .await
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("the update task ended early: {e}")))??;
         let result = state
             .ytdlp
             .last_update()
