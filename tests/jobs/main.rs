@@ -5,6 +5,8 @@
 mod egress_scenarios;
 #[path = "../support/media_server.rs"]
 mod media_server;
+#[path = "../support/ytdlp_wheels.rs"]
+mod ytdlp_wheels;
 
 mod direct;
 mod egress;
