@@ -36,10 +36,16 @@ pub enum AuditAction {
     WebhookDeleted,
     MediaServerUpdated,
     MediaServerDeleted,
+    /// An admin's (or the daily check's) yt-dlp update passed its smoke test and switched.
+    ToolUpdated,
+    /// A yt-dlp update was refused: its install or smoke test failed; nothing changed.
+    ToolUpdateRefused,
+    /// An admin switched back to the previous yt-dlp.
+    ToolRolledBack,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 21] = [
+    pub const ALL: [AuditAction; 24] = [
         Self::UserRegistered,
         Self::LoginSucceeded,
         Self::LoginFailed,
@@ -61,6 +67,9 @@ impl AuditAction {
         Self::WebhookDeleted,
         Self::MediaServerUpdated,
         Self::MediaServerDeleted,
+        Self::ToolUpdated,
+        Self::ToolUpdateRefused,
+        Self::ToolRolledBack,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -86,6 +95,9 @@ impl AuditAction {
             Self::WebhookDeleted => "webhook_deleted",
             Self::MediaServerUpdated => "media_server_updated",
             Self::MediaServerDeleted => "media_server_deleted",
+            Self::ToolUpdated => "tool_updated",
+            Self::ToolUpdateRefused => "tool_update_refused",
+            Self::ToolRolledBack => "tool_rolled_back",
         }
     }
 }

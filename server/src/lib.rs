@@ -27,6 +27,7 @@ pub mod plugins;
 pub mod state;
 pub mod store;
 pub mod telemetry;
+pub mod tools;
 
 #[cfg(test)]
 mod module_graph;
@@ -80,6 +81,20 @@ pub async fn run(
         .await
         .context("cannot start the egress proxy for yt-dlp on 127.0.0.1")?;
     let executor = executor_config(&config, egress);
+    // Before the preflight, so it reports the yt-dlp jobs will run: the active managed
+    // environment when it answers, else the tool folder's.
+    let ytdlp = Arc::new(
+        tools::YtdlpManager::start(
+            tools::Environments::new(
+                &config.data_directory,
+                config.tools.ytdlp.clone(),
+                config.tools.python.clone(),
+                config.ytdlp_updates.clone(),
+            ),
+            executor.clone(),
+        )
+        .await,
+    );
     // Listen first: the tool checks start Python and take a moment; `/health` says
     // `checking` until they are done.
     let tools = jobs::ToolStatus::check_in_background(executor.clone());
@@ -152,6 +167,7 @@ pub async fn run(
         config: config.clone(),
         plugins,
         tools,
+        ytdlp,
         event_streams: auth::StreamSlots::new(config.access.max_event_streams_per_user),
         shutdown: stop.clone(),
         handoff: handoff.clone(),
@@ -164,6 +180,15 @@ pub async fn run(
     let workers = tokio::spawn(runner.run(stop.clone()));
     let deliveries = tokio::spawn(handoff.deliveries.clone().run(stop.clone()));
     let rescans = tokio::spawn(handoff.rescans.clone().run(stop.clone()));
+    if config.ytdlp_updates.auto_update {
+        let check = tools::auto_update::AutoUpdate {
+            manager: state.ytdlp.clone(),
+            store: state.store.clone(),
+            index_url: config.ytdlp_updates.index_url.clone(),
+            address_policy: config.address_policy.clone(),
+        };
+        tokio::spawn(check.run(stop.clone()));
+    }
 
     let address = listener.local_addr()?;
     tracing::info!(%address, database = if config.is_sqlite() { "sqlite" } else { "postgres" }, "listening");
@@ -248,7 +273,7 @@ fn executor_config(
     egress: Arc<net::egress_proxy::EgressProxy>,
 ) -> jobs::ExecutorConfig {
     jobs::ExecutorConfig {
-        ytdlp_path: config.tools.ytdlp.clone(),
+        ytdlp: jobs::YtdlpSelection::fixed(config.tools.ytdlp.clone()),
         js_runtime_path: config.tools.js_runtime.clone(),
         ffmpeg_path: config.tools.ffmpeg.clone(),
         ffprobe_path: config.tools.ffprobe.clone(),

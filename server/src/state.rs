@@ -22,6 +22,8 @@ pub struct AppState {
     /// The tool preflight (yt-dlp, its JavaScript runtime, ffmpeg, ffprobe, the output
     /// folder), running in the background after start.
     pub tools: crate::jobs::ToolStatus,
+    /// The managed yt-dlp: updates, rollbacks, the one jobs run.
+    pub ytdlp: Arc<crate::tools::YtdlpManager>,
     /// Open live event streams per user, capped (SEC-46).
     pub event_streams: crate::auth::StreamSlots,
     /// Cancelled when the server shuts down (ends event streams).

@@ -169,6 +169,11 @@ impl TestApp {
         panic!("server did not become healthy");
     }
 
+    /// DATA_DIRECTORY of this server.
+    pub fn data_dir(&self) -> &std::path::Path {
+        self._data_dir.path()
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.address, path)
     }

@@ -6,6 +6,8 @@ mod helpers;
 #[path = "../support/media_server.rs"]
 mod media_server;
 mod receiver;
+#[path = "../support/ytdlp_wheels.rs"]
+mod ytdlp_wheels;
 
 mod admin;
 mod album_files;
@@ -22,6 +24,7 @@ mod rescans;
 mod resilience;
 mod security;
 mod system;
+mod tools;
 mod trust;
 mod typed_core;
 mod webhooks;

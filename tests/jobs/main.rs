@@ -5,9 +5,12 @@
 mod egress_scenarios;
 #[path = "../support/media_server.rs"]
 mod media_server;
+#[path = "../support/ytdlp_wheels.rs"]
+mod ytdlp_wheels;
 
 mod direct;
 mod egress;
+mod managed_ytdlp;
 mod ytdlp;
 
 use std::path::{Path, PathBuf};
@@ -39,7 +42,7 @@ impl Harness {
     pub async fn new() -> Harness {
         let out = tempfile::tempdir().unwrap();
         let config = ExecutorConfig {
-            ytdlp_path: ytdlp_path(),
+            ytdlp: nas_music_downloader::jobs::YtdlpSelection::fixed(ytdlp_path()),
             js_runtime_path: media_server::tool("deno"),
             ffmpeg_path: media_server::ffmpeg_path(),
             ffprobe_path: media_server::tool("ffprobe"),

@@ -251,9 +251,11 @@ export function App() {
   );
 }
 
-/** `/admin/audit` and `/admin/hand-off` are the admin screen's other tabs. */
-function adminTab(segment: string | undefined): "users" | "audit" | "handoff" {
+/** The Admin screen's section from the path's second part (`/admin/audit`, `/admin/hand-off`,
+ * `/admin/tools`). */
+function adminTab(segment: string | undefined): "users" | "audit" | "handoff" | "tools" {
   if (segment === "audit") return "audit";
   if (segment === "hand-off") return "handoff";
+  if (segment === "tools") return "tools";
   return "users";
 }

@@ -111,6 +111,10 @@ pub struct DownloadView {
     pub file_path: Option<String>,
     #[oai(nullable)]
     pub file_size: Option<i64>,
+    /// The yt-dlp version that fetched the file; `null` for direct downloads (and files
+    /// fetched before versions were recorded).
+    #[oai(nullable)]
+    pub ytdlp_version: Option<String>,
     /// What went wrong, with a hint.
     #[oai(nullable)]
     pub error: Option<String>,
@@ -155,6 +159,7 @@ impl DownloadView {
             status: r.status,
             file_path: r.file_path,
             file_size: r.file_size,
+            ytdlp_version: r.ytdlp_version,
             error: r.error,
             attempts: r.attempts,
             parent_id: r.parent_id,

@@ -26,6 +26,7 @@ pub mod metrics;
 pub mod models;
 pub mod plugins;
 pub mod system;
+pub mod tools;
 pub mod web;
 pub mod webhooks;
 
@@ -53,6 +54,7 @@ type Apis = (
     library::LibraryApi,
     webhooks::WebhooksApi,
     media_servers::MediaServersApi,
+    tools::ToolsApi,
 );
 
 /// The OpenAPI service; also used by tests to walk every operation.
@@ -68,6 +70,7 @@ pub fn openapi_service() -> OpenApiService<Apis, ()> {
             library::LibraryApi,
             webhooks::WebhooksApi,
             media_servers::MediaServersApi,
+            tools::ToolsApi,
         ),
         "NAS Music Downloader",
         env!("CARGO_PKG_VERSION"),

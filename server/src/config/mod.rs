@@ -13,9 +13,11 @@ mod limits;
 mod parse;
 #[cfg(test)]
 mod tests;
+mod ytdlp_updates;
 
 pub use access::AccessSettings;
 pub use identity::{GENERATED_KEY_FILE, Identity};
+pub use ytdlp_updates::{DEFAULT_PACKAGE_INDEX, YtdlpUpdateSettings};
 
 use crate::net::AddressPolicy;
 use jsonwebtoken::Algorithm;
@@ -152,6 +154,8 @@ pub struct Config {
     pub max_concurrent_downloads: usize,
     /// The tools, absolute (a bare name is looked up on PATH once, here).
     pub tools: ToolPaths,
+    /// Where admins' yt-dlp updates are installed from.
+    pub ytdlp_updates: YtdlpUpdateSettings,
     pub output_template: String,
     /// How a set's tracks are named (`jobs::album_layout`).
     pub album_output_template: String,
@@ -187,6 +191,9 @@ pub struct ToolPaths {
     pub js_runtime: PathBuf,
     pub ffmpeg: PathBuf,
     pub ffprobe: PathBuf,
+    /// The tool folder's Python (`PYTHON_PATH`); managed yt-dlp environments are made with
+    /// it (`python -m venv`), so they use the interpreter the tool folder was built with.
+    pub python: PathBuf,
 }
 
 impl ToolPaths {
@@ -203,6 +210,7 @@ impl ToolPaths {
             js_runtime: tool("DENO_PATH", "deno"),
             ffmpeg: tool("FFMPEG_PATH", "ffmpeg"),
             ffprobe: tool("FFPROBE_PATH", "ffprobe"),
+            python: tool("PYTHON_PATH", "python3"),
         }
     }
 }

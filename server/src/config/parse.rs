@@ -168,6 +168,7 @@ impl Config {
             debug: parse_bool(&get, "DEBUG", false)?,
             max_concurrent_downloads,
             tools: ToolPaths::from_lookup(&get),
+            ytdlp_updates: super::YtdlpUpdateSettings::from_lookup(&get)?,
             output_template,
             album_output_template,
             playlist_folder,

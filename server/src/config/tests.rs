@@ -31,6 +31,10 @@ fn defaults_need_no_environment() {
     assert_eq!(c.tools.js_runtime, tools.join("deno"));
     assert_eq!(c.tools.ffmpeg, tools.join("ffmpeg"));
     assert_eq!(c.tools.ffprobe, tools.join("ffprobe"));
+    assert_eq!(c.tools.python, tools.join("python3"));
+    assert_eq!(c.ytdlp_updates.index_url, "https://pypi.org");
+    assert_eq!(c.ytdlp_updates.wheel_directory, None);
+    assert!(c.ytdlp_updates.auto_update, "a daily check by default");
 }
 
 #[test]
@@ -121,6 +125,9 @@ fn bad_values_name_their_variable() {
         ("MAX_CONCURRENT_DOWNLOADS", "0"),
         ("PLUGIN_MEMORY_LIMIT_MIB", "99999"),
         ("INSTANCE_ID", "a/b"),
+        ("YTDLP_AUTO_UPDATE", "hourly"),
+        ("YTDLP_PACKAGE_INDEX", "file:///etc"),
+        ("YTDLP_PACKAGE_INDEX", "not a url"),
     ] {
         let err = config(&[KEY, (var, value)]).unwrap_err();
         assert_eq!(err.variable, var, "{var}={value}");

@@ -57,6 +57,8 @@ pub async fn execute(
     progress: watch::Sender<Progress>,
     cancel: CancellationToken,
 ) -> Result<Finished, ExecutionError> {
+    // The yt-dlp selected now runs this job to its end, whatever an update does meanwhile.
+    let config = &config.pinned();
     progress.send_replace(Progress::phase(Phase::Resolving));
     // Absolute, so yt-dlp's `--paths` and ffmpeg's `file:` arguments mean the same folder
     // whatever the child's working directory.
@@ -135,6 +137,10 @@ async fn run_in(
     progress: &watch::Sender<Progress>,
     cancel: &CancellationToken,
 ) -> Result<Finished, ExecutionError> {
+    let ytdlp_version = match &request.action {
+        FetchAction::YtDlp { .. } => config.ytdlp.current().version.clone(),
+        _ => None,
+    };
     let mut file = match &request.action {
         FetchAction::YtDlp { url, options } => {
             run_ytdlp(config, url, options, request.format, dir, progress, cancel).await?
@@ -228,6 +234,7 @@ async fn run_in(
         artist: tagged.tags.artist.clone(),
         album: tagged.tags.album.clone(),
         tags: tagged.tags,
+        ytdlp_version,
     })
 }
 

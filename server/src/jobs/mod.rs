@@ -30,6 +30,7 @@ pub mod worker;
 pub mod ytdlp;
 pub mod ytdlp_args;
 pub mod ytdlp_listing;
+pub mod ytdlp_selection;
 
 pub use album_layout::DEFAULT_ALBUM_OUTPUT_TEMPLATE;
 pub use executor::execute;
@@ -39,3 +40,4 @@ pub use model::{
 };
 pub use temp_dirs::{create_job_temp_dir, list_job_temps, remove_job_temp, temp_root};
 pub use tools::{ToolReport, ToolStatus, probe_tools};
+pub use ytdlp_selection::{ActiveYtdlp, YtdlpSelection};

@@ -5,6 +5,7 @@ use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use super::ytdlp_selection::YtdlpSelection;
 use crate::net::AddressPolicy;
 use crate::net::egress_proxy::EgressProxy;
 
@@ -51,7 +52,9 @@ impl From<&crate::plugins::TrackMetadata> for TrackMetadataHint {
 /// Settings shared by every job; built once from `Config`.
 #[derive(Debug, Clone)]
 pub struct ExecutorConfig {
-    pub ytdlp_path: PathBuf,
+    /// The yt-dlp new jobs start with; an admin's update switches it at runtime
+    /// (`tools::YtdlpManager`). A job runs with `pinned()`, so it keeps its binary.
+    pub ytdlp: YtdlpSelection,
     /// Deno, the JavaScript runtime yt-dlp runs YouTube's challenge scripts with.
     pub js_runtime_path: PathBuf,
     /// A path, or a bare name looked up on `PATH`.
@@ -72,6 +75,22 @@ pub struct ExecutorConfig {
     pub cancel_grace: Duration,
     /// Time, size and free-space bounds every job is watched against (SEC-41).
     pub limits: crate::domain::JobLimits,
+}
+
+impl ExecutorConfig {
+    /// The yt-dlp program a call made now runs.
+    pub fn ytdlp_path(&self) -> PathBuf {
+        self.ytdlp.current().path.clone()
+    }
+
+    /// A copy whose yt-dlp no longer follows switches: what one job runs with from start to
+    /// end, whatever an admin's update does meanwhile.
+    pub fn pinned(&self) -> ExecutorConfig {
+        ExecutorConfig {
+            ytdlp: YtdlpSelection::new((*self.ytdlp.current()).clone()),
+            ..self.clone()
+        }
+    }
 }
 
 /// The default output template.
@@ -108,6 +127,9 @@ pub struct Finished {
     pub album: Option<String>,
     /// Everything the file's tags now say (for the library index).
     pub tags: super::album_tags::TrackTags,
+    /// The yt-dlp version that fetched the file (`None` for a direct download, or when the
+    /// version was not known).
+    pub ytdlp_version: Option<String>,
 }
 
 /// Whether a failed job is worth retrying.

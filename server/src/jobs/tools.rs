@@ -94,14 +94,16 @@ pub async fn probe_tools(config: &ExecutorConfig) -> ToolReport {
 
 /// Runs `yt-dlp -v` with no URL: it prints its debug header (version, the ffmpeg it found,
 /// optional libraries such as yt_dlp_ejs, the JavaScript runtimes it accepted) and exits.
-async fn probe_ytdlp(config: &ExecutorConfig) -> (Option<String>, Option<String>, Option<String>) {
+pub async fn probe_ytdlp(
+    config: &ExecutorConfig,
+) -> (Option<String>, Option<String>, Option<String>) {
     let mut args: Vec<std::ffi::OsString> = vec!["--ignore-config".into(), "-v".into()];
     args.extend(js_runtime_args(&config.js_runtime_path));
     args.extend([
         "--ffmpeg-location".into(),
         config.ffmpeg_path.clone().into(),
     ]);
-    let Some(stderr) = capture_stderr(&config.ytdlp_path, &args).await else {
+    let Some(stderr) = capture_stderr(&config.ytdlp_path(), &args).await else {
         return (None, None, None);
     };
     parse_ytdlp_debug_header(&stderr)
@@ -150,11 +152,12 @@ async fn capture_stderr(program: &Path, args: &[std::ffi::OsString]) -> Option<S
 
 fn log_report(config: &ExecutorConfig, report: &ToolReport) {
     let fix = "run scripts/setup-tools.sh, or set TOOLS_DIRECTORY or the tool's *_PATH";
+    let ytdlp_path = config.ytdlp_path();
     let tools: [(&str, &Option<String>, &PathBuf, &str); 4] = [
         (
             "yt-dlp",
             &report.ytdlp_version,
-            &config.ytdlp_path,
+            &ytdlp_path,
             "only direct media links will download",
         ),
         (

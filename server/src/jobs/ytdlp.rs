@@ -50,7 +50,7 @@ pub async fn run_ytdlp(
         proxy: egress.proxy_url(),
     });
     // No `current_dir`: a relative YTDLP_PATH stays relative to the server's working folder.
-    let mut cmd = group_command(&config.ytdlp_path, &args);
+    let mut cmd = group_command(&config.ytdlp_path(), &args);
     // Whatever yt-dlp starts (ffmpeg, Deno) finds the proxy in its environment as well.
     for key in ["http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY"] {
         cmd.env(key, egress.proxy_url());
@@ -195,7 +195,7 @@ pub(super) fn ytdlp_did_not_start(
     config: &ExecutorConfig,
     error: &std::io::Error,
 ) -> ExecutionError {
-    tracing::error!(error = %error, ytdlp = %config.ytdlp_path.display(), "could not start yt-dlp");
+    tracing::error!(error = %error, ytdlp = %config.ytdlp_path().display(), "could not start yt-dlp");
     ExecutionError::permanent(
         "yt-dlp is missing on the server: ask the admin to run scripts/setup-tools.sh or set YTDLP_PATH",
     )

@@ -41,7 +41,7 @@ pub async fn list_set(
         plugin_options: &options,
         proxy: egress.proxy_url(),
     });
-    let mut cmd = group_command(&config.ytdlp_path, &args);
+    let mut cmd = group_command(&config.ytdlp_path(), &args);
     for key in ["http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY"] {
         cmd.env(key, egress.proxy_url());
     }

@@ -28,7 +28,7 @@ const SQLITE_ROW_AS_JSON: &str = "json_object('id', id, 'user_id', user_id, 'par
     'duration', duration, 'cover_url', cover_url, 'album_artist', album_artist, \
     'track_number', track_number, 'track_total', track_total, 'disc_number', disc_number, \
     'release_year', release_year, 'set_title', set_title, 'status', status, 'progress', json(progress), \
-    'file_path', file_path, 'file_size', file_size, 'error', error, 'attempts', attempts, \
+    'file_path', file_path, 'file_size', file_size, 'ytdlp_version', ytdlp_version, 'error', error, 'attempts', attempts, \
     'run_after', run_after, 'worker_id', worker_id, 'heartbeat_at', heartbeat_at, \
     'cancel_requested', json(CASE WHEN cancel_requested THEN 'true' ELSE 'false' END), \
     'created_at', created_at, 'started_at', started_at, 'completed_at', completed_at)";

@@ -173,7 +173,7 @@ macro_rules! impl_job_store {
                     "UPDATE download_history SET status = 'completed', file_path = $3, file_size = $4, \
                      duration = COALESCE($5, duration), title = COALESCE($6, title), artist = COALESCE($7, artist), \
                      album = COALESCE($8, album), completed_at = $9, worker_id = NULL, error = NULL, cancel_requested = FALSE, \
-                     file_device = $10, file_inode = $11 \
+                     file_device = $10, file_inode = $11, ytdlp_version = $12 \
                      WHERE id = $1 AND worker_id = $2 AND status = 'downloading' AND NOT cancel_requested RETURNING *",
                 )
                 .bind(id)
@@ -187,6 +187,7 @@ macro_rules! impl_job_store {
                 .bind(chrono::Utc::now())
                 .bind(file.file_device)
                 .bind(file.file_inode)
+                .bind(file.ytdlp_version.as_deref())
                 .fetch_optional(&self.pool)
                 .await?)
             }

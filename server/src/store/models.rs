@@ -146,6 +146,11 @@ pub struct DownloadRow {
     pub progress: Option<sqlx::types::Json<Progress>>,
     pub file_path: Option<String>,
     pub file_size: Option<i64>,
+    /// The yt-dlp version that fetched the file (`0007_managed_ytdlp.sql`); `None` for
+    /// direct downloads and older rows.
+    #[sqlx(default)]
+    #[serde(default)]
+    pub ytdlp_version: Option<String>,
     /// The placed file's device and inode (SEC-43), kept for deletes; listings leave them out.
     #[sqlx(default)]
     #[serde(default)]
@@ -197,7 +202,7 @@ impl TrackCounts {
 /// Every column of `download_history` but `action` and the file identity, for listings.
 pub const LISTED_COLUMNS: &str = "id, user_id, parent_id, url, format, plugin, title, artist, \
     album, duration, cover_url, album_artist, track_number, track_total, disc_number, release_year, \
-    set_title, set_kind, status, progress, file_path, file_size, error, attempts, \
+    set_title, set_kind, status, progress, file_path, file_size, ytdlp_version, error, attempts, \
     run_after, worker_id, heartbeat_at, cancel_requested, created_at, started_at, completed_at";
 
 /// A row of a listing with the number of rows the whole listing matches
@@ -275,6 +280,8 @@ pub struct CompletedFile {
     pub title: Option<String>,
     pub artist: Option<String>,
     pub album: Option<String>,
+    /// The yt-dlp version that fetched it (`None`: a direct download).
+    pub ytdlp_version: Option<String>,
 }
 
 #[derive(Debug, Clone, Default)]

@@ -13,6 +13,10 @@ import type {
   DownloadFormat,
   DownloadQuery,
   Health,
+  ToolsOverview,
+  YtdlpRollbackResult,
+  YtdlpUpdateBody,
+  YtdlpUpdateResult,
   MediaLinkSet,
   MediaServer,
   MediaServerKind,
@@ -296,6 +300,10 @@ export function createClient(options: ClientOptions) {
     },
     testMediaServer: (kind: MediaServerKind): Promise<ConnectionTest> =>
       unwrap(api.POST("/api/admin/media-servers/{kind}/test", { params: { path: { kind } } })),
+    tools: (o: Signal = {}): Promise<ToolsOverview> => unwrap(api.GET("/api/admin/tools", o)),
+    updateYtdlp: (body: YtdlpUpdateBody): Promise<YtdlpUpdateResult> =>
+      unwrap(api.POST("/api/admin/tools/ytdlp/update", { body })),
+    rollbackYtdlp: (): Promise<YtdlpRollbackResult> => unwrap(api.POST("/api/admin/tools/ytdlp/rollback")),
 
     health: (o: Signal = {}): Promise<Health> => unwrap(api.GET("/health", o)),
   };

@@ -27,6 +27,7 @@ export const queryKeys = {
   webhooks: (scope: WebhookScope) => ["webhooks", scope] as const,
   deliveries: (scope: WebhookScope, id: number) => ["webhooks", scope, id, "deliveries"] as const,
   mediaServers: ["admin", "media-servers"] as const,
+  tools: ["admin", "tools"] as const,
 };
 
 /** The filters a download-list key was made with (the live stream decides per cached page). */
@@ -86,6 +87,12 @@ export const queries = {
       queryKey: queryKeys.userPage(page, perPage),
       queryFn: ({ signal }) => client.listUsers(page, perPage, { signal }),
       placeholderData: keepPreviousData,
+    }),
+
+  tools: (client: ApiClient) =>
+    queryOptions({
+      queryKey: queryKeys.tools,
+      queryFn: ({ signal }) => client.tools({ signal }),
     }),
 
   audit: (client: ApiClient, q: Required<AuditQuery>) =>

@@ -4845,6 +4845,382 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/admin/tools": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The download tools in use
+         * @description yt-dlp, yt-dlp-ejs and JavaScript runtime versions as the running yt-dlp reports them,
+         *     the active and previous yt-dlp environments, the newest yt-dlp on the package index,
+         *     and the last update's result.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ToolsOverview"];
+                    };
+                };
+                /** @description Missing, invalid, expired or revoked credentials. */
+                401: {
+                    headers: {
+                        "WWW-AUTHENTICATE": string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Not allowed for this account. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description No such resource (or not yours). */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Conflicts with existing data. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description The request body is too large. */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description The input is invalid. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Too many attempts; retry after the given number of seconds. */
+                429: {
+                    headers: {
+                        "RETRY-AFTER": number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Unexpected server error. */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description A dependency is unavailable. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/tools/ytdlp/update": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Update yt-dlp
+         * @description Installs the requested yt-dlp into a new environment in the data volume, smoke-tests
+         *     it (its version, a listing and a download of a local fixture through the server's own
+         *     arguments and egress proxy) and switches new downloads to it only when every step
+         *     passed; running downloads keep their yt-dlp. A refused candidate changes nothing; the
+         *     answer names the failing step. 409 while another update or rollback runs.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["YtdlpUpdateBody"];
+                };
+            };
+            responses: {
+                /** @description The update ran: `switched` says whether it was applied or refused. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["YtdlpUpdateResult"];
+                    };
+                };
+                /** @description Missing, invalid, expired or revoked credentials. */
+                401: {
+                    headers: {
+                        "WWW-AUTHENTICATE": string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Not allowed for this account. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description No such resource (or not yours). */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Conflicts with existing data. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description The request body is too large. */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description The input is invalid. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Too many attempts; retry after the given number of seconds. */
+                429: {
+                    headers: {
+                        "RETRY-AFTER": number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Unexpected server error. */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description A dependency is unavailable. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/tools/ytdlp/rollback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Roll yt-dlp back
+         * @description Switches new downloads back to the previous yt-dlp (checked with `--version`
+         *     first); the one it replaces becomes the previous. 409 when there is no
+         *     previous one or an update is running.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["YtdlpRollbackResult"];
+                    };
+                };
+                /** @description Missing, invalid, expired or revoked credentials. */
+                401: {
+                    headers: {
+                        "WWW-AUTHENTICATE": string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Not allowed for this account. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description No such resource (or not yours). */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Conflicts with existing data. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description The request body is too large. */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description The input is invalid. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Too many attempts; retry after the given number of seconds. */
+                429: {
+                    headers: {
+                        "RETRY-AFTER": number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Unexpected server error. */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description A dependency is unavailable. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -4854,7 +5230,7 @@ export interface components {
          *     `CHECK` on `audit_log.action` lists the same names.
          * @enum {string}
          */
-        AuditAction: "user_registered" | "login_succeeded" | "login_failed" | "login_throttled" | "logout" | "password_changed" | "user_updated" | "download_requested" | "download_cancelled" | "download_retried" | "download_deleted" | "plugin_uploaded" | "plugin_enabled" | "plugin_disabled" | "plugin_removed" | "library_rescanned" | "webhook_created" | "webhook_updated" | "webhook_deleted" | "media_server_updated" | "media_server_deleted";
+        AuditAction: "user_registered" | "login_succeeded" | "login_failed" | "login_throttled" | "logout" | "password_changed" | "user_updated" | "download_requested" | "download_cancelled" | "download_retried" | "download_deleted" | "plugin_uploaded" | "plugin_enabled" | "plugin_disabled" | "plugin_removed" | "library_rescanned" | "webhook_created" | "webhook_updated" | "webhook_deleted" | "media_server_updated" | "media_server_deleted" | "tool_updated" | "tool_update_refused" | "tool_rolled_back";
         /** AuditEntry */
         AuditEntry: {
             /** Format: int64 */
@@ -4881,6 +5257,11 @@ export interface components {
             /** Format: int64 */
             pages: number;
         };
+        /**
+         * @description Which yt-dlp releases an update may pick.
+         * @enum {string}
+         */
+        Channel: "stable" | "nightly";
         /**
          * ConnectionTest
          * @description What the server answered to a test call.
@@ -4989,6 +5370,11 @@ export interface components {
             file_path?: string | null;
             /** Format: int64 */
             file_size?: number | null;
+            /**
+             * @description The yt-dlp version that fetched the file; `null` for direct downloads (and files
+             *     fetched before versions were recorded).
+             */
+            ytdlp_version?: string | null;
             /** @description What went wrong, with a hint. */
             error?: string | null;
             /** Format: int32 */
@@ -5336,6 +5722,28 @@ export interface components {
             ffmpeg: components["schemas"]["ToolHealth"];
             ffprobe: components["schemas"]["ToolHealth"];
         };
+        /**
+         * ToolsOverview
+         * @description The tools in use and the managed yt-dlp's state.
+         */
+        ToolsOverview: {
+            /** @description The yt-dlp new downloads run (`null`: it does not answer). */
+            ytdlp_version?: string | null;
+            /** @description The yt-dlp-ejs scripts that yt-dlp loads (YouTube's challenges). */
+            ejs_version?: string | null;
+            /** @description The JavaScript runtime yt-dlp accepted, e.g. `deno 2.9.8`. */
+            js_runtime_version?: string | null;
+            /** @description The active environment. */
+            active: components["schemas"]["YtdlpEnvironment"] & unknown;
+            /** @description What a rollback returns to (`null`: nothing). */
+            previous?: (components["schemas"]["YtdlpEnvironment"] & unknown) | null;
+            /** @description The newest yt-dlp release on the package index (`null`: unknown, e.g. unreachable). */
+            newest_ytdlp?: string | null;
+            /** @description Whether an update or rollback is running. */
+            updating: boolean;
+            /** @description The last update since the server started (`null`: none). */
+            last_update?: (components["schemas"]["YtdlpUpdateResult"] & unknown) | null;
+        };
         /** TrackList */
         TrackList: {
             items: components["schemas"]["Download"][];
@@ -5366,6 +5774,11 @@ export interface components {
              */
             active: number;
         };
+        /**
+         * @description The step of an update or rollback that failed.
+         * @enum {string}
+         */
+        UpdateStep: "install" | "version" | "listing" | "download" | "switch";
         /** UserPage */
         UserPage: {
             items: components["schemas"]["UserResponse"][];
@@ -5446,6 +5859,51 @@ export interface components {
             created_at: string;
             /** Format: date-time */
             updated_at: string;
+        };
+        /**
+         * YtdlpEnvironment
+         * @description One yt-dlp environment.
+         */
+        YtdlpEnvironment: {
+            /** @description The managed environment's id; `null`: the tool folder's yt-dlp (`TOOLS_DIRECTORY`). */
+            id?: string | null;
+            version?: string | null;
+        };
+        /**
+         * YtdlpRollbackResult
+         * @description A rollback's result.
+         */
+        YtdlpRollbackResult: {
+            from_version?: string | null;
+            to_version: string;
+        };
+        /**
+         * YtdlpUpdateBody
+         * @description What to install.
+         */
+        YtdlpUpdateBody: {
+            /** @description A release such as `2026.10.26`; omitted: the newest of the channel. */
+            version?: string;
+            /** @description `stable` (default) or `nightly` (yt-dlp's nightly builds, pre-releases on PyPI). */
+            channel?: components["schemas"]["Channel"] & unknown;
+        };
+        /**
+         * YtdlpUpdateResult
+         * @description How an update ended.
+         */
+        YtdlpUpdateResult: {
+            /** @description Whether new downloads now run the candidate. */
+            switched: boolean;
+            /** @description The version before (switched) — `null` when unknown. */
+            from_version?: string | null;
+            /** @description The version switched to; `null` when refused. */
+            to_version?: string | null;
+            /** @description The step that failed; `null` when switched. */
+            failed_step?: (components["schemas"]["UpdateStep"] & unknown) | null;
+            /** @description A short reason for the refusal (no server paths, no raw tool output). */
+            reason?: string | null;
+            /** Format: date-time */
+            at: string;
         };
     };
     responses: never;

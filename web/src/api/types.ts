@@ -108,6 +108,9 @@ const AUDIT_ACTION_SET = {
   webhook_deleted: true,
   media_server_updated: true,
   media_server_deleted: true,
+  tool_updated: true,
+  tool_update_refused: true,
+  tool_rolled_back: true,
 } as const satisfies Record<AuditAction, true>;
 // tsc fails above if the schema's enum gains or loses a value.
 export const AUDIT_ACTIONS = Object.keys(AUDIT_ACTION_SET) as AuditAction[];
@@ -157,6 +160,24 @@ export function mediaServerLabel(kind: MediaServerKind): string {
 export type MediaServer = Schemas["MediaServerView"];
 export type MediaServerRequest = Schemas["MediaServerRequest"];
 export type ConnectionTest = Schemas["ConnectionTest"];
+
+/** The download tools and the managed yt-dlp (admins only). */
+export type ToolsOverview = Schemas["ToolsOverview"];
+export type YtdlpUpdateBody = Schemas["YtdlpUpdateBody"];
+export type YtdlpUpdateResult = Schemas["YtdlpUpdateResult"];
+export type YtdlpRollbackResult = Schemas["YtdlpRollbackResult"];
+/** Enumerated by the schema (`UpdateStep`): where a refused update stopped. */
+export type UpdateStep = Schemas["UpdateStep"];
+const STEP_LABELS = {
+  install: "installing",
+  version: "yt-dlp --version",
+  listing: "the test listing",
+  download: "the test download",
+  switch: "recording the switch",
+} as const satisfies Record<UpdateStep, string>;
+export function updateStepLabel(step: UpdateStep): string {
+  return STEP_LABELS[step];
+}
 
 // The envelopes must stay what `Page<T>` says; tsc fails here if the server changes them.
 type Assert<T extends true> = T;

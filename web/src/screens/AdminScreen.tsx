@@ -1,5 +1,5 @@
-// Admin: user accounts (enable/disable, admin rights), the audit log, and the hand-off
-// (global webhooks and media-server rescans).
+// Admin: user accounts (enable/disable, admin rights), the audit log, the hand-off (global
+// webhooks and media-server rescans), and the download tools.
 import { useState } from "react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import type { ApiClient } from "../api/client";
@@ -11,11 +11,12 @@ import { formatDateTime, formatRelative } from "../lib/format";
 import { linkClick } from "../lib/router";
 import { MediaServerSettings } from "./MediaServerSettings";
 import { WebhookSettings } from "./WebhookSettings";
+import { ToolsSection } from "./ToolsSection";
 
 interface Props {
   client: ApiClient;
   user: User;
-  tab: "users" | "audit" | "handoff";
+  tab: "users" | "audit" | "handoff" | "tools";
 }
 
 export function AdminScreen({ client, user, tab }: Props) {
@@ -36,6 +37,9 @@ export function AdminScreen({ client, user, tab }: Props) {
         >
           Webhooks &amp; rescans
         </a>
+        <a href="/admin/tools" onClick={linkClick("/admin/tools")} aria-current={tab === "tools" ? "page" : undefined}>
+          Tools
+        </a>
       </nav>
       {tab === "users" && <Users client={client} me={user} />}
       {tab === "audit" && <Audit client={client} />}
@@ -45,6 +49,7 @@ export function AdminScreen({ client, user, tab }: Props) {
           <MediaServerSettings client={client} />
         </>
       )}
+      {tab === "tools" && <ToolsSection client={client} />}
     </div>
   );
 }

@@ -66,6 +66,7 @@ impl JobRunner {
             title: finished.title,
             artist: finished.artist,
             album: finished.album,
+            ytdlp_version: finished.ytdlp_version,
         };
         let tags = finished.tags;
         let completed = self.store.complete_job(id, worker, file).await?;
