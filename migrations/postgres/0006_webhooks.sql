@@ -63,6 +63,9 @@ CREATE TABLE media_servers (
     username     TEXT,
     secret       TEXT        NOT NULL,
     library_path TEXT        NOT NULL,
+    -- Subsonic/Navidrome: the library whose folders a targeted scan names (`target=<id>:<folder>`);
+    -- NULL scans the whole library.
+    library_id   BIGINT CHECK (library_id IS NULL OR library_id > 0),
     enabled      BOOLEAN     NOT NULL DEFAULT TRUE,
     updated_at   TIMESTAMPTZ NOT NULL
 );

@@ -48,13 +48,14 @@ both_backends!(
             "subsonic",
             json!({
                 "base_url": subsonic.url("/"), "username": "navidrome-admin",
-                "secret": PASSWORD_ON_NAVIDROME, "library_path": "/music",
+                "secret": PASSWORD_ON_NAVIDROME, "library_path": "/music", "library_id": 7,
             }),
         )
         .await;
         let text = r.text().await.unwrap();
         let saved: Value = serde_json::from_str(&text).unwrap();
         assert_eq!(saved["has_secret"], true, "{text}");
+        assert_eq!(saved["library_id"], 7, "{text}");
         assert!(
             !text.contains(PASSWORD_ON_NAVIDROME),
             "the password is write-only"
@@ -145,6 +146,11 @@ both_backends!(
             scan.param("p").is_none(),
             "the password itself is never sent"
         );
+        // A targeted scan names the album's folder in Navidrome's library 7.
+        assert_eq!(
+            scan.param("target"),
+            Some(format!("7:{FEED_AUTHOR}/{FEED_TITLE}").as_str())
+        );
 
         let update = &updates[0];
         assert_eq!(update.method, "POST");
@@ -196,6 +202,10 @@ both_backends!(
             (
                 "jellyfin",
                 json!({ "base_url": "http://127.0.0.1:9", "secret": "k", "library_path": "music" }),
+            ),
+            (
+                "subsonic",
+                json!({ "base_url": "http://127.0.0.1:9", "username": "u", "secret": "p", "library_path": "/music", "library_id": 0 }),
             ),
         ] {
             assert_error(

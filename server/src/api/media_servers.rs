@@ -27,6 +27,9 @@ pub struct MediaServerView {
     pub username: Option<String>,
     /// The media server's path for this server's download folder (OUTPUT_DIRECTORY).
     pub library_path: String,
+    /// Subsonic/Navidrome: the library a targeted scan names (`null`: the whole library).
+    #[oai(nullable)]
+    pub library_id: Option<i64>,
     pub enabled: bool,
     /// A password (Subsonic) or API key (Jellyfin) is stored; it is never shown.
     pub has_secret: bool,
@@ -40,6 +43,7 @@ impl From<MediaServerRow> for MediaServerView {
             base_url: r.base_url,
             username: r.username,
             library_path: r.library_path,
+            library_id: r.library_id,
             enabled: r.enabled,
             has_secret: !r.secret.is_empty(),
             updated_at: r.updated_at,
@@ -63,6 +67,12 @@ pub struct MediaServerRequest {
     /// The media server's absolute path for the download folder, e.g. `/music`.
     #[oai(validator(min_length = 1, max_length = 1024))]
     pub library_path: String,
+    /// Subsonic/Navidrome: the library (its id, as Navidrome numbers them) that holds the
+    /// download folder; with it, a scan names just the folders that changed
+    /// (`target=<id>:<folder>`, Navidrome's selective scans, navidrome#4674). Leave out to
+    /// scan everything.
+    #[oai(validator(minimum(value = "1")))]
+    pub library_id: Option<i64>,
     #[oai(default = "default_enabled")]
     pub enabled: bool,
 }
@@ -138,6 +148,7 @@ impl MediaServersApi {
             username: body.username,
             secret: body.secret,
             library_path: body.library_path,
+            library_id: body.library_id,
             enabled: body.enabled,
         };
         let row = state.handoff.rescans.save(&admin, kind.0, spec).await?;

@@ -114,6 +114,8 @@ pub struct MediaServerRow {
     pub secret: String,
     /// The media server's path for OUTPUT_DIRECTORY.
     pub library_path: String,
+    /// Subsonic/Navidrome: the library a targeted scan names; `None`: scan everything.
+    pub library_id: Option<i64>,
     pub enabled: bool,
     pub updated_at: DateTime<Utc>,
 }

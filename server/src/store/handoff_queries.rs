@@ -369,11 +369,11 @@ macro_rules! impl_handoff_store {
             ) -> $crate::store::StoreResult<$crate::store::MediaServerRow> {
                 let mut tx = self.begin_write().await?;
                 let saved: $crate::store::MediaServerRow = sqlx::query_as(
-                    "INSERT INTO media_servers (kind, base_url, username, secret, library_path, enabled, updated_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (kind) DO UPDATE SET \
+                    "INSERT INTO media_servers (kind, base_url, username, secret, library_path, enabled, updated_at, library_id) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (kind) DO UPDATE SET \
                      base_url = excluded.base_url, username = excluded.username, secret = excluded.secret, \
-                     library_path = excluded.library_path, enabled = excluded.enabled, updated_at = excluded.updated_at \
-                     RETURNING *",
+                     library_path = excluded.library_path, enabled = excluded.enabled, updated_at = excluded.updated_at, \
+                     library_id = excluded.library_id RETURNING *",
                 )
                 .bind(row.kind.as_str())
                 .bind(&row.base_url)
@@ -382,6 +382,7 @@ macro_rules! impl_handoff_store {
                 .bind(&row.library_path)
                 .bind(row.enabled)
                 .bind(chrono::Utc::now())
+                .bind(row.library_id)
                 .fetch_one(&mut *tx)
                 .await?;
                 Self::insert_audit(&mut tx, &audit).await?;

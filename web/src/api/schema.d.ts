@@ -5542,6 +5542,14 @@ export interface components {
             secret?: string;
             /** @description The media server's absolute path for the download folder, e.g. `/music`. */
             library_path: string;
+            /**
+             * Format: int64
+             * @description Subsonic/Navidrome: the library (its id, as Navidrome numbers them) that holds the
+             *     download folder; with it, a scan names just the folders that changed
+             *     (`target=<id>:<folder>`, Navidrome's selective scans, navidrome#4674). Leave out to
+             *     scan everything.
+             */
+            library_id?: number;
             /** @default true */
             enabled: boolean;
         };
@@ -5553,6 +5561,11 @@ export interface components {
             username?: string | null;
             /** @description The media server's path for this server's download folder (OUTPUT_DIRECTORY). */
             library_path: string;
+            /**
+             * Format: int64
+             * @description Subsonic/Navidrome: the library a targeted scan names (`null`: the whole library).
+             */
+            library_id?: number | null;
             enabled: boolean;
             /** @description A password (Subsonic) or API key (Jellyfin) is stored; it is never shown. */
             has_secret: boolean;

@@ -42,6 +42,7 @@ function MediaServerForm({ client, kind, saved }: { client: ApiClient; kind: Med
   const [username, setUsername] = useState(saved?.username ?? "");
   const [secret, setSecret] = useState("");
   const [libraryPath, setLibraryPath] = useState(saved?.library_path ?? "/music");
+  const [libraryId, setLibraryId] = useState(saved?.library_id != null ? String(saved.library_id) : "");
   const [enabled, setEnabled] = useState(saved?.enabled ?? true);
   const [tested, setTested] = useState<ConnectionTest | null>(null);
   const refresh = () => queryClient.invalidateQueries({ queryKey: queryKeys.mediaServers });
@@ -53,6 +54,8 @@ function MediaServerForm({ client, kind, saved }: { client: ApiClient; kind: Med
         username: kind === "subsonic" ? username.trim() : undefined,
         secret: secret || undefined,
         library_path: libraryPath.trim(),
+        // Navidrome's library number: scans then name just the folders that changed.
+        library_id: kind === "subsonic" && libraryId.trim() ? Number(libraryId) : undefined,
         enabled,
       }),
     onSuccess: () => {
@@ -92,6 +95,19 @@ function MediaServerForm({ client, kind, saved }: { client: ApiClient; kind: Med
         Library path on the media server
         <input required value={libraryPath} onChange={(e) => setLibraryPath(e.target.value)} />
       </label>
+      {kind === "subsonic" && (
+        <label>
+          Library number (Navidrome; optional: scan only the new folders)
+          <input
+            type="number"
+            inputMode="numeric"
+            min={1}
+            step={1}
+            value={libraryId}
+            onChange={(e) => setLibraryId(e.target.value)}
+          />
+        </label>
+      )}
       <label className="check">
         <input type="checkbox" checked={enabled} onChange={(e) => setEnabled(e.target.checked)} />
         Rescan when music arrives

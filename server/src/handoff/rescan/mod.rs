@@ -34,6 +34,7 @@ pub struct MediaServerSpec {
     pub username: Option<String>,
     pub secret: Option<String>,
     pub library_path: String,
+    pub library_id: Option<i64>,
     pub enabled: bool,
 }
 
@@ -187,6 +188,9 @@ impl RescanService {
             username: spec.username.filter(|u| !u.is_empty()),
             secret,
             library_path: spec.library_path,
+            library_id: spec
+                .library_id
+                .filter(|_| kind == MediaServerKind::Subsonic),
             enabled: spec.enabled,
             updated_at: chrono::Utc::now(),
         };

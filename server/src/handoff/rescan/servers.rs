@@ -45,14 +45,18 @@ fn endpoint(server: &MediaServerRow, path: &str) -> String {
 }
 
 /// Asks the server to rescan; `folders` (relative to OUTPUT_DIRECTORY) say what changed
-/// (Jellyfin is told exactly those; Subsonic scans its whole library).
+/// (Jellyfin is told exactly those; Subsonic too when its library id is set, else it scans
+/// its whole library).
 pub async fn rescan(
     outbound: &Outbound,
     server: &MediaServerRow,
     folders: &[String],
 ) -> Result<Reply, OutboundError> {
     match server.kind {
-        MediaServerKind::Subsonic => subsonic(outbound, server, "/rest/startScan").await,
+        MediaServerKind::Subsonic => {
+            let targets = scan_targets(server.library_id, folders);
+            subsonic(outbound, server, "/rest/startScan", &targets).await
+        }
         MediaServerKind::Jellyfin => {
             let updates: Vec<_> = folders
                 .iter()
@@ -85,7 +89,7 @@ pub async fn test_connection(
     server: &MediaServerRow,
 ) -> Result<Reply, OutboundError> {
     match server.kind {
-        MediaServerKind::Subsonic => subsonic(outbound, server, "/rest/ping").await,
+        MediaServerKind::Subsonic => subsonic(outbound, server, "/rest/ping", &[]).await,
         MediaServerKind::Jellyfin => {
             let (url, client) = outbound.prepare(&endpoint(server, "/System/Info")).await?;
             let request = client
@@ -104,10 +108,25 @@ fn jellyfin_auth(key: &str) -> String {
     format!("MediaBrowser Token=\"{key}\"")
 }
 
+/// Navidrome's targeted scan: one `target=<library id>:<folder>` per changed folder (relative
+/// to the library's root, which is OUTPUT_DIRECTORY). None without a library id, or when the
+/// output folder itself changed (a single at the top level): the whole library is scanned.
+pub fn scan_targets(library_id: Option<i64>, folders: &[String]) -> Vec<String> {
+    let Some(id) = library_id else {
+        return Vec::new();
+    };
+    let folders: Vec<&str> = folders.iter().map(|f| f.trim_matches('/')).collect();
+    if folders.iter().any(|f| f.is_empty()) {
+        return Vec::new();
+    }
+    folders.iter().map(|f| format!("{id}:{f}")).collect()
+}
+
 async fn subsonic(
     outbound: &Outbound,
     server: &MediaServerRow,
     path: &str,
+    targets: &[String],
 ) -> Result<Reply, OutboundError> {
     let salt = hex::encode(rand::random::<[u8; 8]>());
     let token = subsonic_token(&server.secret, &salt);
@@ -120,6 +139,9 @@ async fn subsonic(
         ("c", SUBSONIC_CLIENT),
         ("f", "json"),
     ]);
+    let request = targets
+        .iter()
+        .fold(request, |r, target| r.query(&[("target", target.as_str())]));
     let answer = outbound.send(request).await?;
     // Subsonic answers 200 even when it refuses; the body says which.
     let ok = answer.status == 200
@@ -133,6 +155,18 @@ async fn subsonic(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_library_id_names_each_changed_folder_else_the_whole_library_is_scanned() {
+        let folders = ["Band/Album (2024)".to_string(), "Other/Live".to_string()];
+        assert_eq!(
+            scan_targets(Some(3), &folders),
+            ["3:Band/Album (2024)", "3:Other/Live"]
+        );
+        assert!(scan_targets(None, &folders).is_empty());
+        // A file at the top of the output folder changes the library's root: scan it all.
+        assert!(scan_targets(Some(3), &["".to_string(), "Band/Album".to_string()]).is_empty());
+    }
 
     #[test]
     fn the_subsonic_token_is_md5_of_password_and_salt() {
