@@ -347,6 +347,18 @@ async fn a_file_without_a_picture_gets_the_tracks_thumbnail_as_a_square_cover_se
     let read = read_track_tags(&h.out.path().join(&done.relative_path), CoverRead::Load).unwrap();
     assert!(read.front_cover.is_none());
     assert_eq!(h.server.hits("/cover.jpg"), 1, "not reached");
+
+    // A file that brings its own picture costs no thumbnail fetch.
+    let mut req = h.direct("/covered.mp3", AudioFormat::Best);
+    req.metadata.cover_url = Some(h.server.url("/cover.jpg?own"));
+    let done = h.run(req).await.unwrap();
+    let read = read_track_tags(&h.out.path().join(&done.relative_path), CoverRead::Load).unwrap();
+    assert!(read.front_cover.is_some());
+    assert_eq!(
+        h.server.hits("/cover.jpg"),
+        1,
+        "the thumbnail was not fetched"
+    );
 }
 
 /// The width and height in a JPEG's first start-of-frame marker.

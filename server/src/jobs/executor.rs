@@ -191,10 +191,12 @@ async fn run_in(
     }
 
     progress.send_replace(Progress::phase(Phase::Tagging));
-    let thumbnail = match &request.metadata.cover_url {
-        Some(url) => fetch_cover(config, url).await,
-        None => None,
-    };
+    // Fetched only if the file brings no picture of its own (`tag_track` decides).
+    let thumbnail = request
+        .metadata
+        .cover_url
+        .as_deref()
+        .map(|url| fetch_cover(config, url));
     let tagged = tag_track(
         file.clone(),
         given_tags(request),

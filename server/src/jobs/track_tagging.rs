@@ -23,7 +23,7 @@
 use std::path::{Path, PathBuf};
 
 use super::album_tags::{
-    CoverRead, Precedence, TagError, TrackTags, read_track_tags, write_track_tags,
+    CoverRead, Precedence, TagError, TagsOnFile, TrackTags, read_track_tags, write_track_tags,
 };
 use super::cover_art::CoverArt;
 use super::model::{ExecutionRequest, FetchAction};
@@ -77,19 +77,44 @@ pub fn given_tags(request: &ExecutionRequest) -> TrackTags {
 /// Tags the file (see the module documentation) and reads back what it now says. A file
 /// whose tags cannot be written (a container lofty does not write, such as WebM) is kept as
 /// it is, and what can be read from it is returned, filled with the given values.
+/// `thumbnail` is awaited only when the file has no usable picture of its own, so a track
+/// that brings its cover costs no fetch.
 pub async fn tag_track(
     path: PathBuf,
     given: TrackTags,
     rule: TagRule,
-    thumbnail: Option<CoverArt>,
+    thumbnail: Option<impl Future<Output = Option<CoverArt>>>,
 ) -> TaggedTrack {
-    let fallback = given.clone();
-    tokio::task::spawn_blocking(move || tag_track_blocking(&path, given, rule, thumbnail))
-        .await
-        .unwrap_or_else(|_| TaggedTrack {
-            tags: fallback,
-            ..TaggedTrack::default()
-        })
+    let fallback = TaggedTrack {
+        tags: given.clone(),
+        ..TaggedTrack::default()
+    };
+    let read_path = path.clone();
+    let read = tokio::task::spawn_blocking(move || read_before(&read_path)).await;
+    let Ok(read) = read else {
+        return fallback;
+    };
+    let thumbnail = match (&read, thumbnail) {
+        (Ok((_, None)), Some(fetch)) => fetch.await,
+        _ => None,
+    };
+    tokio::task::spawn_blocking(move || match read {
+        Ok((before, own)) => finish(&path, given, rule, before, own, thumbnail),
+        Err(e) => untaggable(&path, &given, rule.precedence, &e),
+    })
+    .await
+    .unwrap_or(fallback)
+}
+
+/// The file's tags, and its own picture made square (when it has a usable one).
+fn read_before(path: &Path) -> Result<(TagsOnFile, Option<CoverArt>), TagError> {
+    let before = read_track_tags(path, CoverRead::Load)?;
+    let own = before.front_cover.as_deref().and_then(|bytes| {
+        CoverArt::from_image_bytes(bytes)
+            .inspect_err(|e| tracing::info!(error = %e, "the file's cover is not usable"))
+            .ok()
+    });
+    Ok((before, own))
 }
 
 /// How a job's values and the file's combine: see [`file_names_first`] and [`precedence`].
@@ -108,29 +133,24 @@ impl TagRule {
     }
 }
 
-fn tag_track_blocking(
+/// Writes the combined tags and the cover (the file's own picture made square, else the
+/// thumbnail) and reads back what the file now says.
+fn finish(
     path: &Path,
     mut given: TrackTags,
     rule: TagRule,
+    before: TagsOnFile,
+    own: Option<CoverArt>,
     thumbnail: Option<CoverArt>,
 ) -> TaggedTrack {
     let precedence = rule.precedence;
-    let before = match read_track_tags(path, CoverRead::Load) {
-        Ok(before) => before,
-        Err(e) => return untaggable(path, &given, precedence, &e),
-    };
     if rule.file_names_first {
         given.title = before.tags.title.clone().or(given.title);
         given.artist = before.tags.artist.clone().or(given.artist);
     }
     let given = &given;
-    // The file's own picture (made square) first: a publisher's or yt-dlp's embedded art is
-    // the track's; the site's thumbnail covers a file that has none.
-    let own = before.front_cover.as_deref().and_then(|bytes| {
-        CoverArt::from_image_bytes(bytes)
-            .inspect_err(|e| tracing::info!(error = %e, "the file's cover is not usable"))
-            .ok()
-    });
+    // A cover the file lacks (the thumbnail) must be written even into a file whose own tags
+    // say everything.
     let adds_cover = own.is_none() && thumbnail.is_some();
     let cover = own.or(thumbnail);
     // The index knows the file by the submitted URL even when it is not written into it.

@@ -61,6 +61,21 @@ impl JobRunner {
         if set.set_kind != Some(SetKind::Playlist) {
             return;
         }
+        // Counted first (one grouped query): reading every track for each of a long playlist's
+        // tracks as it ends would read the playlist once per track.
+        let unfinished = self
+            .store
+            .child_status_counts(set.user_id, &[set.id])
+            .await
+            .map(|counts| {
+                counts
+                    .iter()
+                    .any(|(_, status, n)| !status.is_final() && *n > 0)
+            })
+            .unwrap_or(false);
+        if unfinished {
+            return;
+        }
         let tracks = match self.store.set_tracks(set.id).await {
             Ok(tracks) => tracks,
             Err(err) => {
