@@ -5,6 +5,11 @@
 # libFuzzer wrote it (tests/fuzz/artifacts/<target>/), to be added to the seed corpus once the
 # bug is fixed. New inputs the fuzzer finds go to a temporary folder, never into the corpus.
 #
+# libFuzzer prints a line per new input (tens of thousands per minute) and a dictionary at the
+# end: that went into CI's log and pushed the test results out of it. Each target's output now
+# goes to target/fuzz-logs/<target>.log; the log shows one line per target, and the last 200
+# lines of a target's output when it fails.
+#
 # Installs what only this stage needs: a minimal nightly toolchain and cargo-fuzz.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -22,11 +27,21 @@ opts=(--fuzz-dir tests/fuzz)
 "${fuzz[@]}" build "${opts[@]}"
 work="$(mktemp -d "${TMPDIR:-/tmp}/nas-fuzz.XXXXXX")"
 trap 'rm -rf "$work"' EXIT
+logs="target/fuzz-logs"
+mkdir -p "$logs"
 for target in $("${fuzz[@]}" list "${opts[@]}"); do
-    echo "== fuzz: $target for ${SECONDS_EACH}s" >&2
     mkdir -p "$work/$target"
+    log="$logs/$target.log"
     # The first folder receives new inputs; the committed seeds are read only.
-    "${fuzz[@]}" run "${opts[@]}" "$target" "$work/$target" "tests/fuzz/corpus/$target" -- \
-        -max_total_time="$SECONDS_EACH" -rss_limit_mb=2048 -max_len=8192 -print_final_stats=1
+    if ! "${fuzz[@]}" run "${opts[@]}" "$target" "$work/$target" "tests/fuzz/corpus/$target" -- \
+        -max_total_time="$SECONDS_EACH" -rss_limit_mb=2048 -max_len=8192 -print_final_stats=1 \
+        >"$log" 2>&1; then
+        echo "fuzz: $target FAILED; the last 200 lines of its output ($log):" >&2
+        tail -n 200 "$log" >&2
+        exit 1
+    fi
+    runs="$(sed -n 's/^Done \([0-9]*\) runs.*/\1/p' "$log" | tail -n 1)"
+    added="$(sed -n 's/^stat::new_units_added: *//p' "$log" | tail -n 1)"
+    echo "fuzz: $target ran ${SECONDS_EACH}s, ${runs:-?} inputs, ${added:-?} new, no crash" >&2
 done
 echo "fuzz: every target ran ${SECONDS_EACH}s with no crash" >&2
