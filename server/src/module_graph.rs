@@ -203,10 +203,23 @@ fn cycles(graph: &Graph) -> Vec<Vec<String>> {
     walk.found
 }
 
+/// The graph as text, a module per line: `jobs::worker -> domain, jobs, store`.
+fn render(graph: &Graph) -> String {
+    graph
+        .iter()
+        .map(|(module, uses)| {
+            let uses: Vec<&str> = uses.iter().map(String::as_str).collect();
+            format!("{module} -> {}\n", uses.join(", "))
+        })
+        .collect()
+}
+
+/// Prints the graph (`cargo nextest run -E 'test(module_graph)' --no-capture` shows it).
 #[test]
 fn server_modules_import_each_other_without_cycles() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
     let graph = module_graph(&root);
+    println!("{}", render(&graph));
     assert!(
         graph.len() > 40,
         "the scan found too few modules: {graph:?}"

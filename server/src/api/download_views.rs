@@ -1,6 +1,7 @@
 //! How downloads look on the wire (REST bodies and the event stream), mapped from the
 //! domain's `DownloadRow` at the edge so the database's columns never leak by accident.
 
+use super::serde_json_body::rfc3339;
 use crate::{
     domain::{AudioFormat, DownloadStatus, Phase, Progress},
     jobs::events::{LiveState, LiveUpdate},
@@ -8,9 +9,10 @@ use crate::{
 };
 use chrono::{DateTime, Utc};
 use poem_openapi::{Object, Union};
+use serde::Serialize;
 
 /// Live progress of a running download.
-#[derive(Debug, Clone, Default, Object, PartialEq)]
+#[derive(Debug, Clone, Default, Object, PartialEq, Serialize)]
 pub struct ProgressView {
     #[oai(nullable)]
     pub downloaded_bytes: Option<u64>,
@@ -42,7 +44,7 @@ impl From<Progress> for ProgressView {
 }
 
 /// How the tracks of a set stand: `completed` of `total` done.
-#[derive(Debug, Clone, Copy, Object)]
+#[derive(Debug, Clone, Copy, Object, Serialize)]
 pub struct TrackSummary {
     pub total: i64,
     pub completed: i64,
@@ -67,8 +69,9 @@ impl From<crate::store::TrackCounts> for TrackSummary {
     }
 }
 
-/// A download as its owner sees it (the REST and SSE shape).
-#[derive(Debug, Clone, Object)]
+/// A download as its owner sees it (the REST and SSE shape). Sent by poem-openapi (`Json`) and
+/// by serde (`SerdeJson`, the history page); `tests` below pins both to the same JSON.
+#[derive(Debug, Clone, Object, Serialize)]
 #[oai(rename = "Download")]
 pub struct DownloadView {
     pub id: i64,
@@ -128,10 +131,13 @@ pub struct DownloadView {
     /// A set: `album` or `playlist` (a playlist also gets an `.m3u8`). `null` otherwise.
     #[oai(nullable)]
     pub set_kind: Option<crate::domain::SetKind>,
+    #[serde(with = "rfc3339")]
     pub created_at: DateTime<Utc>,
     #[oai(nullable)]
+    #[serde(with = "rfc3339::option")]
     pub started_at: Option<DateTime<Utc>>,
     #[oai(nullable)]
+    #[serde(with = "rfc3339::option")]
     pub completed_at: Option<DateTime<Utc>>,
 }
 
@@ -219,5 +225,111 @@ impl DownloadStreamEvent {
         poem::web::sse::Event::message(data)
             .event_type(kind)
             .id(id.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::SetKind;
+    use poem_openapi::types::ToJSON;
+
+    /// Every field set, including the nested progress and track summary.
+    fn full() -> DownloadView {
+        let at = DateTime::parse_from_rfc3339("2026-11-30T06:01:02.123456Z")
+            .unwrap()
+            .to_utc();
+        DownloadView {
+            id: 7,
+            url: "https://example.com/a \"quoted\" ünïcode \u{1F3B5}".into(),
+            plugin: Some("generic".into()),
+            title: Some("Title\nwith a newline".into()),
+            artist: Some("Artist".into()),
+            album: Some("Album".into()),
+            album_artist: Some("Album Artist".into()),
+            track_number: Some(3),
+            track_total: Some(12),
+            disc_number: Some(1),
+            year: Some(1999),
+            set_title: Some("Set".into()),
+            duration: Some(187.25),
+            format: AudioFormat::Flac,
+            status: DownloadStatus::Downloading,
+            progress: Some(ProgressView {
+                downloaded_bytes: Some(1024),
+                total_bytes: Some(u64::MAX),
+                percent: Some(12.5),
+                speed: Some(1.0e9),
+                eta: Some(0.0),
+                phase: Phase::Converting,
+            }),
+            file_path: Some("Artist/Album/03 Title.flac".into()),
+            file_size: Some(123_456_789),
+            ytdlp_version: Some("2025.11.12".into()),
+            error: Some("HTTP 404: not found".into()),
+            attempts: 2,
+            parent_id: Some(6),
+            tracks: Some(TrackSummary {
+                total: 12,
+                completed: 3,
+                failed: 1,
+                cancelled: 0,
+                skipped: 2,
+                active: 6,
+            }),
+            set_kind: Some(SetKind::Album),
+            created_at: at,
+            started_at: Some(at),
+            completed_at: Some(at),
+        }
+    }
+
+    /// Every optional field absent.
+    fn bare() -> DownloadView {
+        DownloadView {
+            plugin: None,
+            title: None,
+            artist: None,
+            album: None,
+            album_artist: None,
+            track_number: None,
+            track_total: None,
+            disc_number: None,
+            year: None,
+            set_title: None,
+            duration: None,
+            status: DownloadStatus::Pending,
+            progress: None,
+            file_path: None,
+            file_size: None,
+            ytdlp_version: None,
+            error: None,
+            parent_id: None,
+            tracks: None,
+            set_kind: None,
+            started_at: None,
+            completed_at: None,
+            ..full()
+        }
+    }
+
+    /// The history page is written by serde, every other body by poem-openapi: both must give
+    /// the same JSON, or the OpenAPI document (made from the `Object` side) would describe a
+    /// body the page does not send.
+    #[test]
+    fn serde_and_poem_openapi_write_the_same_download() {
+        for view in [full(), bare()] {
+            let by_serde = serde_json::to_string(&view).unwrap();
+            let by_openapi = view.to_json_string();
+            assert_eq!(
+                serde_json::from_str::<serde_json::Value>(&by_serde).unwrap(),
+                serde_json::from_str::<serde_json::Value>(&by_openapi).unwrap(),
+                "serde: {by_serde}\npoem-openapi: {by_openapi}"
+            );
+        }
+        // Absent fields are sent as null, not left out (the schema marks them nullable).
+        let bare = serde_json::to_value(bare()).unwrap();
+        assert_eq!(bare["completed_at"], serde_json::Value::Null);
+        assert!(bare.as_object().unwrap().contains_key("progress"));
     }
 }

@@ -8,6 +8,7 @@ use super::{
     error::ApiResult,
     guard::{BearerAuth, session_still_holds},
     models::page_count,
+    serde_json_body::SerdeJson,
 };
 use crate::{
     domain::{AudioFormat, DownloadStatus},
@@ -45,7 +46,8 @@ pub struct DownloadRequest {
     pub force: Option<bool>,
 }
 
-#[derive(Debug, Object)]
+/// Written by serde (`SerdeJson`): see `serde_json_body.rs` for why.
+#[derive(Debug, Object, serde::Serialize)]
 pub struct DownloadPage {
     pub items: Vec<DownloadView>,
     pub total: i64,
@@ -67,7 +69,7 @@ enum SubmitResponse {
 #[derive(ApiResponse)]
 enum DownloadsListed {
     #[oai(status = 200)]
-    Ok(Json<DownloadPage>),
+    Ok(SerdeJson<DownloadPage>),
 }
 
 #[derive(ApiResponse)]
@@ -153,7 +155,7 @@ impl DownloadsApi {
                 },
             )
             .await?;
-        Ok(DownloadsListed::Ok(Json(DownloadPage {
+        Ok(DownloadsListed::Ok(SerdeJson(DownloadPage {
             items: result.items.into_iter().map(Into::into).collect(),
             total: result.total,
             page: page.0,

@@ -25,6 +25,7 @@ pub mod media_servers;
 pub mod metrics;
 pub mod models;
 pub mod plugins;
+pub mod serde_json_body;
 pub mod system;
 pub mod tools;
 pub mod web;

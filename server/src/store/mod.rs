@@ -200,7 +200,9 @@ pub async fn attach_track_counts(
 ) -> StoreResult<()> {
     let ids: Vec<i64> = rows
         .iter()
-        .filter(|r| r.parent_id.is_none() && r.user_id == user_id)
+        // Only sets have tracks (migration 0008 gave older sets their kind): a page of
+        // single tracks costs no query.
+        .filter(|r| r.set_kind.is_some() && r.parent_id.is_none() && r.user_id == user_id)
         .map(|r| r.id)
         .take(100)
         .collect();
