@@ -1,23 +1,20 @@
 //! Persistence: one `Store` trait (accounts + downloads), one implementation per backend,
-//! picked from the `DATABASE_URL` scheme. The queries are shared (`account_queries.rs`,
-//! `download_queries.rs`); each backend supplies only what differs — how to connect, how to
-//! open a write transaction, row locking for the job queue, and cross-instance events.
+//! picked from the `DATABASE_URL` scheme. The queries are shared: the files of `queries/`
+//! are plain Rust, compiled once per backend (`sqlite.rs` and `postgres.rs` include them as
+//! modules with `#[path]`). Each backend supplies only what differs — how to connect, how to
+//! open a write transaction, row locking for the job and delivery claims, and cross-instance
+//! events — and writes its own history listing (`history.rs`).
 //!
 //! The store knows nothing of HTTP. Every method that changes state and has an audit entry
 //! takes it as an argument and writes it in the same transaction.
 
-mod account_queries;
-mod download_queries;
 mod handoff_models;
-pub(crate) mod handoff_queries;
 mod history;
-mod job_queries;
 pub mod models;
 mod postgres;
 mod sqlite;
 
 pub use handoff_models::*;
-pub use handoff_queries::HandoffStore;
 pub use models::*;
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
@@ -300,6 +297,67 @@ pub trait JobStore: Send + Sync + 'static {
     async fn subscribe_events(
         &self,
     ) -> StoreResult<Option<futures_util::stream::BoxStream<'static, String>>>;
+}
+
+/// Hand-off persistence: webhooks (a user's own, or global with `user_id` NULL), their
+/// durable delivery queue, and the media-server settings. `owner` arguments are
+/// `Some(user_id)` for a user's webhooks and `None` for the global ones; a webhook is only
+/// found through its owner (another user's is "not found", SEC-17).
+#[async_trait]
+pub trait HandoffStore: Send + Sync + 'static {
+    async fn create_webhook(&self, new: NewWebhook, audit: AuditEvent) -> StoreResult<WebhookRow>;
+    async fn list_webhooks(&self, owner: Option<i64>) -> StoreResult<Vec<WebhookRow>>;
+    async fn webhook(&self, id: i64, owner: Option<i64>) -> StoreResult<Option<WebhookRow>>;
+    async fn update_webhook(
+        &self,
+        id: i64,
+        owner: Option<i64>,
+        patch: WebhookPatch,
+        audit: AuditEvent,
+    ) -> StoreResult<Option<WebhookRow>>;
+    async fn delete_webhook(
+        &self,
+        id: i64,
+        owner: Option<i64>,
+        audit: AuditEvent,
+    ) -> StoreResult<bool>;
+    /// The enabled webhooks that hear about `user_id`'s downloads: theirs and the global ones.
+    async fn webhooks_hearing(&self, user_id: i64) -> StoreResult<Vec<WebhookRow>>;
+    /// Queues deliveries; one whose `(webhook_id, dedupe_key)` exists already is skipped.
+    /// Returns how many were queued.
+    async fn enqueue_deliveries(&self, deliveries: Vec<NewDelivery>) -> StoreResult<u64>;
+    /// Takes the oldest due delivery (or one whose claim went stale before `stale_before`,
+    /// its instance having died) for `worker_id`, counting the attempt.
+    async fn claim_delivery(
+        &self,
+        worker_id: &str,
+        now: DateTime<Utc>,
+        stale_before: DateTime<Utc>,
+    ) -> StoreResult<Option<ClaimedDelivery>>;
+    /// Records an attempt's result, if the delivery is still `worker_id`'s.
+    async fn finish_delivery(
+        &self,
+        id: i64,
+        worker_id: &str,
+        result: AttemptResult,
+    ) -> StoreResult<()>;
+    /// Deletes delivered and failed deliveries that finished before `before`; returns how many.
+    async fn purge_deliveries(&self, before: DateTime<Utc>) -> StoreResult<u64>;
+    /// A webhook's most recent deliveries, newest first.
+    async fn recent_deliveries(&self, webhook_id: i64, limit: i64)
+    -> StoreResult<Vec<DeliveryRow>>;
+
+    async fn media_servers(&self) -> StoreResult<Vec<MediaServerRow>>;
+    async fn save_media_server(
+        &self,
+        row: MediaServerRow,
+        audit: AuditEvent,
+    ) -> StoreResult<MediaServerRow>;
+    async fn delete_media_server(
+        &self,
+        kind: crate::domain::MediaServerKind,
+        audit: AuditEvent,
+    ) -> StoreResult<bool>;
 }
 
 /// Connects to the database named by the URL's scheme and runs its migrations.

@@ -1,12 +1,6 @@
 //! PostgreSQL backend: for several instances sharing one database (scale-out).
 
-use super::{
-    StoreError, StoreResult,
-    account_queries::impl_account_store,
-    download_queries::impl_download_store,
-    handoff_queries::{claim_delivery_sql, impl_handoff_store},
-    job_queries::{claim_sql, impl_job_store},
-};
+use super::{StoreError, StoreResult};
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use std::time::Duration;
 
@@ -35,10 +29,9 @@ impl PostgresStore {
         Ok(self.pool.begin().await?)
     }
 
-    /// `SKIP LOCKED`: concurrent workers on any instance each take a different job (SEC-32).
-    const CLAIM_SQL: &'static str = claim_sql!(" FOR UPDATE SKIP LOCKED");
-    /// The webhook delivery claim, locked the same way as the job claim.
-    const CLAIM_DELIVERY_SQL: &'static str = claim_delivery_sql!(" FOR UPDATE SKIP LOCKED");
+    /// What the job and delivery claims add to their row choice. `SKIP LOCKED`: concurrent
+    /// workers on any instance each take a different job (SEC-32), or delivery.
+    const ROW_LOCK: &'static str = " FOR UPDATE SKIP LOCKED";
 
     /// Sends an event to every instance listening on [`EVENTS_CHANNEL`].
     async fn publish(&self, payload: &str) -> StoreResult<bool> {
@@ -73,7 +66,20 @@ impl PostgresStore {
     }
 }
 
-impl_account_store!(PostgresStore, sqlx::Postgres);
-impl_download_store!(PostgresStore, sqlx::Postgres);
-impl_job_store!(PostgresStore, sqlx::Postgres);
-impl_handoff_store!(PostgresStore, sqlx::Postgres);
+// The shared queries (`queries/`), compiled here for this backend: each file reads the
+// store and the sqlx database it is compiled for as `super::Store` and `super::Db`.
+// `sqlite.rs` compiles the same files for its own backend, on purpose (`duplicate_mod`).
+type Store = PostgresStore;
+type Db = sqlx::Postgres;
+#[allow(clippy::duplicate_mod)]
+#[path = "queries/accounts.rs"]
+mod accounts;
+#[allow(clippy::duplicate_mod)]
+#[path = "queries/downloads.rs"]
+mod downloads;
+#[allow(clippy::duplicate_mod)]
+#[path = "queries/handoff.rs"]
+mod handoff;
+#[allow(clippy::duplicate_mod)]
+#[path = "queries/jobs.rs"]
+mod jobs;

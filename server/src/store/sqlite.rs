@@ -2,13 +2,7 @@
 //! transaction opened with `BEGIN IMMEDIATE` so concurrent writers queue on the busy timeout
 //! instead of failing with "database is locked" on lock upgrade (SEC-33).
 
-use super::{
-    StoreError, StoreResult,
-    account_queries::impl_account_store,
-    download_queries::impl_download_store,
-    handoff_queries::{claim_delivery_sql, impl_handoff_store},
-    job_queries::{claim_sql, impl_job_store},
-};
+use super::{StoreError, StoreResult};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
@@ -49,11 +43,10 @@ impl SqliteStore {
         Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
     }
 
-    /// Inside a `BEGIN IMMEDIATE` transaction no other writer runs, so a plain subquery
-    /// picks a job nobody else can claim at the same time.
-    const CLAIM_SQL: &'static str = claim_sql!("");
-    /// The webhook delivery claim, locked the same way as the job claim.
-    const CLAIM_DELIVERY_SQL: &'static str = claim_delivery_sql!("");
+    /// What the job and delivery claims add to their row choice: nothing. Inside a
+    /// `BEGIN IMMEDIATE` transaction no other writer runs, so a plain subquery picks a job (or
+    /// delivery) nobody else can claim at the same time.
+    const ROW_LOCK: &'static str = "";
 
     /// SQLite has one process writing it (no scale-out): events are delivered locally.
     async fn publish(&self, _payload: &str) -> StoreResult<bool> {
@@ -72,7 +65,20 @@ impl SqliteStore {
     }
 }
 
-impl_account_store!(SqliteStore, sqlx::Sqlite);
-impl_download_store!(SqliteStore, sqlx::Sqlite);
-impl_job_store!(SqliteStore, sqlx::Sqlite);
-impl_handoff_store!(SqliteStore, sqlx::Sqlite);
+// The shared queries (`queries/`), compiled here for this backend: each file reads the
+// store and the sqlx database it is compiled for as `super::Store` and `super::Db`.
+// `postgres.rs` compiles the same files for its own backend, on purpose (`duplicate_mod`).
+type Store = SqliteStore;
+type Db = sqlx::Sqlite;
+#[allow(clippy::duplicate_mod)]
+#[path = "queries/accounts.rs"]
+mod accounts;
+#[allow(clippy::duplicate_mod)]
+#[path = "queries/downloads.rs"]
+mod downloads;
+#[allow(clippy::duplicate_mod)]
+#[path = "queries/handoff.rs"]
+mod handoff;
+#[allow(clippy::duplicate_mod)]
+#[path = "queries/jobs.rs"]
+mod jobs;
