@@ -69,8 +69,9 @@ impl From<crate::store::TrackCounts> for TrackSummary {
     }
 }
 
-/// A download as its owner sees it (the REST and SSE shape). Sent by poem-openapi (`Json`) and
-/// by serde (`SerdeJson`, the history page); `tests` below pins both to the same JSON.
+// Sent by poem-openapi (`Json`) and by serde (`SerdeJson`, the history page); `tests` below
+// pins both to the same JSON. (A `//` comment: `///` would go into the OpenAPI document.)
+/// A download as its owner sees it (the REST and SSE shape).
 #[derive(Debug, Clone, Object, Serialize)]
 #[oai(rename = "Download")]
 pub struct DownloadView {

@@ -46,7 +46,7 @@ pub struct DownloadRequest {
     pub force: Option<bool>,
 }
 
-/// Written by serde (`SerdeJson`): see `serde_json_body.rs` for why.
+// Written by serde (`SerdeJson`): see `serde_json_body.rs` for why.
 #[derive(Debug, Object, serde::Serialize)]
 pub struct DownloadPage {
     pub items: Vec<DownloadView>,
