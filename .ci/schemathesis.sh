@@ -31,9 +31,14 @@ fi
 port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
 base="http://127.0.0.1:$port"
 # Public-only address policy (the default): generated URLs never make the server fetch
-# anything on this machine.
+# anything on this machine. yt-dlp updates go to a package index that refuses at once (port
+# 9, nothing listens) and the daily check is off: against the real PyPI, an admin's
+# generated `POST /api/admin/tools/ytdlp/update` really installed and smoke-tested a yt-dlp,
+# which took over schemathesis' 10 s request timeout on a busy machine. The update path
+# itself is tested in tests/api/tools.rs against a local index.
 HOST=127.0.0.1 PORT="$port" DATA_DIRECTORY="$work/data" OUTPUT_DIRECTORY="$work/music" \
     PLUGIN_DIRECTORY="$work/plugins" TOOLS_DIRECTORY="$ROOT/.venv" RUST_LOG=warn \
+    YTDLP_PACKAGE_INDEX=http://127.0.0.1:9 YTDLP_AUTO_UPDATE=off \
     "$binary" >"$work/server.log" 2>&1 &
 server_pid=$!
 for _ in $(seq 1 200); do
