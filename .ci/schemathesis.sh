@@ -31,14 +31,16 @@ fi
 port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
 base="http://127.0.0.1:$port"
 # Public-only address policy (the default): generated URLs never make the server fetch
-# anything on this machine. yt-dlp updates go to a package index that refuses at once (port
-# 9, nothing listens) and the daily check is off: against the real PyPI, an admin's
-# generated `POST /api/admin/tools/ytdlp/update` really installed and smoke-tested a yt-dlp,
-# which took over schemathesis' 10 s request timeout on a busy machine. The update path
-# itself is tested in tests/api/tools.rs against a local index.
+# anything on this machine. yt-dlp updates come from an empty local folder of wheels and the
+# daily check is off: against the real PyPI, an admin's generated
+# `POST /api/admin/tools/ytdlp/update` really installed and smoke-tested a yt-dlp, past
+# schemathesis' default 10 s request timeout on a busy machine. Even a refused install
+# creates a virtualenv and starts pip (~7 s on a busy 2-core box), so requests may take 60 s.
+# The update path itself is tested in tests/api/tools.rs against a local index.
+mkdir -p "$work/no-wheels"
 HOST=127.0.0.1 PORT="$port" DATA_DIRECTORY="$work/data" OUTPUT_DIRECTORY="$work/music" \
     PLUGIN_DIRECTORY="$work/plugins" TOOLS_DIRECTORY="$ROOT/.venv" RUST_LOG=warn \
-    YTDLP_PACKAGE_INDEX=http://127.0.0.1:9 YTDLP_AUTO_UPDATE=off \
+    YTDLP_WHEEL_DIRECTORY="$work/no-wheels" YTDLP_AUTO_UPDATE=off \
     "$binary" >"$work/server.log" 2>&1 &
 server_pid=$!
 for _ in $(seq 1 200); do
@@ -61,6 +63,7 @@ run_as() { # role token
     "$venv/bin/st" run "$base/openapi.json" \
         --checks not_a_server_error,status_code_conformance,response_schema_conformance \
         --max-examples "$examples" \
+        --request-timeout 60 \
         --exclude-path /auth/logout \
         --header "Authorization: Bearer $2" \
         --no-color
