@@ -56,36 +56,8 @@ static POSTGRES_PAGE_SQL: LazyLock<String> = LazyLock::new(|| {
     )
 });
 
-/// `child_status_counts`' statement for `n` parent ids (`$2` …), the same on both backends.
-fn child_counts_sql(n: usize) -> String {
-    let ids: Vec<String> = (0..n).map(|i| format!("${}", i + 2)).collect();
-    format!(
-        "SELECT parent_id, status, COUNT(*) FROM download_history WHERE user_id = $1 \
-         AND parent_id IN ({}) GROUP BY parent_id, status",
-        ids.join(", ")
-    )
-}
-
 #[async_trait]
 impl HistoryStore for PostgresStore {
-    #[tracing::instrument(skip_all)]
-    async fn child_status_counts(
-        &self,
-        user_id: i64,
-        parent_ids: &[i64],
-    ) -> StoreResult<Vec<(i64, crate::domain::DownloadStatus, i64)>> {
-        let ids = &parent_ids[..parent_ids.len().min(100)];
-        if ids.is_empty() {
-            return Ok(Vec::new());
-        }
-        let sql = child_counts_sql(ids.len());
-        let mut query = sqlx::query_as(&sql).bind(user_id);
-        for id in ids {
-            query = query.bind(*id);
-        }
-        Ok(query.fetch_all(&self.pool).await?)
-    }
-
     #[tracing::instrument(skip_all)]
     async fn list_downloads(
         &self,
@@ -123,24 +95,6 @@ impl HistoryStore for PostgresStore {
 
 #[async_trait]
 impl HistoryStore for SqliteStore {
-    #[tracing::instrument(skip_all)]
-    async fn child_status_counts(
-        &self,
-        user_id: i64,
-        parent_ids: &[i64],
-    ) -> StoreResult<Vec<(i64, crate::domain::DownloadStatus, i64)>> {
-        let ids = &parent_ids[..parent_ids.len().min(100)];
-        if ids.is_empty() {
-            return Ok(Vec::new());
-        }
-        let sql = child_counts_sql(ids.len());
-        let mut query = sqlx::query_as(&sql).bind(user_id);
-        for id in ids {
-            query = query.bind(*id);
-        }
-        Ok(query.fetch_all(&self.pool).await?)
-    }
-
     #[tracing::instrument(skip_all)]
     async fn list_downloads(
         &self,

@@ -133,6 +133,13 @@ pub trait AccountStore: Send + Sync + 'static {
 
 #[async_trait]
 pub trait DownloadStore: Send + Sync + 'static {
+    /// How many children of each of `parent_ids` (at most 100) are in each status:
+    /// `(parent_id, status, count)`.
+    async fn child_status_counts(
+        &self,
+        user_id: i64,
+        parent_ids: &[i64],
+    ) -> StoreResult<Vec<(i64, crate::domain::DownloadStatus, i64)>>;
     /// Queues a submission, unless the same user already has the same URL and format
     /// active: then that one is returned with `false` (the database's partial unique index
     /// decides, so concurrent submissions cannot both insert). The audit entry is written
@@ -171,7 +178,8 @@ pub trait DownloadStore: Send + Sync + 'static {
 }
 
 /// A user's history, a page at a time: the one query each backend writes its own way
-/// (`history.rs`), because it is the page the web app loads most.
+/// (`history.rs`), because it is the page the web app loads most. The sets' track counts come
+/// from [`DownloadStore::child_status_counts`].
 #[async_trait]
 pub trait HistoryStore: Send + Sync + 'static {
     async fn list_downloads(
@@ -180,13 +188,6 @@ pub trait HistoryStore: Send + Sync + 'static {
         filter: DownloadFilter,
         page: PageRequest,
     ) -> StoreResult<Page<DownloadRow>>;
-    /// How many children of each of `parent_ids` (at most 100) are in each status:
-    /// `(parent_id, status, count)`.
-    async fn child_status_counts(
-        &self,
-        user_id: i64,
-        parent_ids: &[i64],
-    ) -> StoreResult<Vec<(i64, crate::domain::DownloadStatus, i64)>>;
 }
 
 /// Fills `tracks` on the rows that are sets (top-level rows with children), in one query.

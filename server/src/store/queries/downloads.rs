@@ -73,6 +73,52 @@ impl Store {
                 .await?,
         )
     }
+
+    /// Stops every unfinished download of one owner (`scope`): pending ones end `cancelled`
+    /// now; running ones get the cancel flag and stop at their worker's next heartbeat.
+    /// Returns the rows it changed, pending ones first.
+    async fn stop_unfinished(
+        conn: &mut <Db as sqlx::Database>::Connection,
+        scope: StopScope,
+        id: i64,
+    ) -> StoreResult<Vec<DownloadRow>> {
+        let column = scope.column();
+        let mut rows: Vec<DownloadRow> = sqlx::query_as(&format!(
+            "UPDATE download_history SET status = 'cancelled', completed_at = $2 \
+             WHERE {column} = $1 AND status = 'pending' RETURNING *"
+        ))
+        .bind(id)
+        .bind(Utc::now())
+        .fetch_all(&mut *conn)
+        .await?;
+        let running: Vec<DownloadRow> = sqlx::query_as(&format!(
+            "UPDATE download_history SET cancel_requested = TRUE \
+             WHERE {column} = $1 AND status = 'downloading' RETURNING *"
+        ))
+        .bind(id)
+        .fetch_all(&mut *conn)
+        .await?;
+        rows.extend(running);
+        Ok(rows)
+    }
+}
+
+/// Whose unfinished downloads [`Store::stop_unfinished`] stops.
+#[derive(Clone, Copy)]
+enum StopScope {
+    /// A user's (the user was disabled or deleted).
+    User,
+    /// A set's tracks (the set was cancelled).
+    SetTracks,
+}
+
+impl StopScope {
+    fn column(self) -> &'static str {
+        match self {
+            StopScope::User => "user_id",
+            StopScope::SetTracks => "parent_id",
+        }
+    }
 }
 
 #[async_trait]
@@ -157,26 +203,28 @@ impl DownloadStore for Store {
     }
 
     #[tracing::instrument(skip_all)]
+    async fn child_status_counts(
+        &self,
+        user_id: i64,
+        parent_ids: &[i64],
+    ) -> StoreResult<Vec<(i64, crate::domain::DownloadStatus, i64)>> {
+        let ids = &parent_ids[..parent_ids.len().min(100)];
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = child_counts_sql(ids.len());
+        let mut query = sqlx::query_as(&sql).bind(user_id);
+        for id in ids {
+            query = query.bind(*id);
+        }
+        Ok(query.fetch_all(&self.pool).await?)
+    }
+
+    #[tracing::instrument(skip_all)]
     async fn stop_user_downloads(&self, user_id: i64) -> StoreResult<Vec<DownloadRow>> {
         let mut tx = self.begin_write().await?;
-        // Pending ones end now; running ones stop at their worker's next heartbeat.
-        let mut rows: Vec<DownloadRow> = sqlx::query_as(
-            "UPDATE download_history SET status = 'cancelled', completed_at = $2 \
-             WHERE user_id = $1 AND status = 'pending' RETURNING *",
-        )
-        .bind(user_id)
-        .bind(Utc::now())
-        .fetch_all(&mut *tx)
-        .await?;
-        let running: Vec<DownloadRow> = sqlx::query_as(
-            "UPDATE download_history SET cancel_requested = TRUE \
-             WHERE user_id = $1 AND status = 'downloading' RETURNING *",
-        )
-        .bind(user_id)
-        .fetch_all(&mut *tx)
-        .await?;
+        let rows = Self::stop_unfinished(&mut tx, StopScope::User, user_id).await?;
         tx.commit().await?;
-        rows.extend(running);
         Ok(rows)
     }
 
@@ -192,24 +240,8 @@ impl DownloadStore for Store {
             return Ok(Transition::NotFound);
         };
         if row.parent_id.is_none() && row.status == DownloadStatus::Completed {
-            // A set: cancelling it cancels its unfinished tracks (running ones stop
-            // at their worker's next heartbeat).
-            let mut tracks: Vec<DownloadRow> = sqlx::query_as(
-                "UPDATE download_history SET status = 'cancelled', completed_at = $2 \
-                 WHERE parent_id = $1 AND status = 'pending' RETURNING *",
-            )
-            .bind(id)
-            .bind(Utc::now())
-            .fetch_all(&mut *tx)
-            .await?;
-            let running: Vec<DownloadRow> = sqlx::query_as(
-                "UPDATE download_history SET cancel_requested = TRUE \
-                 WHERE parent_id = $1 AND status = 'downloading' RETURNING *",
-            )
-            .bind(id)
-            .fetch_all(&mut *tx)
-            .await?;
-            tracks.extend(running);
+            // A set: cancelling it cancels its unfinished tracks.
+            let tracks = Self::stop_unfinished(&mut tx, StopScope::SetTracks, id).await?;
             if tracks.is_empty() {
                 return Ok(Transition::NotAllowed(row.status));
             }
@@ -306,4 +338,14 @@ impl DownloadStore for Store {
         tx.commit().await?;
         Ok(row)
     }
+}
+
+/// `child_status_counts`' statement for `n` parent ids (`$2` …).
+fn child_counts_sql(n: usize) -> String {
+    let ids: Vec<String> = (0..n).map(|i| format!("${}", i + 2)).collect();
+    format!(
+        "SELECT parent_id, status, COUNT(*) FROM download_history WHERE user_id = $1 \
+         AND parent_id IN ({}) GROUP BY parent_id, status",
+        ids.join(", ")
+    )
 }
