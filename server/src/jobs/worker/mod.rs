@@ -7,8 +7,8 @@
 //! `pending` without counting the attempt.
 
 use super::{
-    ExecutionError, ExecutionRequest, ExecutorConfig, FetchAction, Finished, Phase, Progress,
-    TrackMetadataHint, execute, limits::volume_has_room, remove_job_temp,
+    ExecutionError, ExecutionRequest, FetchAction, Finished, Phase, Progress, TrackMetadataHint,
+    execute, limits::volume_has_room, remove_job_temp,
 };
 use crate::{
     domain::DownloadStatus,
@@ -31,37 +31,16 @@ mod keep_alive;
 mod library;
 mod outcome;
 mod resolve;
+mod settings;
 mod stored_action;
 
+pub use settings::RunnerSettings;
 pub use stored_action::StoredAction;
 
 /// How often an idle worker looks for jobs queued by other instances.
 const IDLE_POLL: Duration = Duration::from_secs(1);
 /// At most this many progress events per second per download.
 const PROGRESS_EVENT_INTERVAL: Duration = Duration::from_millis(250);
-const BACKOFF_BASE: Duration = Duration::from_secs(5);
-const BACKOFF_CAP: Duration = Duration::from_secs(300);
-
-pub struct RunnerSettings {
-    pub executor: ExecutorConfig,
-    pub max_concurrent: usize,
-    pub max_attempts: i32,
-    pub stale_after: Duration,
-    /// This instance's id; worker ids start with it.
-    pub instance_id: String,
-    /// Jobs held by worker ids with this prefix are dead at start-up (SQLite: all of them;
-    /// PostgreSQL: this instance's, from before a restart).
-    pub dead_worker_prefix: String,
-    /// Where the downloads that end are counted.
-    pub metrics: crate::metrics::DownloadMetrics,
-    /// What the library already holds ("already have it"); finished files are added.
-    pub library: Arc<crate::library::LibraryIndex>,
-    /// Where playlists' `.m3u8` files go (relative to the output folder); `None`: next to
-    /// each playlist's tracks.
-    pub playlist_folder: Option<std::path::PathBuf>,
-    /// Told of every recorded outcome: webhooks and media-server rescans.
-    pub handoff: Arc<crate::handoff::Handoff>,
-}
 
 /// A running job that can be stopped from this instance.
 struct RunningJob {
@@ -400,35 +379,7 @@ fn hint_from_row(row: &DownloadRow) -> TrackMetadataHint {
     }
 }
 
-fn action_url(action: &FetchAction) -> &str {
-    action.url()
-}
-
 /// Names a job's temp folder.
 pub fn job_uuid(id: i64) -> uuid::Uuid {
     uuid::Uuid::from_u64_pair(0, id as u64)
-}
-
-/// Capped exponential backoff with ±20 % jitter, so retries from many jobs spread out.
-fn backoff(attempts: i32) -> chrono::Duration {
-    let exp = BACKOFF_BASE
-        .saturating_mul(2u32.saturating_pow(attempts.saturating_sub(1).clamp(0, 16) as u32));
-    let capped = exp.min(BACKOFF_CAP).as_secs_f64();
-    let jitter = 0.8 + rand::random::<f64>() * 0.4;
-    chrono::Duration::milliseconds((capped * jitter * 1000.0) as i64)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn backoff_grows_and_is_capped() {
-        let first = backoff(1).num_milliseconds();
-        assert!((4_000..=6_000).contains(&first), "{first}");
-        let third = backoff(3).num_milliseconds();
-        assert!((16_000..=24_000).contains(&third), "{third}");
-        let late = backoff(30).num_milliseconds();
-        assert!(late <= 360_000, "{late}");
-    }
 }

@@ -1,12 +1,16 @@
 //! Recording how an attempt ended: a placed file, a cancel, a shutdown, or a failure (with
 //! a retry when it may help); and counting the downloads that end.
 
-use super::{JobRunner, Outcome, backoff};
+use super::{JobRunner, Outcome};
 use crate::{
     jobs::{ErrorClass, ExecutionError, Finished, beneath},
     store::{CompletedFile, DownloadRow, StoreResult},
 };
+use std::time::Duration;
 use tokio_util::sync::CancellationToken;
+
+const BACKOFF_BASE: Duration = Duration::from_secs(5);
+const BACKOFF_CAP: Duration = Duration::from_secs(300);
 
 impl JobRunner {
     /// Saves the attempt's outcome; `None` when the row is no longer this worker's.
@@ -124,9 +128,18 @@ fn retry_message(message: &str, retry: bool) -> String {
     }
 }
 
+/// Capped exponential backoff with ±20 % jitter, so retries from many jobs spread out.
+fn backoff(attempts: i32) -> chrono::Duration {
+    let exp = BACKOFF_BASE
+        .saturating_mul(2u32.saturating_pow(attempts.saturating_sub(1).clamp(0, 16) as u32));
+    let capped = exp.min(BACKOFF_CAP).as_secs_f64();
+    let jitter = 0.8 + rand::random::<f64>() * 0.4;
+    chrono::Duration::milliseconds((capped * jitter * 1000.0) as i64)
+}
+
 #[cfg(test)]
 mod tests {
-    use super::retry_message;
+    use super::{backoff, retry_message};
 
     #[test]
     fn a_retry_is_announced_once_and_a_final_failure_promises_none() {
@@ -140,5 +153,15 @@ mod tests {
             "Network error"
         );
         assert_eq!(retry_message("Not found", false), "Not found");
+    }
+
+    #[test]
+    fn backoff_grows_and_is_capped() {
+        let first = backoff(1).num_milliseconds();
+        assert!((4_000..=6_000).contains(&first), "{first}");
+        let third = backoff(3).num_milliseconds();
+        assert!((16_000..=24_000).contains(&third), "{third}");
+        let late = backoff(30).num_milliseconds();
+        assert!(late <= 360_000, "{late}");
     }
 }

@@ -2,7 +2,7 @@
 //! album becomes child jobs in one transaction, and the parent completes. A set the plugin
 //! asks the host to expand is listed with yt-dlp first (`jobs::ytdlp_listing`).
 
-use super::{JobRunner, StoredAction, action_url, hint_from_row};
+use super::{JobRunner, StoredAction, hint_from_row};
 use crate::{
     domain::{AudioFormat, Phase, Progress, SetKind},
     jobs::{ExecutionError, FetchAction, TrackMetadataHint, ytdlp_listing::list_set},
@@ -68,7 +68,7 @@ impl JobRunner {
                     NewDownload {
                         user_id: job.user_id,
                         parent_id: Some(job.id),
-                        url: action_url(&entry.action).to_owned(),
+                        url: entry.action.url().to_owned(),
                         format,
                         plugin: Some(plugin.clone()),
                         title: m.title.clone(),

@@ -12,35 +12,17 @@ use super::types::*;
 use super::watcher::{self, is_plugin_file};
 
 mod admin;
+mod inner;
+
 use crate::metrics::ReloadOutcome;
 use anyhow::Context;
 use chrono::{DateTime, Utc};
+pub(crate) use inner::{Inner, Slot};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
 use tokio::sync::{Mutex, Semaphore};
 use tokio_util::sync::CancellationToken;
-
-/// A loaded version of a plugin and where it came from.
-#[derive(Clone)]
-pub(crate) struct Slot {
-    pub plugin: Arc<LoadedPlugin>,
-    pub loaded_at: DateTime<Utc>,
-}
-
-#[derive(Default)]
-pub(crate) struct Inner {
-    builtins: BTreeMap<String, Slot>,
-    /// Files of PLUGIN_DIRECTORY that loaded, by canonical path.
-    pub files: BTreeMap<PathBuf, Slot>,
-    /// Files that failed to load, with the reason.
-    pub file_errors: BTreeMap<PathBuf, String>,
-    /// Last load error or crash, by plugin name.
-    last_errors: BTreeMap<String, String>,
-    state: PersistedState,
-    /// Enabled plugins, highest priority first: the routing table.
-    routes: Vec<Arc<LoadedPlugin>>,
-}
 
 pub struct PluginRegistry {
     pub(crate) config: PluginHostConfig,
@@ -335,86 +317,4 @@ enum FileOutcome {
     Unchanged,
     Loaded(Box<LoadedPlugin>),
     Failed(String),
-}
-
-impl Inner {
-    /// The active version of `name`: a directory file overrides a built-in.
-    fn active(&self, name: &str) -> Option<Slot> {
-        self.files
-            .values()
-            .find(|s| s.plugin.info.name == name)
-            .or_else(|| self.builtins.get(name))
-            .cloned()
-    }
-
-    fn active_names(&self) -> Vec<String> {
-        let mut names: Vec<String> = self
-            .builtins
-            .keys()
-            .cloned()
-            .chain(self.files.values().map(|s| s.plugin.info.name.clone()))
-            .collect();
-        names.sort();
-        names.dedup();
-        names
-    }
-
-    fn rebuild_routes(&mut self) {
-        let mut routes: Vec<Arc<LoadedPlugin>> = self
-            .active_names()
-            .into_iter()
-            .filter(|n| !self.state.disabled.contains(n))
-            .filter_map(|n| self.active(&n).map(|s| s.plugin))
-            .collect();
-        routes.sort_by(|a, b| {
-            b.info
-                .priority
-                .cmp(&a.info.priority)
-                .then_with(|| a.info.name.cmp(&b.info.name))
-        });
-        self.routes = routes;
-    }
-
-    fn summary(&self, name: &str) -> Option<PluginSummary> {
-        let slot = self.active(name)?;
-        let from_file = self
-            .files
-            .iter()
-            .find(|(_, s)| s.plugin.info.name == name)
-            .map(|(p, _)| p);
-        let source = match from_file {
-            None => PluginSource::BuiltIn,
-            Some(path) => {
-                let file = path.file_name().map(|f| f.to_string_lossy().into_owned());
-                if file.is_some() && self.state.uploads.get(name) == file.as_ref() {
-                    PluginSource::Upload
-                } else {
-                    PluginSource::Directory
-                }
-            }
-        };
-        let info = &slot.plugin.info;
-        Some(PluginSummary {
-            name: info.name.clone(),
-            version: info.version.clone(),
-            description: info.description.clone(),
-            patterns: info.patterns.clone(),
-            priority: info.priority,
-            hosts: info.hosts.clone(),
-            enabled: !self.state.disabled.contains(name),
-            source,
-            sha256: slot.plugin.sha256.clone(),
-            interface_version: slot.plugin.interface_version.to_owned(),
-            loaded_at: slot.loaded_at,
-            last_error: self.last_errors.get(name).cloned(),
-        })
-    }
-
-    fn change(&self, name: &str) -> Result<PluginChange, PluginAdminError> {
-        let summary = self.summary(name).ok_or(PluginAdminError::NotFound)?;
-        Ok(PluginChange {
-            sha256: summary.sha256.clone(),
-            summary,
-        })
-    }
 }
