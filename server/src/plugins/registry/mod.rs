@@ -16,9 +16,8 @@ mod inner;
 
 use crate::metrics::ReloadOutcome;
 use anyhow::Context;
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 pub(crate) use inner::{Inner, Slot};
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
 use tokio::sync::{Mutex, Semaphore};
