@@ -23,6 +23,8 @@ pub use nas_music_checks::set_listing;
 pub mod tags;
 pub mod temp_dirs;
 #[cfg(test)]
+pub(crate) mod test_input;
+#[cfg(test)]
 pub(crate) mod test_media;
 pub mod tools;
 pub mod track_tagging;

@@ -137,6 +137,7 @@ pub fn move_into_place(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::jobs::test_input::TestInput;
 
     fn values(title: &str, artist: &str) -> TemplateValues<'static> {
         TemplateValues {
@@ -273,19 +274,10 @@ mod tests {
     #[test]
     fn fuzzed_values_never_panic_and_stay_inside_sec_35() {
         let alphabet: Vec<char> = "a./\\\0\n\r\t :*?\"<>|é漢🎵 CONlpt1.~-_".chars().collect();
-        let mut state = 0x9e37_79b9_7f4a_7c15u64;
-        let mut next = || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut input = TestInput::new();
         for _ in 0..20_000 {
-            let len = (next() % 260) as usize;
-            let s: String = (0..len)
-                .map(|_| alphabet[(next() % alphabet.len() as u64) as usize])
-                .collect();
-            let cut = (next() as usize) % (s.len() + 1);
+            let s = input.string(&alphabet, 260);
+            let cut = (input.next() as usize) % (s.len() + 1);
             let cut = (0..=cut)
                 .rev()
                 .find(|i| s.is_char_boundary(*i))
@@ -298,7 +290,7 @@ mod tests {
                 assert!(!name.is_empty() && name.len() <= MAX_COMPONENT_BYTES);
                 assert!(!name.starts_with('.') && !name.contains(['/', '\\', '\0']));
             }
-            let _ = sanitize_component(&s, "x", (next() % 40) as usize);
+            let _ = sanitize_component(&s, "x", (input.next() % 40) as usize);
         }
     }
 }

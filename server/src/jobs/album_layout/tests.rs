@@ -1,7 +1,7 @@
 //! The album layout's rendering: missing parts, hostile values (SEC-5), fuzzed templates (SEC-35).
 
 use super::*;
-use crate::jobs::output_path::is_plain_relative;
+use crate::jobs::{output_path::is_plain_relative, test_input::TestInput};
 use std::path::Path;
 
 fn full() -> AlbumValues<'static> {
@@ -159,18 +159,9 @@ fn fuzzed_templates_never_panic_sec_35() {
     let alphabet: Vec<char> = "{}:0123/\\ ()[]-._titlealbumyeartrackdisc é"
         .chars()
         .collect();
-    let mut state = 0x9e37_79b9_7f4a_7c15u64;
-    let mut next = || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        state
-    };
+    let mut input = TestInput::new();
     for _ in 0..10_000 {
-        let len = (next() % 80) as usize;
-        let t: String = (0..len)
-            .map(|_| alphabet[(next() % alphabet.len() as u64) as usize])
-            .collect();
+        let t = input.string(&alphabet, 80);
         let p = render_album_path(&t, &full(), "m4a");
         assert!(is_plain_relative(&p), "{t:?} → {p:?}");
         let _ = check_album_template(&t);
