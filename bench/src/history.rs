@@ -8,6 +8,7 @@
 //!     target/release/history     # NAS_SERVER_BIN, TEST_POSTGRES_URL, HISTORY_SECONDS override
 //!
 //! wrk runs 2 threads for `HISTORY_SECONDS` (10) per connection count, after a 2 s warm-up.
+//! `HISTORY_BACKEND=sqlite` or `postgres` measures only that one (to profile it alone).
 
 mod support;
 use anyhow::{Context, bail};
@@ -235,17 +236,33 @@ async fn main() -> anyhow::Result<()> {
     println!("| backend | connections | requests/s | p50 ms | p99 ms | errors |");
     println!("|---|---|---|---|---|---|");
 
+    let only = std::env::var("HISTORY_BACKEND").unwrap_or_default();
+    if only != "postgres" {
+        sqlite(&bin, seconds).await?;
+    }
+    if only != "sqlite" {
+        postgres(&bin, seconds).await?;
+    }
+    println!(
+        "load average after: {}",
+        std::fs::read_to_string("/proc/loadavg")?.trim()
+    );
+    Ok(())
+}
+
+async fn sqlite(bin: &Path, seconds: u64) -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let sqlite_url = format!("sqlite://{}/data/history.db", dir.path().display());
     std::fs::create_dir_all(dir.path().join("data"))?;
-    let server = start(&bin, dir.path(), &sqlite_url).await?;
+    let server = start(bin, dir.path(), &sqlite_url).await?;
     let (token, user) = sign_in(&server.base).await?;
     let pool = sqlx::SqlitePool::connect(&sqlite_url).await?;
     seed!(&pool, user);
     pool.close().await;
-    measure("SQLite", &server, &token, seconds).await?;
-    drop(server);
+    measure("SQLite", &server, &token, seconds).await
+}
 
+async fn postgres(bin: &Path, seconds: u64) -> anyhow::Result<()> {
     let admin = std::env::var("TEST_POSTGRES_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
     match sqlx::PgPool::connect(&admin).await {
@@ -258,7 +275,7 @@ async fn main() -> anyhow::Result<()> {
             let url = format!("{}/{name}", admin.rsplit_once('/').context("no db name")?.0);
             let pg_dir = tempfile::tempdir()?;
             let result = async {
-                let server = start(&bin, pg_dir.path(), &url).await?;
+                let server = start(bin, pg_dir.path(), &url).await?;
                 let (token, user) = sign_in(&server.base).await?;
                 let pool = sqlx::PgPool::connect(&url).await?;
                 seed!(&pool, user);
@@ -272,9 +289,5 @@ async fn main() -> anyhow::Result<()> {
             result?;
         }
     }
-    println!(
-        "load average after: {}",
-        std::fs::read_to_string("/proc/loadavg")?.trim()
-    );
     Ok(())
 }

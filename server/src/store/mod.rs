@@ -11,6 +11,7 @@
 mod handoff_models;
 mod history;
 pub mod models;
+mod page_timestamps;
 mod postgres;
 mod sqlite;
 

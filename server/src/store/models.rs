@@ -160,12 +160,17 @@ pub struct DownloadRow {
     pub file_inode: Option<i64>,
     pub error: Option<String>,
     pub attempts: i32,
+    #[serde(with = "super::page_timestamps")]
     pub run_after: DateTime<Utc>,
     pub worker_id: Option<String>,
+    #[serde(with = "super::page_timestamps::option")]
     pub heartbeat_at: Option<DateTime<Utc>>,
     pub cancel_requested: bool,
+    #[serde(with = "super::page_timestamps")]
     pub created_at: DateTime<Utc>,
+    #[serde(with = "super::page_timestamps::option")]
     pub started_at: Option<DateTime<Utc>>,
+    #[serde(with = "super::page_timestamps::option")]
     pub completed_at: Option<DateTime<Utc>>,
     /// A set's parent: how its children stand (`store::attach_track_counts`); not a column.
     #[sqlx(skip)]
@@ -205,14 +210,36 @@ pub const LISTED_COLUMNS: &str = "id, user_id, parent_id, url, format, plugin, t
     set_title, set_kind, status, progress, file_path, file_size, ytdlp_version, error, attempts, \
     run_after, worker_id, heartbeat_at, cancel_requested, created_at, started_at, completed_at";
 
-/// A row of a listing with the number of rows the whole listing matches
-/// (`COUNT(*) OVER ()`), so a page and its total come from one statement.
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct CountedRow {
-    #[sqlx(flatten)]
-    pub row: DownloadRow,
-    pub total_matching: i64,
+/// Where `name` stands in [`LISTED_COLUMNS`] (0-based), for reading a listed row by
+/// position; evaluated at compile time, so a name that is not listed fails the build.
+pub const fn listed_position(name: &str) -> usize {
+    let (columns, name) = (LISTED_COLUMNS.as_bytes(), name.as_bytes());
+    let (mut at, mut position) = (0, 0);
+    while at < columns.len() {
+        // Skip the separators (", " and the line continuations' spaces).
+        while at < columns.len() && (columns[at] == b' ' || columns[at] == b',') {
+            at += 1;
+        }
+        let start = at;
+        while at < columns.len() && columns[at] != b',' {
+            at += 1;
+        }
+        if at - start == name.len() {
+            let mut i = 0;
+            while i < name.len() && columns[start + i] == name[i] {
+                i += 1;
+            }
+            if i == name.len() {
+                return position;
+            }
+        }
+        position += 1;
+    }
+    panic!("not a listed column")
 }
+
+/// How many columns [`LISTED_COLUMNS`] names.
+pub const LISTED_COUNT: usize = listed_position("completed_at") + 1;
 
 /// A user's submission: a top-level download, queued until its plugin resolves it.
 #[derive(Debug, Clone)]
@@ -311,4 +338,25 @@ pub enum Transition {
     /// The download is not in a state that allows it; carries its current status.
     NotAllowed(DownloadStatus),
     NotFound,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn listed_positions_follow_the_column_list() {
+        let names: Vec<&str> = LISTED_COLUMNS.split(',').map(str::trim).collect();
+        assert_eq!(names.len(), LISTED_COUNT);
+        for (position, name) in names.iter().enumerate() {
+            assert_eq!(listed_position(name), position, "{name}");
+        }
+    }
+
+    #[test]
+    #[should_panic(expected = "not a listed column")]
+    fn an_unlisted_name_has_no_position() {
+        // `action` is left out of listings on purpose; a prefix of a name is not the name.
+        listed_position("action");
+    }
 }
