@@ -18,7 +18,10 @@ pub struct PostgresStore {
 /// that the server dropped meanwhile (a restart, a proxy's idle timeout) is replaced instead
 /// of failing a request. A connection in steady use is not: sqlx's default pings before
 /// every acquire, a second round trip per query that was a tenth of the history page's
-/// server time and as much again of PostgreSQL's (`bench/README.md`).
+/// server time and as much again of PostgreSQL's (`bench/README.md`). The price: when the
+/// server drops connections that were used less than a second ago, the next query on each
+/// fails once (a 500) and the pool opens a new one (tried with `pg_terminate_backend`: two
+/// failed requests, then none).
 const PING_IF_IDLE_FOR: Duration = Duration::from_secs(1);
 
 impl PostgresStore {
