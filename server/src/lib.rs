@@ -17,6 +17,7 @@ pub mod downloads;
 pub mod error;
 pub mod handoff;
 pub mod healthcheck;
+pub mod history_pages;
 pub mod jobs;
 pub mod library;
 pub mod media;
@@ -158,6 +159,10 @@ pub async fn run(
             address_policy: config.address_policy.clone(),
             max_active_per_user: config.job_limits.max_active_per_user,
         },
+        history_pages: history_pages::HistoryPages::with_capacity(
+            config.history_cache_bytes,
+            metrics.history_pages.clone(),
+        ),
         media: media::MediaService {
             store: store.clone(),
             output_directory: config.output_directory.clone(),

@@ -17,6 +17,8 @@ pub struct AppState {
     pub plugins: Arc<PluginRegistry>,
     /// Users' downloads: submit, list, cancel, retry, delete, and their live updates.
     pub downloads: DownloadService,
+    /// History pages as last sent, while the user's history is unchanged (`history_pages.rs`).
+    pub history_pages: crate::history_pages::HistoryPages,
     /// Reading downloaded files: streaming, covers, a set's tracks, signed media links.
     pub media: crate::media::MediaService,
     /// The tool preflight (yt-dlp, its JavaScript runtime, ffmpeg, ffprobe, the output

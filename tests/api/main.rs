@@ -15,6 +15,7 @@ mod albums;
 mod auth;
 mod downloads;
 mod egress;
+mod history_cache;
 mod limits;
 mod media;
 mod metrics;

@@ -35,7 +35,7 @@ async fn scrape_text(app: &TestApp, token: &str) -> String {
 /// The value on the line of `series` (name and labels exactly as encoded), read by hand:
 /// prometheus-parse skips a sample whose label value holds a `}` (its regex stops there),
 /// and a route template such as `/api/downloads/{id}` does.
-fn line_value(text: &str, series: &str) -> f64 {
+pub(crate) fn line_value(text: &str, series: &str) -> f64 {
     let found: Vec<&str> = text
         .lines()
         .filter_map(|l| l.strip_prefix(series)?.strip_prefix(' '))

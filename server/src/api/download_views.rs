@@ -69,7 +69,7 @@ impl From<crate::store::TrackCounts> for TrackSummary {
     }
 }
 
-// Sent by poem-openapi (`Json`) and by serde (`SerdeJson`, the history page); `tests` below
+// Sent by poem-openapi (`Json`) and by serde (`JsonBytes`, the history page); `tests` below
 // pins both to the same JSON. (A `//` comment: `///` would go into the OpenAPI document.)
 /// A download as its owner sees it (the REST and SSE shape).
 #[derive(Debug, Clone, Object, Serialize)]

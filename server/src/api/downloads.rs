@@ -8,12 +8,13 @@ use super::{
     error::ApiResult,
     guard::{BearerAuth, session_still_holds},
     models::page_count,
-    serde_json_body::SerdeJson,
+    serde_json_body::JsonBytes,
 };
 use crate::{
     domain::{AudioFormat, DownloadStatus},
     downloads::Submitted,
     error::AppError,
+    history_pages::PageKey,
     state::AppState,
     store::{DownloadFilter, PageRequest},
 };
@@ -46,7 +47,7 @@ pub struct DownloadRequest {
     pub force: Option<bool>,
 }
 
-// Written by serde (`SerdeJson`): see `serde_json_body.rs` for why.
+// Written by serde (`JsonBytes`): see `serde_json_body.rs` for why.
 #[derive(Debug, Object, serde::Serialize)]
 pub struct DownloadPage {
     pub items: Vec<DownloadView>,
@@ -69,7 +70,7 @@ enum SubmitResponse {
 #[derive(ApiResponse)]
 enum DownloadsListed {
     #[oai(status = 200)]
-    Ok(SerdeJson<DownloadPage>),
+    Ok(JsonBytes<DownloadPage>),
 }
 
 #[derive(ApiResponse)]
@@ -140,28 +141,38 @@ impl DownloadsApi {
         status: Query<Option<DownloadStatus>>,
         #[oai(validator(max_length = 200))] q: Query<Option<String>>,
     ) -> ApiResult<DownloadsListed> {
-        let filter = DownloadFilter {
+        let key = PageKey {
+            user_id: auth.0.user.id,
             status: status.0,
             query: q.0.map(|q| q.trim().to_owned()).filter(|q| !q.is_empty()),
-        };
-        let result = state
-            .downloads
-            .list(
-                &auth.0,
-                filter,
-                PageRequest {
-                    page: page.0,
-                    per_page: per_page.0,
-                },
-            )
-            .await?;
-        Ok(DownloadsListed::Ok(SerdeJson(DownloadPage {
-            items: result.items.into_iter().map(Into::into).collect(),
-            total: result.total,
             page: page.0,
             per_page: per_page.0,
-            pages: page_count(result.total, per_page.0),
-        })))
+        };
+        // The version was read with the session, before the page is built: see
+        // `history_pages.rs` for why that order keeps the cache from ever answering stale.
+        let version = auth.0.history_version;
+        if let Some(body) = state.history_pages.get(&key, version) {
+            return Ok(DownloadsListed::Ok(JsonBytes::from_written(body)));
+        }
+        let filter = DownloadFilter {
+            status: key.status,
+            query: key.query.clone(),
+        };
+        let request = PageRequest {
+            page: key.page,
+            per_page: key.per_page,
+        };
+        let result = state.downloads.list(&auth.0, filter, request).await?;
+        let body = JsonBytes::write(&DownloadPage {
+            items: result.items.into_iter().map(Into::into).collect(),
+            total: result.total,
+            page: key.page,
+            per_page: key.per_page,
+            pages: page_count(result.total, key.per_page),
+        })
+        .map_err(|error| AppError::Internal(error.into()))?;
+        state.history_pages.insert(key, version, body.bytes());
+        Ok(DownloadsListed::Ok(body))
     }
 
     /// Live download events (Server-Sent Events)

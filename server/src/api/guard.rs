@@ -15,7 +15,7 @@ use crate::{
     auth::{Claims, CurrentUser},
     error::AppError,
     state::AppState,
-    store::User,
+    store::{SessionUser, User},
 };
 use poem::{Request, web::RemoteAddr};
 use poem_openapi::{SecurityScheme, auth::Bearer};
@@ -39,18 +39,19 @@ pub(super) async fn authenticate(req: &Request, bearer: Bearer) -> poem::Result<
         .tokens
         .verify(&bearer.token)
         .map_err(|_| unauthorized("Could not validate credentials"))?;
-    let user = check_session(state, &claims).await?;
-    let actor = actor_from_request(req, Some(&user));
+    let session = check_session(state, &claims).await?;
+    let actor = actor_from_request(req, Some(&session.user));
     Ok(CurrentUser {
-        user,
+        user: session.user,
         claims,
         actor,
+        history_version: session.history_version,
     })
 }
 
 /// What a verified token's claims must still satisfy: not logged out, the user exists and
 /// is active, and the session generation is current (no password change revoked it).
-async fn check_session(state: &AppState, claims: &Claims) -> poem::Result<User> {
+async fn check_session(state: &AppState, claims: &Claims) -> poem::Result<SessionUser> {
     let user_id = claims.user_id().unwrap_or_default();
     let session = state
         .store
@@ -66,14 +67,13 @@ async fn check_session(state: &AppState, claims: &Claims) -> poem::Result<User> 
     if session.token_revoked {
         return Err(unauthorized("Token has been revoked"));
     }
-    let user = session.user;
-    if !user.is_active {
+    if !session.user.is_active {
         return Err(unauthorized("Account is disabled"));
     }
-    if user.session_generation != claims.generation {
+    if session.user.session_generation != claims.generation {
         return Err(unauthorized("Session has been revoked"));
     }
-    Ok(user)
+    Ok(session)
 }
 
 /// Whether the session a stream was opened with still holds: the session check again, and

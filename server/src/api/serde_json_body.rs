@@ -1,14 +1,16 @@
-//! `SerdeJson<T>`: a JSON response body that serde writes straight from `T`, documented in
-//! the OpenAPI document with `T`'s own schema.
+//! `JsonBytes<T>`: a JSON response body that serde wrote from `T` (`to_json_bytes`),
+//! documented in the OpenAPI document with `T`'s own schema. Being bytes, it can be kept and
+//! sent again: the history page cache does (`history_pages.rs`).
 //!
-//! Why not poem-openapi's `Json<T>`: it first turns `T` into a `serde_json::Value` tree (a
-//! `BTreeMap` per object, a copied `String` per field) and then serialises the tree. For the
-//! history page, 50 downloads of ~30 fields each, building and freeing that tree was about a
-//! fifth of the request (`perf`, `bench/README.md`). The types sent this way derive both
-//! `poem_openapi::Object` (the schema) and `serde::Serialize` (the bytes);
-//! `download_views::tests` pins the two to the same JSON, so the document stays true.
+//! Why serde and not poem-openapi's `Json<T>`: `Json` first turns `T` into a
+//! `serde_json::Value` tree (a `BTreeMap` per object, a copied `String` per field) and then
+//! serialises the tree. For the history page, 50 downloads of ~30 fields each, building and
+//! freeing that tree was about a fifth of the request (`perf`, `bench/README.md`). The types
+//! sent this way derive both `poem_openapi::Object` (the schema) and `serde::Serialize` (the
+//! bytes); `download_views::tests` pins the two to the same JSON, so the document stays true.
 
-use poem::{IntoResponse, Response, http::StatusCode};
+use bytes::Bytes;
+use poem::{IntoResponse, Response};
 use poem_openapi::{
     ApiResponse,
     payload::Payload,
@@ -16,11 +18,41 @@ use poem_openapi::{
     types::Type,
 };
 use serde::Serialize;
+use std::marker::PhantomData;
 
-/// A JSON body serialised by serde; see the module docs.
-pub struct SerdeJson<T>(pub T);
+/// A JSON body written by `to_json_bytes(&T)`; see the module docs.
+pub struct JsonBytes<T> {
+    body: Bytes,
+    // `fn() -> T`: the body says what it holds, without the type needing `T: Send`.
+    holds: PhantomData<fn() -> T>,
+}
 
-impl<T: Type> Payload for SerdeJson<T> {
+impl<T: Serialize> JsonBytes<T> {
+    /// `value` as JSON. Only a map with non-string keys or a failing `Serialize` impl can
+    /// fail; neither exists among the types sent this way.
+    pub fn write(value: &T) -> serde_json::Result<Self> {
+        let mut body = Vec::with_capacity(INITIAL_CAPACITY);
+        serde_json::to_writer(&mut body, value)?;
+        Ok(Self::from_written(body.into()))
+    }
+}
+
+impl<T> JsonBytes<T> {
+    /// A body `write` produced earlier for a `T` (kept by the history page cache).
+    pub fn from_written(body: Bytes) -> Self {
+        Self {
+            body,
+            holds: PhantomData,
+        }
+    }
+
+    /// The bytes, to keep (cloning `Bytes` copies no body).
+    pub fn bytes(&self) -> Bytes {
+        self.body.clone()
+    }
+}
+
+impl<T: Type> Payload for JsonBytes<T> {
     const CONTENT_TYPE: &'static str = "application/json; charset=utf-8";
 
     fn schema_ref() -> MetaSchemaRef {
@@ -37,27 +69,15 @@ impl<T: Type> Payload for SerdeJson<T> {
 /// the page's bytes eight times on the way (`perf`: 2 % of the page's time).
 const INITIAL_CAPACITY: usize = 40 * 1024;
 
-impl<T: Serialize + Send> IntoResponse for SerdeJson<T> {
+impl<T> IntoResponse for JsonBytes<T> {
     fn into_response(self) -> Response {
-        let mut body = Vec::with_capacity(INITIAL_CAPACITY);
-        match serde_json::to_writer(&mut body, &self.0) {
-            Ok(()) => Response::builder()
-                .content_type("application/json; charset=utf-8")
-                .body(body),
-            // Only a map with non-string keys or a failing `Serialize` impl can get here;
-            // neither exists among the types sent this way.
-            Err(error) => {
-                tracing::error!(%error, "a response body could not be serialised");
-                Response::builder()
-                    .status(StatusCode::INTERNAL_SERVER_ERROR)
-                    .content_type("application/json; charset=utf-8")
-                    .body(r#"{"detail":"Internal server error"}"#)
-            }
-        }
+        Response::builder()
+            .content_type("application/json; charset=utf-8")
+            .body(self.body)
     }
 }
 
-impl<T: Type + Serialize + Send> ApiResponse for SerdeJson<T> {
+impl<T: Type> ApiResponse for JsonBytes<T> {
     fn meta() -> MetaResponses {
         MetaResponses {
             responses: vec![MetaResponse {

@@ -15,6 +15,9 @@ pub struct CurrentUser {
     pub user: User,
     pub claims: Claims,
     pub actor: Actor,
+    /// The user's history version, read with the session (`SessionUser::history_version`):
+    /// the history page is served from memory while it is the one the page was built at.
+    pub history_version: i64,
 }
 
 /// Proof that the current user is an active admin; admin operations take one.

@@ -166,6 +166,9 @@ pub struct Config {
     pub plugin_memory_limit_bytes: usize,
     pub watch_plugins: bool,
     pub max_download_attempts: i32,
+    /// HISTORY_CACHE_MB: memory for history pages kept between asks (`history_pages.rs`);
+    /// 0 keeps none.
+    pub history_cache_bytes: u64,
     /// How long a running job may go without a heartbeat before another worker reclaims it.
     pub job_stale_after: Duration,
     /// RESCAN_QUIET_SECONDS: how long singles must stop arriving before the media servers

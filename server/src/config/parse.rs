@@ -115,6 +115,12 @@ impl Config {
         let plugin_timeout_ms: u64 =
             in_range(&get, "PLUGIN_CALL_TIMEOUT_MS", 15_000, 10..=600_000)?;
         let max_download_attempts: i32 = in_range(&get, "MAX_DOWNLOAD_ATTEMPTS", 3, 1..=20)?;
+        let history_cache_mib: u64 = in_range(
+            &get,
+            "HISTORY_CACHE_MB",
+            crate::history_pages::CAPACITY_BYTES >> 20,
+            0..=1024,
+        )?;
         let job_stale_after_seconds: f64 =
             in_range(&get, "JOB_STALE_AFTER_SECONDS", 60.0, 0.5..=86_400.0)?;
         let rescan_quiet_seconds: f64 =
@@ -176,6 +182,7 @@ impl Config {
             plugin_memory_limit_bytes: plugin_memory_mib * 1024 * 1024,
             watch_plugins: parse_bool(&get, "WATCH_PLUGINS", true)?,
             max_download_attempts,
+            history_cache_bytes: history_cache_mib << 20,
             job_stale_after: Duration::from_secs_f64(job_stale_after_seconds),
             rescan_quiet: Duration::from_secs_f64(rescan_quiet_seconds),
             instance_id,

@@ -123,6 +123,8 @@ fn bad_values_name_their_variable() {
         ("JOB_STALE_AFTER_SECONDS", "0.1"),
         ("PLUGIN_CALL_TIMEOUT_MS", "1"),
         ("MAX_CONCURRENT_DOWNLOADS", "0"),
+        ("HISTORY_CACHE_MB", "2048"),
+        ("HISTORY_CACHE_MB", "-1"),
         ("PLUGIN_MEMORY_LIMIT_MIB", "99999"),
         ("INSTANCE_ID", "a/b"),
         ("YTDLP_AUTO_UPDATE", "hourly"),

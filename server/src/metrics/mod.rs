@@ -2,7 +2,7 @@
 //! state (no global). Each part is a cheap handle (the families share their storage) that the
 //! code recording it receives: the HTTP middleware [`HttpMetrics`], the job runner
 //! [`DownloadMetrics`], the plugin registry [`PluginMetrics`], the hand-off
-//! service [`HandoffMetrics`]. What is only known at scrape
+//! service [`HandoffMetrics`], the history page cache [`HistoryPageMetrics`]. What is only known at scrape
 //! time — the queue depth (read from the store) and the tool versions (the start-up
 //! preflight) — is handed to [`Metrics::encode`] by the `/metrics` handler.
 //!
@@ -11,12 +11,14 @@
 
 mod downloads;
 mod handoff;
+mod history_pages;
 mod http;
 mod plugins;
 mod tools;
 
 pub use downloads::DownloadMetrics;
 pub use handoff::{DeliveryOutcome, HandoffMetrics};
+pub use history_pages::HistoryPageMetrics;
 pub use http::{HttpMetrics, RecordHttp, RouteTemplates};
 pub use plugins::{PluginMetrics, ReloadOutcome};
 pub use tools::ToolVersion;
@@ -36,6 +38,7 @@ pub struct Metrics {
     pub plugins: PluginMetrics,
     /// Webhook deliveries and media-server rescans.
     pub handoff: HandoffMetrics,
+    pub history_pages: HistoryPageMetrics,
     queue_depth: Gauge,
     tools: Arc<tools::ToolInfo>,
 }
@@ -65,6 +68,8 @@ impl Metrics {
         plugins.register(&mut registry);
         let handoff = HandoffMetrics::default();
         handoff.register(&mut registry);
+        let history_pages = HistoryPageMetrics::default();
+        history_pages.register(&mut registry);
         let queue_depth = Gauge::default();
         registry.register(
             "download_queue_depth",
@@ -79,6 +84,7 @@ impl Metrics {
             downloads,
             plugins,
             handoff,
+            history_pages,
             queue_depth,
             tools,
         }

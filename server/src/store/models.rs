@@ -33,6 +33,10 @@ pub struct SessionUser {
     pub user: User,
     /// The token id asked about is on the blacklist (logged out, SEC-11).
     pub token_revoked: bool,
+    /// The user's history version: the database changes it whenever one of their downloads
+    /// is added, changed or removed (migration `0009_history_versions`). Read here because
+    /// every request already makes this query; the history page cache keys on it.
+    pub history_version: i64,
 }
 
 #[derive(Debug, Clone)]

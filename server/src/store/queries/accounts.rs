@@ -245,8 +245,9 @@ impl AccountStore for Store {
     #[tracing::instrument(skip_all)]
     async fn session_user(&self, user_id: i64, jti: &str) -> StoreResult<Option<SessionUser>> {
         Ok(sqlx::query_as(
-            "SELECT u.*, EXISTS (SELECT 1 FROM token_blacklist WHERE jti = $2) AS token_revoked \
-             FROM users u WHERE u.id = $1",
+            "SELECT u.*, EXISTS (SELECT 1 FROM token_blacklist WHERE jti = $2) AS token_revoked, \
+             COALESCE((SELECT version FROM history_versions WHERE user_id = u.id), 0) \
+             AS history_version FROM users u WHERE u.id = $1",
         )
         .bind(user_id)
         .bind(jti)
