@@ -9,6 +9,14 @@
 //!
 //! wrk runs 2 threads for `HISTORY_SECONDS` (10) per connection count, after a 2 s warm-up.
 //! `HISTORY_BACKEND=sqlite` or `postgres` measures only that one (to profile it alone).
+//!
+//! The server inherits this process's environment: by default it keeps pages in its history
+//! page cache (`server/src/history_pages.rs`), and as nothing changes the history during the
+//! run, nearly every request is a hit. `HISTORY_CACHE_MB=0` measures every page built from
+//! the database. `HISTORY_WRITES_PER_SECOND=n` changes the user's newest download n times a
+//! second during the run, as a running job's heartbeats and progress do: each change is a
+//! new history version, so the next ask builds the page again. The server's own hit and miss
+//! counts are printed after each backend.
 
 mod support;
 use anyhow::{Context, bail};
@@ -140,6 +148,37 @@ macro_rules! seed {
     }};
 }
 
+/// Starts `HISTORY_WRITES_PER_SECOND` changes a second to the user's newest download (none
+/// when unset), until the returned task is aborted.
+macro_rules! spawn_writes {
+    ($pool:expr, $user:expr) => {{
+        let per_second: u32 = std::env::var("HISTORY_WRITES_PER_SECOND")
+            .ok()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0);
+        let (pool, user) = ($pool.clone(), $user);
+        (per_second > 0).then(|| {
+            tokio::spawn(async move {
+                let mut tick = tokio::time::interval(Duration::from_secs(1) / per_second);
+                loop {
+                    tick.tick().await;
+                    let written = sqlx::query(
+                        "UPDATE download_history SET heartbeat_at = $1 WHERE id = \
+                         (SELECT MAX(id) FROM download_history WHERE user_id = $2)",
+                    )
+                    .bind(chrono::Utc::now())
+                    .bind(user)
+                    .execute(&pool)
+                    .await;
+                    if let Err(error) = written {
+                        eprintln!("a history write failed: {error}");
+                    }
+                }
+            })
+        })
+    }};
+}
+
 struct Load {
     requests_per_second: f64,
     p50_ms: f64,
@@ -216,6 +255,19 @@ async fn measure(backend: &str, server: &Server, token: &str, seconds: u64) -> a
             }
         );
     }
+    let metrics = reqwest::Client::new()
+        .get(format!("{}/metrics", server.base))
+        .bearer_auth(token)
+        .send()
+        .await?
+        .error_for_status()?
+        .text()
+        .await?;
+    let lookups: Vec<&str> = metrics
+        .lines()
+        .filter(|l| l.starts_with("nas_history_page_lookups_total"))
+        .collect();
+    println!("{backend}, the server's page cache: {}", lookups.join(", "));
     Ok(())
 }
 
@@ -258,8 +310,11 @@ async fn sqlite(bin: &Path, seconds: u64) -> anyhow::Result<()> {
     let (token, user) = sign_in(&server.base).await?;
     let pool = sqlx::SqlitePool::connect(&sqlite_url).await?;
     seed!(&pool, user);
+    let writes = spawn_writes!(pool, user);
+    let measured = measure("SQLite", &server, &token, seconds).await;
+    writes.inspect(tokio::task::JoinHandle::abort);
     pool.close().await;
-    measure("SQLite", &server, &token, seconds).await
+    measured
 }
 
 async fn postgres(bin: &Path, seconds: u64) -> anyhow::Result<()> {
@@ -279,8 +334,11 @@ async fn postgres(bin: &Path, seconds: u64) -> anyhow::Result<()> {
                 let (token, user) = sign_in(&server.base).await?;
                 let pool = sqlx::PgPool::connect(&url).await?;
                 seed!(&pool, user);
+                let writes = spawn_writes!(pool, user);
+                let measured = measure("PostgreSQL", &server, &token, seconds).await;
+                writes.inspect(tokio::task::JoinHandle::abort);
                 pool.close().await;
-                measure("PostgreSQL", &server, &token, seconds).await
+                measured
             }
             .await;
             sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
