@@ -21,8 +21,9 @@ use bytes::Bytes;
 use quick_cache::{Weighter, sync::Cache};
 
 /// What the cache may hold in all unless HISTORY_CACHE_MB says otherwise: about 250 pages
-/// of 50 downloads (~32 KiB each). Least recently used pages leave first; a NAS's few users
-/// fit many times over.
+/// of 50 downloads (~32 KiB each); a NAS's few users fit many times over. When it is full,
+/// quick_cache's eviction (S3-FIFO: pages asked for once leave before pages asked for again)
+/// makes room.
 pub const CAPACITY_BYTES: u64 = 8 * 1024 * 1024;
 
 /// One page of one user's history, as asked for: the same request gets the same entry.
