@@ -15,6 +15,9 @@
 //! Why a hit is never stale: the version is read before the page is built. Whatever the page
 //! then shows is at least as new as that version, so it is stored under it; once any change
 //! commits, the version read by later requests is a new one, and the entry is not sent again.
+//!
+//! What the triggers cannot see: writes that fire no row triggers (`TRUNCATE`, a restore or
+//! replication with triggers disabled). After such maintenance, restart the server.
 
 use crate::{domain::DownloadStatus, metrics::HistoryPageMetrics};
 use bytes::Bytes;
@@ -90,7 +93,8 @@ impl HistoryPages {
     }
 
     /// Keeps a page built at `version`, unless a page built at a later version is already
-    /// kept (two requests racing across a change: the newer one stays).
+    /// kept. (Not atomic: two requests racing across a change may still leave the older page,
+    /// which costs a hit, never a stale answer, as an entry is sent only at its version.)
     pub fn insert(&self, key: PageKey, version: i64, body: Bytes) {
         let Some(pages) = &self.pages else {
             return;

@@ -242,3 +242,93 @@ async fn history_versions_do_not_deadlock() {
     pool.close().await;
     app.stop().await;
 }
+
+/// PostgreSQL only. Two commits that each change two users' downloads, in opposite orders
+/// (recovering stale jobs changes many users' downloads in one statement), while a third
+/// transaction holds the first user's version row until both commits wait: without the one
+/// advisory lock every bumping commit takes first, the two would then take the version rows
+/// in opposite orders and deadlock.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn versions_of_several_users_do_not_deadlock() {
+    let Some(app) = spawn_app(Backend::Postgres).await else {
+        return;
+    };
+    let (alice_token, bob_token) = (app.user_token("alice").await, app.user_token("bob").await);
+    let (alice, bob) = (
+        user_id(&app, &alice_token).await,
+        user_id(&app, &bob_token).await,
+    );
+    let db = Database::open(&app).await;
+    for user in [alice, alice, bob, bob] {
+        db.insert_download(user).await;
+    }
+    let Database::Postgres(pool) = db else {
+        unreachable!("a PostgreSQL app")
+    };
+    let rows = |user: i64| {
+        let pool = pool.clone();
+        async move {
+            sqlx::query_scalar::<_, i64>(
+                "SELECT id FROM download_history WHERE user_id = $1 ORDER BY id",
+            )
+            .bind(user)
+            .fetch_all(&pool)
+            .await
+            .unwrap()
+        }
+    };
+    let (alices, bobs) = (rows(alice).await, rows(bob).await);
+    let version = |user: i64| {
+        let pool = pool.clone();
+        async move {
+            sqlx::query_scalar::<_, i64>("SELECT version FROM history_versions WHERE user_id = $1")
+                .bind(user)
+                .fetch_one(&pool)
+                .await
+                .unwrap()
+        }
+    };
+    let before = (version(alice).await, version(bob).await);
+
+    /// A transaction that has changed `ids` in that order, not yet committed.
+    async fn changed(
+        pool: &sqlx::PgPool,
+        ids: [i64; 2],
+    ) -> sqlx::Transaction<'static, sqlx::Postgres> {
+        let mut tx = pool.begin().await.unwrap();
+        for id in ids {
+            sqlx::query("UPDATE download_history SET error = 'recovered' WHERE id = $1")
+                .bind(id)
+                .execute(&mut *tx)
+                .await
+                .unwrap();
+        }
+        tx
+    }
+    let alice_then_bob = changed(&pool, [alices[0], bobs[0]]).await;
+    let bob_then_alice = changed(&pool, [bobs[1], alices[1]]).await;
+    let mut holder = pool.begin().await.unwrap();
+    sqlx::query("SELECT version FROM history_versions WHERE user_id = $1 FOR UPDATE")
+        .bind(alice)
+        .execute(&mut *holder)
+        .await
+        .unwrap();
+    let first = tokio::spawn(alice_then_bob.commit());
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let second = tokio::spawn(bob_then_alice.commit());
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    holder.commit().await.unwrap();
+    for commit in [first, second] {
+        tokio::time::timeout(Duration::from_secs(10), commit)
+            .await
+            .expect("both commits end")
+            .unwrap()
+            .expect("neither commit is chosen as a deadlock victim");
+    }
+    assert_eq!(
+        (version(alice).await, version(bob).await),
+        (before.0 + 2, before.1 + 2)
+    );
+    pool.close().await;
+    app.stop().await;
+}
