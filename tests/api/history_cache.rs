@@ -58,6 +58,22 @@ impl Database {
         })
     }
 
+    /// The user's downloads' ids, oldest first.
+    async fn download_ids(&self, user_id: i64) -> Vec<i64> {
+        let sql = "SELECT id FROM download_history WHERE user_id = $1 ORDER BY id";
+        on_pool!(self, pool => {
+            sqlx::query_scalar(sql).bind(user_id).fetch_all(pool).await.unwrap()
+        })
+    }
+
+    /// The PostgreSQL pool (the deadlock tests run on PostgreSQL only).
+    fn postgres(&self) -> &sqlx::PgPool {
+        match self {
+            Self::Postgres(pool) => pool,
+            Self::Sqlite(_) => unreachable!("a PostgreSQL app"),
+        }
+    }
+
     /// The user's history version (0 before their first download).
     async fn version(&self, user_id: i64) -> i64 {
         let sql = "SELECT COALESCE((SELECT version FROM history_versions WHERE user_id = $1), 0)";
@@ -201,23 +217,9 @@ async fn history_versions_do_not_deadlock() {
     let db = Database::open(&app).await;
     db.insert_download(alice).await;
     db.insert_download(alice).await;
-    let Database::Postgres(pool) = db else {
-        unreachable!("a PostgreSQL app")
-    };
-    let ids: Vec<i64> =
-        sqlx::query_scalar("SELECT id FROM download_history WHERE user_id = $1 ORDER BY id")
-            .bind(alice)
-            .fetch_all(&pool)
-            .await
-            .unwrap();
-    let version = || async {
-        sqlx::query_scalar::<_, i64>("SELECT version FROM history_versions WHERE user_id = $1")
-            .bind(alice)
-            .fetch_one(&pool)
-            .await
-            .unwrap()
-    };
-    let before = version().await;
+    let pool = db.postgres();
+    let ids = db.download_ids(alice).await;
+    let before = db.version(alice).await;
 
     let mut cancel = pool.begin().await.unwrap();
     sqlx::query("UPDATE download_history SET error = 'parent' WHERE id = $1")
@@ -227,7 +229,7 @@ async fn history_versions_do_not_deadlock() {
         .unwrap();
     let progress = sqlx::query("UPDATE download_history SET error = 'track' WHERE id = $1")
         .bind(ids[1])
-        .execute(&pool);
+        .execute(pool);
     tokio::time::timeout(Duration::from_secs(5), progress)
         .await
         .expect("the single update does not wait for the open transaction")
@@ -238,7 +240,7 @@ async fn history_versions_do_not_deadlock() {
         .await
         .unwrap();
     cancel.commit().await.unwrap();
-    assert_eq!(version().await, before + 3, "every change counted");
+    assert_eq!(db.version(alice).await, before + 3, "every change counted");
     pool.close().await;
     app.stop().await;
 }
@@ -262,33 +264,9 @@ async fn versions_of_several_users_do_not_deadlock() {
     for user in [alice, alice, bob, bob] {
         db.insert_download(user).await;
     }
-    let Database::Postgres(pool) = db else {
-        unreachable!("a PostgreSQL app")
-    };
-    let rows = |user: i64| {
-        let pool = pool.clone();
-        async move {
-            sqlx::query_scalar::<_, i64>(
-                "SELECT id FROM download_history WHERE user_id = $1 ORDER BY id",
-            )
-            .bind(user)
-            .fetch_all(&pool)
-            .await
-            .unwrap()
-        }
-    };
-    let (alices, bobs) = (rows(alice).await, rows(bob).await);
-    let version = |user: i64| {
-        let pool = pool.clone();
-        async move {
-            sqlx::query_scalar::<_, i64>("SELECT version FROM history_versions WHERE user_id = $1")
-                .bind(user)
-                .fetch_one(&pool)
-                .await
-                .unwrap()
-        }
-    };
-    let before = (version(alice).await, version(bob).await);
+    let pool = db.postgres();
+    let (alices, bobs) = (db.download_ids(alice).await, db.download_ids(bob).await);
+    let before = (db.version(alice).await, db.version(bob).await);
 
     /// A transaction that has changed `ids` in that order, not yet committed.
     async fn changed(
@@ -305,8 +283,8 @@ async fn versions_of_several_users_do_not_deadlock() {
         }
         tx
     }
-    let alice_then_bob = changed(&pool, [alices[0], bobs[0]]).await;
-    let bob_then_alice = changed(&pool, [bobs[1], alices[1]]).await;
+    let alice_then_bob = changed(pool, [alices[0], bobs[0]]).await;
+    let bob_then_alice = changed(pool, [bobs[1], alices[1]]).await;
     let mut holder = pool.begin().await.unwrap();
     sqlx::query("SELECT version FROM history_versions WHERE user_id = $1 FOR UPDATE")
         .bind(alice)
@@ -326,7 +304,7 @@ async fn versions_of_several_users_do_not_deadlock() {
             .expect("neither commit is chosen as a deadlock victim");
     }
     assert_eq!(
-        (version(alice).await, version(bob).await),
+        (db.version(alice).await, db.version(bob).await),
         (before.0 + 2, before.1 + 2)
     );
     pool.close().await;
