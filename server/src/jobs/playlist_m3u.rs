@@ -1,6 +1,8 @@
 //! Playlists as extended M3U (`.m3u8`, UTF-8): what Navidrome and Jellyfin import as a
 //! playlist. Rendering is pure; writing replaces `<sanitized title>.m3u8` atomically, so a
-//! playlist downloaded again rewrites its file and a reader never sees half of it.
+//! playlist downloaded again rewrites its file and a reader never sees half of it. A file that
+//! already holds exactly the new text is left alone: a library scanner sees no change, and a
+//! playlist downloaded again with nothing new leaves no trace (not even a passing temp file).
 //!
 //! Paths are relative to the playlist's folder and use `/`. A line that could be misread is
 //! made safe: text from the site (artist, title) has its control characters and line breaks
@@ -64,7 +66,8 @@ pub fn render_m3u(playlist_dir: &Path, entries: &[PlaylistEntry]) -> String {
 }
 
 /// Writes `<sanitized playlist title>.m3u8` into `playlist_dir` (which must exist),
-/// replacing an earlier version atomically. Returns the file's path.
+/// replacing an earlier version atomically unless that version is a regular file with the
+/// same text. Returns the file's path.
 pub fn write_m3u(
     playlist_dir: &Path,
     playlist_title: &str,
@@ -77,15 +80,41 @@ pub fn write_m3u(
         MAX_COMPONENT_BYTES - suffix.len(),
     );
     let target = playlist_dir.join(format!("{stem}{suffix}"));
+    let text = render_m3u(playlist_dir, entries);
+    if already_holds(&target, &text) {
+        return Ok(target);
+    }
     let mut temp = tempfile::Builder::new()
         .prefix(".playlist-")
         .suffix(".tmp")
         .tempfile_in(playlist_dir)?;
-    temp.write_all(render_m3u(playlist_dir, entries).as_bytes())?;
+    temp.write_all(text.as_bytes())?;
     temp.as_file().sync_all()?;
     // A rename replaces whatever has the name (a symlink included) without following it.
     temp.persist(&target).map_err(|e| e.error)?;
     Ok(target)
+}
+
+/// Whether `target` is a regular file holding exactly `text`. It is opened without following
+/// a symlink (a symlink is always replaced, never read through) and without blocking on a
+/// FIFO, and at most one byte more than `text` is read.
+fn already_holds(target: &Path, text: &str) -> bool {
+    use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
+    let Ok(file) = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(nix::libc::O_NOFOLLOW | nix::libc::O_NONBLOCK)
+        .open(target)
+    else {
+        return false;
+    };
+    if !file.metadata().is_ok_and(|m| m.is_file()) {
+        return false;
+    }
+    let mut held = Vec::with_capacity(text.len() + 1);
+    file.take(text.len() as u64 + 1)
+        .read_to_end(&mut held)
+        .is_ok_and(|_| held == text.as_bytes())
 }
 
 /// Control characters (line breaks included) become spaces, runs of spaces collapse;
@@ -282,5 +311,55 @@ mod tests {
             "#EXTM3U\n#EXTINF:-1,1\n1.mp3\n#EXTINF:-1,2\n2.mp3\n"
         );
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn the_same_playlist_again_leaves_its_file_untouched() {
+        use std::os::unix::fs::MetadataExt;
+        let dir = tempfile::tempdir().unwrap();
+        let tracks = [entry(
+            dir.path().join("1.mp3").to_str().unwrap(),
+            None,
+            Some("1"),
+            None,
+        )];
+        let path = write_m3u(dir.path(), "Mix", &tracks).unwrap();
+        let before = std::fs::metadata(&path).unwrap();
+        write_m3u(dir.path(), "Mix", &tracks).unwrap();
+        let after = std::fs::metadata(&path).unwrap();
+        assert_eq!(
+            (after.ino(), after.mtime_nsec()),
+            (before.ino(), before.mtime_nsec()),
+            "the same text is not written again"
+        );
+        // A longer or shorter file with the same beginning is not "the same".
+        let text = std::fs::read_to_string(&path).unwrap();
+        for other in [format!("{text}extra\n"), text[..text.len() - 1].to_owned()] {
+            std::fs::write(&path, &other).unwrap();
+            write_m3u(dir.path(), "Mix", &tracks).unwrap();
+            assert_eq!(std::fs::read_to_string(&path).unwrap(), text);
+        }
+    }
+
+    #[test]
+    fn a_symlink_or_fifo_in_the_playlists_place_is_replaced_not_read_sec_43() {
+        let dir = tempfile::tempdir().unwrap();
+        let tracks = [entry(
+            dir.path().join("1.mp3").to_str().unwrap(),
+            None,
+            Some("1"),
+            None,
+        )];
+        // A symlink to a file that holds exactly the playlist's text.
+        let elsewhere = tempfile::tempdir().unwrap();
+        let outside = elsewhere.path().join("same.m3u8");
+        std::fs::write(&outside, render_m3u(dir.path(), &tracks)).unwrap();
+        std::os::unix::fs::symlink(&outside, dir.path().join("Mix.m3u8")).unwrap();
+        let path = write_m3u(dir.path(), "Mix", &tracks).unwrap();
+        assert!(std::fs::symlink_metadata(&path).unwrap().is_file());
+        // A FIFO would block a plain open for reading.
+        nix::unistd::mkfifo(&dir.path().join("Fifo.m3u8"), nix::sys::stat::Mode::S_IRWXU).unwrap();
+        let path = write_m3u(dir.path(), "Fifo", &tracks).unwrap();
+        assert!(std::fs::symlink_metadata(&path).unwrap().is_file());
     }
 }

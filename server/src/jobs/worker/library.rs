@@ -117,6 +117,7 @@ impl JobRunner {
             .clone()
             .or_else(|| tracks.first().and_then(|t| t.set_title.clone()))
             .unwrap_or_else(|| "Playlist".into());
+        let _one_writer = self.playlist_writes.lock().await;
         let written = tokio::task::spawn_blocking(move || {
             // The folder is created without following a symlink at any step (SEC-43).
             beneath::open_folder(&out, &folder, true)?;

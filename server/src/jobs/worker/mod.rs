@@ -58,6 +58,9 @@ pub struct JobRunner {
     running: Mutex<HashMap<i64, RunningJob>>,
     /// Whether claiming is paused for lack of disk space (logged on each change).
     disk_full: AtomicBool,
+    /// Held while a playlist file is written. When two tracks of one playlist end together,
+    /// both see it finished; one at a time, the second finds the file already written.
+    playlist_writes: tokio::sync::Mutex<()>,
 }
 
 /// What the heartbeat task of one running job needs.
@@ -96,6 +99,7 @@ impl JobRunner {
             wake: Notify::new(),
             running: Mutex::new(HashMap::new()),
             disk_full: AtomicBool::new(false),
+            playlist_writes: tokio::sync::Mutex::new(()),
         })
     }
 
