@@ -284,24 +284,21 @@ mod tests {
         );
     }
 
+    /// `<dir>/<n>.mp3`, titled `n`, with no artist or length.
+    fn numbered_track(dir: &Path, n: u32) -> PlaylistEntry {
+        entry(
+            dir.join(format!("{n}.mp3")).to_str().unwrap(),
+            None,
+            Some(&n.to_string()),
+            None,
+        )
+    }
+
     #[test]
     fn downloading_a_playlist_again_rewrites_its_file() {
         let dir = tempfile::tempdir().unwrap();
-        let one = [entry(
-            dir.path().join("1.mp3").to_str().unwrap(),
-            None,
-            Some("1"),
-            None,
-        )];
-        let two = [
-            one[0].clone(),
-            entry(
-                dir.path().join("2.mp3").to_str().unwrap(),
-                None,
-                Some("2"),
-                None,
-            ),
-        ];
+        let one = [numbered_track(dir.path(), 1)];
+        let two = [one[0].clone(), numbered_track(dir.path(), 2)];
         let first = write_m3u(dir.path(), "Mix: Best of", &one).unwrap();
         let second = write_m3u(dir.path(), "Mix: Best of", &two).unwrap();
         assert_eq!(first, second);
@@ -317,12 +314,7 @@ mod tests {
     fn the_same_playlist_again_leaves_its_file_untouched() {
         use std::os::unix::fs::MetadataExt;
         let dir = tempfile::tempdir().unwrap();
-        let tracks = [entry(
-            dir.path().join("1.mp3").to_str().unwrap(),
-            None,
-            Some("1"),
-            None,
-        )];
+        let tracks = [numbered_track(dir.path(), 1)];
         let path = write_m3u(dir.path(), "Mix", &tracks).unwrap();
         let before = std::fs::metadata(&path).unwrap();
         write_m3u(dir.path(), "Mix", &tracks).unwrap();
@@ -344,12 +336,7 @@ mod tests {
     #[test]
     fn a_symlink_or_fifo_in_the_playlists_place_is_replaced_not_read_sec_43() {
         let dir = tempfile::tempdir().unwrap();
-        let tracks = [entry(
-            dir.path().join("1.mp3").to_str().unwrap(),
-            None,
-            Some("1"),
-            None,
-        )];
+        let tracks = [numbered_track(dir.path(), 1)];
         // A symlink to a file that holds exactly the playlist's text.
         let elsewhere = tempfile::tempdir().unwrap();
         let outside = elsewhere.path().join("same.m3u8");
