@@ -1,8 +1,8 @@
 //! Playlists as extended M3U (`.m3u8`, UTF-8): what Navidrome and Jellyfin import as a
 //! playlist. Rendering is pure; writing replaces `<sanitized title>.m3u8` atomically, so a
 //! playlist downloaded again rewrites its file and a reader never sees half of it. A file that
-//! already holds exactly the new text is left alone: a library scanner sees no change, and a
-//! playlist downloaded again with nothing new leaves no trace (not even a passing temp file).
+//! already holds exactly the new text is not written again: a library scanner sees no change,
+//! and a playlist downloaded again with nothing new makes no temp file, not even for a moment.
 //!
 //! Paths are relative to the playlist's folder and use `/`. A line that could be misread is
 //! made safe: text from the site (artist, title) has its control characters and line breaks
@@ -95,15 +95,19 @@ pub fn write_m3u(
     Ok(target)
 }
 
-/// Whether `target` is a regular file holding exactly `text`. It is opened without following
-/// a symlink (a symlink is always replaced, never read through) and without blocking on a
-/// FIFO, and at most one byte more than `text` is read.
+/// Whether `target` is a regular file holding exactly `text`. Anything else (a symlink, a
+/// FIFO, a device) is never opened: it is looked at without following a symlink first, and the
+/// open itself neither follows one, nor blocks on a FIFO, nor takes a terminal; what was opened
+/// is checked again. At most one byte more than `text` is read.
 fn already_holds(target: &Path, text: &str) -> bool {
     use std::io::Read;
     use std::os::unix::fs::OpenOptionsExt;
+    if !std::fs::symlink_metadata(target).is_ok_and(|m| m.is_file()) {
+        return false;
+    }
     let Ok(file) = std::fs::OpenOptions::new()
         .read(true)
-        .custom_flags(nix::libc::O_NOFOLLOW | nix::libc::O_NONBLOCK)
+        .custom_flags(nix::libc::O_NOFOLLOW | nix::libc::O_NONBLOCK | nix::libc::O_NOCTTY)
         .open(target)
     else {
         return false;
@@ -320,8 +324,8 @@ mod tests {
         write_m3u(dir.path(), "Mix", &tracks).unwrap();
         let after = std::fs::metadata(&path).unwrap();
         assert_eq!(
-            (after.ino(), after.mtime_nsec()),
-            (before.ino(), before.mtime_nsec()),
+            (after.ino(), after.modified().unwrap()),
+            (before.ino(), before.modified().unwrap()),
             "the same text is not written again"
         );
         // A longer or shorter file with the same beginning is not "the same".

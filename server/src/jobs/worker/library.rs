@@ -76,6 +76,9 @@ impl JobRunner {
         if unfinished {
             return;
         }
+        // Held from reading the tracks to writing the file: of two handlers, the later one
+        // reads the newer list and writes last.
+        let _one_writer = self.playlist_writes.lock().await;
         let tracks = match self.store.set_tracks(set.id).await {
             Ok(tracks) => tracks,
             Err(err) => {
@@ -117,7 +120,6 @@ impl JobRunner {
             .clone()
             .or_else(|| tracks.first().and_then(|t| t.set_title.clone()))
             .unwrap_or_else(|| "Playlist".into());
-        let _one_writer = self.playlist_writes.lock().await;
         let written = tokio::task::spawn_blocking(move || {
             // The folder is created without following a symlink at any step (SEC-43).
             beneath::open_folder(&out, &folder, true)?;

@@ -58,8 +58,10 @@ pub struct JobRunner {
     running: Mutex<HashMap<i64, RunningJob>>,
     /// Whether claiming is paused for lack of disk space (logged on each change).
     disk_full: AtomicBool,
-    /// Held while a playlist file is written. When two tracks of one playlist end together,
-    /// both see it finished; one at a time, the second finds the file already written.
+    /// Held while a playlist's tracks are read and its file written. When two tracks of one
+    /// playlist end together, both see it finished; one at a time, the second reads the newer
+    /// list and, in this process, finds the file already written. (Two instances behind one
+    /// PostgreSQL may still both write it: atomically, with the same text.)
     playlist_writes: tokio::sync::Mutex<()>,
 }
 
