@@ -8,10 +8,11 @@
 //! followed. The root itself is the operator's setting and may be a symlink.
 
 use nix::errno::Errno;
-use nix::fcntl::{AtFlags, OFlag, RenameFlags, openat, renameat2};
-use nix::sys::stat::{Mode, fstatat, mkdirat};
+use nix::fcntl::{AtFlags, OFlag, RenameFlags, openat, renameat, renameat2};
+use nix::sys::stat::{FileStat, Mode, fstat, fstatat, mkdirat};
 use nix::unistd::{UnlinkatFlags, unlinkat};
-use std::io;
+use std::ffi::OsStr;
+use std::io::{self, Write};
 use std::os::fd::{AsFd, OwnedFd};
 use std::path::{Component, Path};
 
@@ -68,7 +69,7 @@ pub fn open_folder(root: &Path, relative: &Path, create: bool) -> io::Result<Own
 }
 
 /// Splits `relative` into its folder and its file name.
-fn split(relative: &Path) -> io::Result<(&Path, &std::ffi::OsStr)> {
+fn split(relative: &Path) -> io::Result<(&Path, &OsStr)> {
     match (relative.parent(), relative.file_name()) {
         (Some(parent), Some(name)) => Ok((parent, name)),
         _ => Err(refused("not a file path")),
@@ -82,8 +83,17 @@ pub fn identity(root: &Path, relative: &Path) -> io::Result<FileIdentity> {
     identity_in(&folder, name)
 }
 
-fn identity_in(folder: &OwnedFd, name: &std::ffi::OsStr) -> io::Result<FileIdentity> {
+fn identity_in(folder: &OwnedFd, name: &OsStr) -> io::Result<FileIdentity> {
     let stat = fstatat(folder.as_fd(), name, AtFlags::AT_SYMLINK_NOFOLLOW).map_err(io_error)?;
+    regular_identity(stat)
+}
+
+/// The identity `stat` describes, if it is a regular file's.
+#[allow(
+    clippy::unnecessary_cast,
+    reason = "u64 here; `ino_t` is 32 bits on some 32-bit NAS targets"
+)]
+fn regular_identity(stat: FileStat) -> io::Result<FileIdentity> {
     if stat.st_mode & nix::libc::S_IFMT != nix::libc::S_IFREG {
         return Err(refused("not a regular file"));
     }
@@ -92,6 +102,76 @@ fn identity_in(folder: &OwnedFd, name: &std::ffi::OsStr) -> io::Result<FileIdent
         inode: stat.st_ino as u64,
         size: stat.st_size as u64,
     })
+}
+
+/// A regular file opened for reading inside a folder held open, with its identity as the
+/// open descriptor reports it.
+pub struct OpenedRegular {
+    pub file: std::fs::File,
+    pub identity: FileIdentity,
+}
+
+/// Opens the regular file `name` in `folder` for reading. Anything else at the name (a
+/// symlink, a FIFO, a device, a folder) is refused before it is opened (`PermissionDenied`),
+/// so opening it can have no effect; the open itself neither follows a symlink, nor blocks
+/// on a FIFO, nor takes a terminal, and what was opened is checked again (`fstat`), so
+/// anything but a regular file swapped in between is refused too.
+pub fn open_regular_in(folder: &OwnedFd, name: &OsStr) -> io::Result<OpenedRegular> {
+    identity_in(folder, name)?;
+    let flags = OFlag::O_RDONLY
+        | OFlag::O_NOFOLLOW
+        | OFlag::O_NONBLOCK
+        | OFlag::O_NOCTTY
+        | OFlag::O_CLOEXEC;
+    let fd = openat(folder.as_fd(), name, flags, Mode::empty()).map_err(io_error)?;
+    let stat = fstat(fd.as_fd()).map_err(io_error)?;
+    let identity = regular_identity(stat)?;
+    Ok(OpenedRegular {
+        file: std::fs::File::from(fd),
+        identity,
+    })
+}
+
+/// Writes `bytes` to `name` in `folder`, replacing what had the name atomically: a reader
+/// sees the old file or the new one, never half of one. The new file is made under a
+/// temporary name in the same folder (`O_EXCL`, never following a symlink), synced, then
+/// renamed over `name` inside the folder held open; a symlink at `name` is replaced itself,
+/// its target is never touched. Nothing is left behind when a step fails.
+pub fn replace_in(folder: &OwnedFd, name: &OsStr, bytes: &[u8]) -> io::Result<()> {
+    let (temp_name, fd) = create_temp_in(folder)?;
+    let mut file = std::fs::File::from(fd);
+    let written = file
+        .write_all(bytes)
+        .and_then(|()| file.sync_all())
+        .and_then(|()| {
+            renameat(folder.as_fd(), temp_name.as_str(), folder.as_fd(), name).map_err(io_error)
+        });
+    if written.is_err() {
+        let _ = unlinkat(
+            folder.as_fd(),
+            temp_name.as_str(),
+            UnlinkatFlags::NoRemoveDir,
+        );
+    }
+    written
+}
+
+/// A new, empty file in `folder` under a random hidden name (`.beneath-<hex>.tmp`), created
+/// with `O_EXCL` so it is always a file of ours.
+fn create_temp_in(folder: &OwnedFd) -> io::Result<(String, OwnedFd)> {
+    let flags =
+        OFlag::O_WRONLY | OFlag::O_CREAT | OFlag::O_EXCL | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC;
+    // 64 random bits: a name already taken means someone guessed it, so a few tries suffice.
+    for _ in 0..4 {
+        let name = format!(".beneath-{:016x}.tmp", rand::random::<u64>());
+        let mode = Mode::from_bits_truncate(0o644);
+        match openat(folder.as_fd(), name.as_str(), flags, mode) {
+            Ok(fd) => return Ok((name, fd)),
+            Err(Errno::EEXIST) => continue,
+            Err(e) => return Err(io_error(e)),
+        }
+    }
+    Err(io_error(Errno::EEXIST))
 }
 
 /// What `remove_if_same` did.
@@ -180,7 +260,7 @@ pub fn place_no_replace(
 }
 
 /// Copies into a new file `name` in `folder`; `false` when the name is taken.
-fn copy_no_replace(source: &Path, folder: &OwnedFd, name: &std::ffi::OsStr) -> io::Result<bool> {
+fn copy_no_replace(source: &Path, folder: &OwnedFd, name: &OsStr) -> io::Result<bool> {
     let flags =
         OFlag::O_WRONLY | OFlag::O_CREAT | OFlag::O_EXCL | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC;
     let fd = match openat(folder.as_fd(), name, flags, Mode::from_bits_truncate(0o644)) {
@@ -199,95 +279,4 @@ fn copy_no_replace(source: &Path, folder: &OwnedFd, name: &std::ffi::OsStr) -> i
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn known(identity: FileIdentity) -> Recorded {
-        Recorded {
-            identity,
-            identity_known: true,
-        }
-    }
-
-    #[test]
-    fn a_symlink_in_place_of_an_artist_folder_is_never_followed_sec_43() {
-        let out = tempfile::tempdir().unwrap();
-        let elsewhere = tempfile::tempdir().unwrap();
-        std::os::unix::fs::symlink(elsewhere.path(), out.path().join("Artist")).unwrap();
-        let src = out.path().join("src");
-        std::fs::write(&src, "x").unwrap();
-        let err = place_no_replace(&src, out.path(), Path::new("Artist/Song.mp3")).unwrap_err();
-        assert_eq!(err.kind(), io::ErrorKind::PermissionDenied);
-        assert!(
-            std::fs::read_dir(elsewhere.path())
-                .unwrap()
-                .next()
-                .is_none()
-        );
-        // Deeper: a symlink to a folder inside the output folder is refused too.
-        std::fs::create_dir(out.path().join("Real")).unwrap();
-        std::os::unix::fs::symlink(out.path().join("Real"), out.path().join("Alias")).unwrap();
-        assert!(place_no_replace(&src, out.path(), Path::new("Alias/Song.mp3")).is_err());
-        assert!(src.exists(), "the source stays for the caller to clean up");
-    }
-
-    #[test]
-    fn a_planted_symlink_at_the_file_name_is_not_replaced_or_followed_sec_43() {
-        let out = tempfile::tempdir().unwrap();
-        let secret = tempfile::NamedTempFile::new().unwrap();
-        std::fs::create_dir(out.path().join("A")).unwrap();
-        std::os::unix::fs::symlink(secret.path(), out.path().join("A/Song.mp3")).unwrap();
-        let src = out.path().join("src");
-        std::fs::write(&src, "new").unwrap();
-        let placed = place_no_replace(&src, out.path(), Path::new("A/Song.mp3")).unwrap();
-        assert_eq!(placed, None, "the name is taken; the caller picks another");
-        assert_eq!(std::fs::read(secret.path()).unwrap(), b"");
-    }
-
-    #[test]
-    fn a_delete_removes_only_the_file_the_job_wrote_sec_43() {
-        let out = tempfile::tempdir().unwrap();
-        let src = out.path().join("src");
-        std::fs::write(&src, "mine").unwrap();
-        let rel = Path::new("A/Song.mp3");
-        let mine = place_no_replace(&src, out.path(), rel).unwrap().unwrap();
-        assert_eq!(mine.size, 4);
-        // Someone replaces it with another file of the same size: not ours any more.
-        std::fs::write(out.path().join("A/other"), "them").unwrap();
-        std::fs::rename(out.path().join("A/other"), out.path().join(rel)).unwrap();
-        assert_eq!(
-            remove_if_same(out.path(), rel, known(mine)).unwrap(),
-            Removal::NotTheSameFile
-        );
-        assert!(out.path().join(rel).exists());
-        // A symlink planted at the path is not followed to its target.
-        let secret = tempfile::NamedTempFile::new().unwrap();
-        std::fs::remove_file(out.path().join(rel)).unwrap();
-        std::os::unix::fs::symlink(secret.path(), out.path().join(rel)).unwrap();
-        assert_eq!(
-            remove_if_same(
-                out.path(),
-                rel,
-                Recorded {
-                    identity: mine,
-                    identity_known: false
-                }
-            )
-            .unwrap(),
-            Removal::NotTheSameFile
-        );
-        assert!(secret.path().exists());
-        // The file itself is removed; a second delete finds nothing.
-        std::fs::remove_file(out.path().join(rel)).unwrap();
-        std::fs::write(&src, "mine").unwrap();
-        let again = place_no_replace(&src, out.path(), rel).unwrap().unwrap();
-        assert_eq!(
-            remove_if_same(out.path(), rel, known(again)).unwrap(),
-            Removal::Removed
-        );
-        assert_eq!(
-            remove_if_same(out.path(), rel, known(again)).unwrap(),
-            Removal::Missing
-        );
-    }
-}
+mod tests;

@@ -1,6 +1,7 @@
 //! Playlists as extended M3U (`.m3u8`, UTF-8): what Navidrome and Jellyfin import as a
-//! playlist. Rendering is pure; writing replaces `<sanitized title>.m3u8` atomically, so a
-//! playlist downloaded again rewrites its file and a reader never sees half of it. A file that
+//! playlist. Rendering is pure; writing replaces `<sanitized title>.m3u8` atomically, inside
+//! the folder held open without following symlinks (SEC-43), so a playlist downloaded again
+//! rewrites its file and a reader never sees half of it. A file that
 //! already holds exactly the new text is not written again: a library scanner sees no change,
 //! and a playlist downloaded again with nothing new makes no temp file, not even for a moment.
 //!
@@ -10,9 +11,12 @@
 //! front, and an entry whose path holds a line break, or that cannot be expressed relative
 //! to the folder, is left out (and logged).
 
-use std::io::{self, Write};
+use std::ffi::OsStr;
+use std::io::{self, Read};
+use std::os::fd::OwnedFd;
 use std::path::{Component, Path, PathBuf};
 
+use super::beneath;
 use super::output_path::{MAX_COMPONENT_BYTES, sanitize_component};
 
 /// The playlist file's extension.
@@ -65,11 +69,16 @@ pub fn render_m3u(playlist_dir: &Path, entries: &[PlaylistEntry]) -> String {
     out
 }
 
-/// Writes `<sanitized playlist title>.m3u8` into `playlist_dir` (which must exist),
-/// replacing an earlier version atomically unless that version is a regular file with the
-/// same text. Returns the file's path.
+/// Writes `<sanitized playlist title>.m3u8` into the folder `relative_folder` beneath
+/// `root`, creating the folder if needed, replacing an earlier version atomically unless
+/// that version is a regular file with the same text. Returns the file's path.
+///
+/// Everything happens inside the folder held open ([`beneath`]): the walk to it, the
+/// comparison, the temporary file and the rename follow no symlink (SEC-43), so a folder on
+/// the way swapped for a symlink between two steps is refused, never written through.
 pub fn write_m3u(
-    playlist_dir: &Path,
+    root: &Path,
+    relative_folder: &Path,
     playlist_title: &str,
     entries: &[PlaylistEntry],
 ) -> io::Result<PathBuf> {
@@ -79,44 +88,26 @@ pub fn write_m3u(
         "Playlist",
         MAX_COMPONENT_BYTES - suffix.len(),
     );
-    let target = playlist_dir.join(format!("{stem}{suffix}"));
-    let text = render_m3u(playlist_dir, entries);
-    if already_holds(&target, &text) {
-        return Ok(target);
+    let name = format!("{stem}{suffix}");
+    let playlist_dir = root.join(relative_folder);
+    let text = render_m3u(&playlist_dir, entries);
+    let folder = beneath::open_folder(root, relative_folder, true)?;
+    if !already_holds(&folder, OsStr::new(&name), &text) {
+        beneath::replace_in(&folder, OsStr::new(&name), text.as_bytes())?;
     }
-    let mut temp = tempfile::Builder::new()
-        .prefix(".playlist-")
-        .suffix(".tmp")
-        .tempfile_in(playlist_dir)?;
-    temp.write_all(text.as_bytes())?;
-    temp.as_file().sync_all()?;
-    // A rename replaces whatever has the name (a symlink included) without following it.
-    temp.persist(&target).map_err(|e| e.error)?;
-    Ok(target)
+    Ok(playlist_dir.join(name))
 }
 
-/// Whether `target` is a regular file holding exactly `text`. Anything else (a symlink, a
-/// FIFO, a device) is never opened: it is looked at without following a symlink first, and the
-/// open itself neither follows one, nor blocks on a FIFO, nor takes a terminal; what was opened
-/// is checked again. At most one byte more than `text` is read.
-fn already_holds(target: &Path, text: &str) -> bool {
-    use std::io::Read;
-    use std::os::unix::fs::OpenOptionsExt;
-    if !std::fs::symlink_metadata(target).is_ok_and(|m| m.is_file()) {
-        return false;
-    }
-    let Ok(file) = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(nix::libc::O_NOFOLLOW | nix::libc::O_NONBLOCK | nix::libc::O_NOCTTY)
-        .open(target)
-    else {
+/// Whether `name` in `folder` is a regular file holding exactly `text` (anything else is
+/// never opened: see [`beneath::open_regular_in`]). At most one byte more than `text` is read.
+fn already_holds(folder: &OwnedFd, name: &OsStr, text: &str) -> bool {
+    let Ok(opened) = beneath::open_regular_in(folder, name) else {
         return false;
     };
-    if !file.metadata().is_ok_and(|m| m.is_file()) {
-        return false;
-    }
     let mut held = Vec::with_capacity(text.len() + 1);
-    file.take(text.len() as u64 + 1)
+    opened
+        .file
+        .take(text.len() as u64 + 1)
         .read_to_end(&mut held)
         .is_ok_and(|_| held == text.as_bytes())
 }
@@ -261,7 +252,7 @@ mod tests {
             ".hidden",
             "CON",
         ] {
-            let path = write_m3u(&dir, title, &tracks).unwrap();
+            let path = write_m3u(root.path(), Path::new("lists"), title, &tracks).unwrap();
             assert_eq!(path.parent(), Some(dir.as_path()), "{title:?}");
             let name = path.file_name().unwrap().to_str().unwrap();
             assert!(
@@ -303,8 +294,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let one = [numbered_track(dir.path(), 1)];
         let two = [one[0].clone(), numbered_track(dir.path(), 2)];
-        let first = write_m3u(dir.path(), "Mix: Best of", &one).unwrap();
-        let second = write_m3u(dir.path(), "Mix: Best of", &two).unwrap();
+        let first = write_m3u(dir.path(), Path::new(""), "Mix: Best of", &one).unwrap();
+        let second = write_m3u(dir.path(), Path::new(""), "Mix: Best of", &two).unwrap();
         assert_eq!(first, second);
         assert_eq!(first.file_name().unwrap(), "Mix_ Best of.m3u8");
         assert_eq!(
@@ -319,9 +310,9 @@ mod tests {
         use std::os::unix::fs::MetadataExt;
         let dir = tempfile::tempdir().unwrap();
         let tracks = [numbered_track(dir.path(), 1)];
-        let path = write_m3u(dir.path(), "Mix", &tracks).unwrap();
+        let path = write_m3u(dir.path(), Path::new(""), "Mix", &tracks).unwrap();
         let before = std::fs::metadata(&path).unwrap();
-        write_m3u(dir.path(), "Mix", &tracks).unwrap();
+        write_m3u(dir.path(), Path::new(""), "Mix", &tracks).unwrap();
         let after = std::fs::metadata(&path).unwrap();
         assert_eq!(
             (after.ino(), after.modified().unwrap()),
@@ -332,7 +323,7 @@ mod tests {
         let text = std::fs::read_to_string(&path).unwrap();
         for other in [format!("{text}extra\n"), text[..text.len() - 1].to_owned()] {
             std::fs::write(&path, &other).unwrap();
-            write_m3u(dir.path(), "Mix", &tracks).unwrap();
+            write_m3u(dir.path(), Path::new(""), "Mix", &tracks).unwrap();
             assert_eq!(std::fs::read_to_string(&path).unwrap(), text);
         }
     }
@@ -346,11 +337,49 @@ mod tests {
         let outside = elsewhere.path().join("same.m3u8");
         std::fs::write(&outside, render_m3u(dir.path(), &tracks)).unwrap();
         std::os::unix::fs::symlink(&outside, dir.path().join("Mix.m3u8")).unwrap();
-        let path = write_m3u(dir.path(), "Mix", &tracks).unwrap();
+        let path = write_m3u(dir.path(), Path::new(""), "Mix", &tracks).unwrap();
         assert!(std::fs::symlink_metadata(&path).unwrap().is_file());
         // A FIFO would block a plain open for reading.
         nix::unistd::mkfifo(&dir.path().join("Fifo.m3u8"), nix::sys::stat::Mode::S_IRWXU).unwrap();
-        let path = write_m3u(dir.path(), "Fifo", &tracks).unwrap();
+        let path = write_m3u(dir.path(), Path::new(""), "Fifo", &tracks).unwrap();
         assert!(std::fs::symlink_metadata(&path).unwrap().is_file());
+        assert_eq!(
+            std::fs::read_to_string(&outside).unwrap(),
+            render_m3u(dir.path(), &tracks),
+            "the symlink's target is left as it was"
+        );
+    }
+
+    #[test]
+    fn a_symlink_on_the_way_to_the_playlists_folder_is_refused_sec_43() {
+        let root = tempfile::tempdir().unwrap();
+        let elsewhere = tempfile::tempdir().unwrap();
+        std::os::unix::fs::symlink(elsewhere.path(), root.path().join("Lists")).unwrap();
+        let tracks = [numbered_track(root.path(), 1)];
+        for folder in ["Lists", "Lists/Mine"] {
+            let err = write_m3u(root.path(), Path::new(folder), "Mix", &tracks).unwrap_err();
+            assert_eq!(err.kind(), io::ErrorKind::PermissionDenied, "{folder}");
+        }
+        assert_eq!(std::fs::read_dir(elsewhere.path()).unwrap().count(), 0);
+        // A missing folder is created, and holds the playlist and nothing else.
+        let path = write_m3u(root.path(), Path::new("New/Lists"), "Mix", &tracks).unwrap();
+        assert_eq!(path, root.path().join("New/Lists/Mix.m3u8"));
+        // Readable by the household's other programs (a media server running as another
+        // user) as far as the umask allows, like any file written plainly; not 0600.
+        use std::os::unix::fs::PermissionsExt;
+        let plain = root.path().join("plain");
+        std::fs::write(&plain, "x").unwrap();
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&path), mode(&plain) & 0o644);
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            "#EXTM3U\n#EXTINF:-1,1\n../../1.mp3\n"
+        );
+        assert_eq!(
+            std::fs::read_dir(root.path().join("New/Lists"))
+                .unwrap()
+                .count(),
+            1
+        );
     }
 }

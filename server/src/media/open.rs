@@ -2,17 +2,14 @@
 //! OUTPUT_DIRECTORY without following symbolic links (SEC-43).
 //!
 //! The folders are walked with `jobs::beneath::open_folder`; the file is opened inside the
-//! folder held open with `O_NOFOLLOW`, and its identity is taken from the open descriptor
-//! (`fstat`), so what is checked is what is read: a file swapped in by name after the check
-//! is never served.
+//! folder held open (`beneath::open_regular_in`: never a symlink, a FIFO or a device), and
+//! its identity is taken from the open descriptor, so what is checked is what is read: a
+//! file swapped in by name after the check is never served.
 
 use crate::jobs::beneath::{self, FileIdentity, Recorded};
-use nix::fcntl::{OFlag, openat};
-use nix::sys::stat::{Mode, fstat};
 use std::ffi::OsStr;
 use std::fs::File;
 use std::io;
-use std::os::fd::AsFd;
 use std::path::Path;
 use std::time::SystemTime;
 
@@ -37,22 +34,11 @@ pub enum OpenError {
 /// Opens the regular file `name` in the folder `relative_folder` beneath `root`.
 pub fn open_in(root: &Path, relative_folder: &Path, name: &OsStr) -> Result<OpenedFile, OpenError> {
     let folder = beneath::open_folder(root, relative_folder, false).map_err(classify)?;
-    let flags = OFlag::O_RDONLY | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC | OFlag::O_NONBLOCK;
-    let fd = openat(folder.as_fd(), name, flags, Mode::empty())
-        .map_err(|e| classify(io::Error::from(e)))?;
-    let stat = fstat(fd.as_fd()).map_err(|e| OpenError::Io(e.into()))?;
-    if stat.st_mode & nix::libc::S_IFMT != nix::libc::S_IFREG {
-        return Err(OpenError::Gone);
-    }
-    let file = File::from(fd);
-    let modified = file.metadata().and_then(|m| m.modified()).ok();
+    let opened = beneath::open_regular_in(&folder, name).map_err(classify)?;
+    let modified = opened.file.metadata().and_then(|m| m.modified()).ok();
     Ok(OpenedFile {
-        file,
-        identity: FileIdentity {
-            device: stat.st_dev as u64,
-            inode: stat.st_ino as u64,
-            size: stat.st_size as u64,
-        },
+        file: opened.file,
+        identity: opened.identity,
         modified,
     })
 }

@@ -8,7 +8,6 @@ use crate::{
     domain::{DownloadStatus, SetKind},
     jobs::{
         album_tags::{CoverRead, read_track_tags},
-        beneath,
         playlist_m3u::{PlaylistEntry, write_m3u},
     },
     store::DownloadRow,
@@ -120,12 +119,8 @@ impl JobRunner {
             .clone()
             .or_else(|| tracks.first().and_then(|t| t.set_title.clone()))
             .unwrap_or_else(|| "Playlist".into());
-        let written = tokio::task::spawn_blocking(move || {
-            // The folder is created without following a symlink at any step (SEC-43).
-            beneath::open_folder(&out, &folder, true)?;
-            write_m3u(&out.join(&folder), &title, &entries)
-        })
-        .await;
+        let written =
+            tokio::task::spawn_blocking(move || write_m3u(&out, &folder, &title, &entries)).await;
         match written {
             Ok(Ok(path)) => {
                 tracing::info!(set = set.id, path = %path.display(), "playlist file written")
