@@ -4,7 +4,9 @@
 //! `downloads`); every `crate::…` and `super::…` path it uses (use-trees included) is an edge
 //! to the module that path names. Tests and `lib.rs`/`main.rs` (the wiring) are left out.
 //! A strongly connected component with more than one node is a cycle, and fails the test
-//! with its members. A text scan, not a compiler: good enough for a codebase that writes
+//! with its members. The same holds one level up, between the top-level modules (`jobs`,
+//! `library`, `handoff`): files that avoid a cycle between them one by one can still make
+//! two folders depend on each other. A text scan, not a compiler: good enough for a codebase that writes
 //! its paths plainly, and it needs no tool beyond the test runner.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -214,7 +216,20 @@ fn render(graph: &Graph) -> String {
         .collect()
 }
 
-/// Prints the graph (`cargo nextest run -E 'test(module_graph)' --no-capture` shows it).
+/// The same graph one level up: `jobs::worker -> store, library::scan` becomes
+/// `jobs -> store, library`.
+fn top_level(graph: &Graph) -> Graph {
+    let top = |module: &str| module.split("::").next().unwrap_or(module).to_owned();
+    let mut out = Graph::new();
+    for (module, uses) in graph {
+        let from = top(module);
+        let uses: Vec<String> = uses.iter().map(|u| top(u)).filter(|u| *u != from).collect();
+        out.entry(from).or_default().extend(uses);
+    }
+    out
+}
+
+/// Prints both graphs (`cargo nextest run -E 'test(module_graph)' --no-capture` shows them).
 #[test]
 fn server_modules_import_each_other_without_cycles() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
@@ -229,6 +244,25 @@ fn server_modules_import_each_other_without_cycles() {
     assert!(!graph["api"].is_empty(), "the scan sees edges");
     let found = cycles(&graph);
     assert!(found.is_empty(), "import cycles: {found:?}");
+    let top = top_level(&graph);
+    println!("{}", render(&top));
+    let found = cycles(&top);
+    assert!(
+        found.is_empty(),
+        "import cycles between top-level modules: {found:?}"
+    );
+}
+
+#[test]
+fn files_without_a_cycle_can_still_make_one_between_folders() {
+    let graph: Graph = [("a::x", vec!["b::y"]), ("b::z", vec!["a::w"])]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.into_iter().map(str::to_owned).collect()))
+        .collect();
+    assert!(cycles(&graph).is_empty());
+    let mut found = cycles(&top_level(&graph));
+    found.iter_mut().for_each(|c| c.sort());
+    assert_eq!(found, [vec!["a", "b"]]);
 }
 
 #[test]

@@ -1,6 +1,6 @@
 //! Hand-off: what happens after a download ends (issue 12) — webhooks to the owner's and
 //! the global receivers, and one debounced rescan of the media servers. The job runner
-//! calls [`Handoff::download_ended`] once per recorded outcome; nothing here can fail or
+//! calls [`OutcomeListener::download_ended`] once per recorded outcome; nothing here can fail or
 //! hold up the download (deliveries are queued in the database and sent by a background
 //! task, rescans are debounced in memory).
 
@@ -8,7 +8,9 @@ pub mod outbound;
 pub mod rescan;
 pub mod webhooks;
 
+use crate::jobs::worker::OutcomeListener;
 use crate::store::{DownloadRow, Store, attach_track_counts};
+use async_trait::async_trait;
 use std::sync::Arc;
 
 pub use rescan::RescanService;
@@ -21,9 +23,10 @@ pub struct Handoff {
     pub rescans: Arc<RescanService>,
 }
 
-impl Handoff {
+#[async_trait]
+impl OutcomeListener for Handoff {
     /// A download's outcome was recorded. Rows still queued (a retry) are no news.
-    pub async fn download_ended(&self, row: &DownloadRow) {
+    async fn download_ended(&self, row: &DownloadRow) {
         if !row.status.is_final() {
             return;
         }
@@ -43,7 +46,9 @@ impl Handoff {
         }
         self.rescans.note(row, album.is_some());
     }
+}
 
+impl Handoff {
     /// The album `parent` with its track counts, when none of its tracks is still to run.
     async fn finished_album(&self, parent: i64, user_id: i64) -> Option<DownloadRow> {
         let row = self

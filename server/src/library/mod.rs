@@ -20,7 +20,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::RwLock;
 
-use crate::jobs::album_tags::TrackTags;
+use crate::jobs::{album_tags::TrackTags, worker::TrackLibrary};
 
 pub use scan::{ScanLimits, ScanReport};
 
@@ -184,6 +184,24 @@ impl LibraryIndex {
 
     fn write(&self) -> std::sync::RwLockWriteGuard<'_, Inner> {
         self.inner.write().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// The job runner's view of the index: what it looks up before fetching a track, and adds
+/// when a download finishes.
+impl TrackLibrary for LibraryIndex {
+    fn find(
+        &self,
+        artist: Option<&str>,
+        title: Option<&str>,
+        duration_seconds: Option<f64>,
+        source_url: Option<&str>,
+    ) -> Option<PathBuf> {
+        LibraryIndex::find(self, artist, title, duration_seconds, source_url)
+    }
+
+    fn insert(&self, path: PathBuf, tags: &TrackTags, duration_seconds: Option<f64>) {
+        LibraryIndex::insert(self, path, tags, duration_seconds)
     }
 }
 

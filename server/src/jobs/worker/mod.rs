@@ -34,7 +34,7 @@ mod resolve;
 mod settings;
 mod stored_action;
 
-pub use settings::RunnerSettings;
+pub use settings::{OutcomeListener, RunnerSettings, TrackLibrary};
 pub use stored_action::StoredAction;
 
 /// How often an idle worker looks for jobs queued by other instances.
