@@ -72,8 +72,36 @@ impl LibraryIndex {
         Self::default()
     }
 
+    /// Forgets the file.
+    pub fn remove(&self, path: &Path) {
+        self.write().remove(path);
+    }
+
+    /// How many files the index holds.
+    pub fn len(&self) -> usize {
+        self.read().tracks.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, Inner> {
+        // A panic while holding the lock leaves consistent maps (each update is one insert
+        // or remove): keep serving.
+        self.inner.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, Inner> {
+        self.inner.write().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// The job runner's view of the index: what it looks up before fetching a track, and adds
+/// when a download finishes.
+impl TrackLibrary for LibraryIndex {
     /// Adds the file (or replaces what the index knew about it).
-    pub fn insert(&self, path: PathBuf, tags: &TrackTags, duration_seconds: Option<f64>) {
+    fn insert(&self, path: PathBuf, tags: &TrackTags, duration_seconds: Option<f64>) {
         let key = match (&tags.artist, &tags.title) {
             (Some(artist), Some(title)) => normalize::track_key(artist, title),
             _ => None,
@@ -105,23 +133,9 @@ impl LibraryIndex {
         );
     }
 
-    /// Forgets the file.
-    pub fn remove(&self, path: &Path) {
-        self.write().remove(path);
-    }
-
-    /// How many files the index holds.
-    pub fn len(&self) -> usize {
-        self.read().tracks.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
     /// The file the library already has for this track, if any (see the module
     /// documentation for the rule). Checks that the file still exists.
-    pub fn find(
+    fn find(
         &self,
         artist: Option<&str>,
         title: Option<&str>,
@@ -174,34 +188,6 @@ impl LibraryIndex {
             }
         }
         found
-    }
-
-    fn read(&self) -> std::sync::RwLockReadGuard<'_, Inner> {
-        // A panic while holding the lock leaves consistent maps (each update is one insert
-        // or remove): keep serving.
-        self.inner.read().unwrap_or_else(|e| e.into_inner())
-    }
-
-    fn write(&self) -> std::sync::RwLockWriteGuard<'_, Inner> {
-        self.inner.write().unwrap_or_else(|e| e.into_inner())
-    }
-}
-
-/// The job runner's view of the index: what it looks up before fetching a track, and adds
-/// when a download finishes.
-impl TrackLibrary for LibraryIndex {
-    fn find(
-        &self,
-        artist: Option<&str>,
-        title: Option<&str>,
-        duration_seconds: Option<f64>,
-        source_url: Option<&str>,
-    ) -> Option<PathBuf> {
-        LibraryIndex::find(self, artist, title, duration_seconds, source_url)
-    }
-
-    fn insert(&self, path: PathBuf, tags: &TrackTags, duration_seconds: Option<f64>) {
-        LibraryIndex::insert(self, path, tags, duration_seconds)
     }
 }
 

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use super::LibraryIndex;
 use crate::jobs::album_tags::{CoverRead, read_track_tags};
 use crate::jobs::output_path::extension_allowed;
+use crate::jobs::worker::TrackLibrary;
 
 /// Bounds on one scan.
 #[derive(Debug, Clone, Copy)]
