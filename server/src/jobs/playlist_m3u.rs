@@ -1,9 +1,9 @@
 //! Playlists as extended M3U (`.m3u8`, UTF-8): what Navidrome and Jellyfin import as a
 //! playlist. Rendering is pure; writing replaces `<sanitized title>.m3u8` atomically, inside
 //! the folder held open without following symlinks (SEC-43), so a playlist downloaded again
-//! rewrites its file and a reader never sees half of it. A file that
-//! already holds exactly the new text is not written again: a library scanner sees no change,
-//! and a playlist downloaded again with nothing new makes no temp file, not even for a moment.
+//! rewrites its file and a reader never sees half of it. A file that already holds exactly
+//! the new text is not written again: a library scanner sees no change, and a playlist
+//! downloaded again with nothing new makes no temp file, not even for a moment.
 //!
 //! Paths are relative to the playlist's folder and use `/`. A line that could be misread is
 //! made safe: text from the site (artist, title) has its control characters and line breaks
