@@ -6,8 +6,8 @@
 //! A strongly connected component with more than one node is a cycle, and fails the test
 //! with its members. The same holds one level up, between the top-level modules (`jobs`,
 //! `library`, `handoff`): files that avoid a cycle between them one by one can still make
-//! two folders depend on each other. A text scan, not a compiler: good enough for a codebase that writes
-//! its paths plainly, and it needs no tool beyond the test runner.
+//! two folders depend on each other. A text scan, not a compiler: good enough for a
+//! codebase that writes its paths plainly, and it needs no tool beyond the test runner.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};

@@ -132,46 +132,117 @@ pub fn open_regular_in(folder: &OwnedFd, name: &OsStr) -> io::Result<OpenedRegul
     })
 }
 
-/// Writes `bytes` to `name` in `folder`, replacing what had the name atomically: a reader
-/// sees the old file or the new one, never half of one. The new file is made under a
-/// temporary name in the same folder (`O_EXCL`, never following a symlink), synced, then
-/// renamed over `name` inside the folder held open; a symlink at `name` is replaced itself,
-/// its target is never touched. Nothing is left behind when a step fails.
-pub fn replace_in(folder: &OwnedFd, name: &OsStr, bytes: &[u8]) -> io::Result<()> {
-    let (temp_name, fd) = create_temp_in(folder)?;
-    let mut file = std::fs::File::from(fd);
-    let written = file
-        .write_all(bytes)
-        .and_then(|()| file.sync_all())
-        .and_then(|()| {
-            renameat(folder.as_fd(), temp_name.as_str(), folder.as_fd(), name).map_err(io_error)
-        });
-    if written.is_err() {
-        let _ = unlinkat(
-            folder.as_fd(),
-            temp_name.as_str(),
-            UnlinkatFlags::NoRemoveDir,
-        );
-    }
-    written
+/// What [`write_in`] does when the name is already taken.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IfTaken {
+    /// Replace it; a symlink is replaced itself, its target is never touched.
+    Replace,
+    /// Leave it, whatever it is (checked atomically by the rename itself).
+    Keep,
 }
 
-/// A new, empty file in `folder` under a random hidden name (`.beneath-<hex>.tmp`), created
-/// with `O_EXCL` so it is always a file of ours.
-fn create_temp_in(folder: &OwnedFd) -> io::Result<(String, OwnedFd)> {
+/// How a written file got its name.
+#[derive(PartialEq)]
+enum Moved {
+    Renamed,
+    /// Written straight under its name (no `RENAME_NOREPLACE` on this filesystem).
+    Written,
+    Kept,
+}
+
+/// Writes `bytes` as `name` in `folder` (mode 0644 under the umask); `false` when the name
+/// was taken and kept. The file is made under a temporary name in the same folder (`O_EXCL`,
+/// never following a symlink), synced, then renamed to `name` inside the folder held open,
+/// so a reader sees the old file or the new one, never half of one (where renaming over a
+/// file is atomic: local filesystems and NFS; an SMB mount without POSIX extensions deletes,
+/// then renames). Nothing is left behind when a step fails.
+pub fn write_in(
+    folder: &OwnedFd,
+    name: &OsStr,
+    bytes: &[u8],
+    if_taken: IfTaken,
+) -> io::Result<bool> {
+    let (temp, mut file) = create_temp_in(folder)?;
+    let synced = file.write_all(bytes).and_then(|()| file.sync_all());
+    // Closed before any unlink: NFS keeps an open file's name (as `.nfsXXXX`) until closed.
+    drop(file);
+    let moved = synced.and_then(|()| match if_taken {
+        IfTaken::Replace => renameat(folder.as_fd(), temp.as_str(), folder.as_fd(), name)
+            .map(|()| Moved::Renamed)
+            .map_err(io_error),
+        IfTaken::Keep => match renameat2(
+            folder.as_fd(),
+            temp.as_str(),
+            folder.as_fd(),
+            name,
+            RenameFlags::RENAME_NOREPLACE,
+        ) {
+            Ok(()) => Ok(Moved::Renamed),
+            Err(Errno::EEXIST) => Ok(Moved::Kept),
+            // No RENAME_NOREPLACE (see `place_no_replace`): claim the name with O_EXCL.
+            Err(Errno::EINVAL | Errno::ENOSYS) => {
+                let written = fill_new_in(folder, name, |f| f.write_all(bytes))?;
+                Ok(if written { Moved::Written } else { Moved::Kept })
+            }
+            Err(e) => Err(io_error(e)),
+        },
+    });
+    if !matches!(moved, Ok(Moved::Renamed)) {
+        let _ = unlinkat(folder.as_fd(), temp.as_str(), UnlinkatFlags::NoRemoveDir);
+    }
+    moved.map(|m| m != Moved::Kept)
+}
+
+/// Whether something (of any kind, a symlink included) has `name` in `folder`.
+pub fn taken_in(folder: &OwnedFd, name: &OsStr) -> io::Result<bool> {
+    match fstatat(folder.as_fd(), name, AtFlags::AT_SYMLINK_NOFOLLOW) {
+        Ok(_) => Ok(true),
+        Err(Errno::ENOENT) => Ok(false),
+        Err(e) => Err(io_error(e)),
+    }
+}
+
+/// A new, empty file `name` in `folder` (mode 0644 under the umask), created with `O_EXCL`
+/// so it is always a file of ours; `None` when the name is taken (by anything, a symlink
+/// included: it is not followed).
+fn create_new_in(folder: &OwnedFd, name: &OsStr) -> io::Result<Option<std::fs::File>> {
     let flags =
         OFlag::O_WRONLY | OFlag::O_CREAT | OFlag::O_EXCL | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC;
+    match openat(folder.as_fd(), name, flags, Mode::from_bits_truncate(0o644)) {
+        Ok(fd) => Ok(Some(std::fs::File::from(fd))),
+        Err(Errno::EEXIST) => Ok(None),
+        Err(e) => Err(io_error(e)),
+    }
+}
+
+/// A new file under a random hidden name (`.beneath-<hex>.tmp`) in `folder`.
+fn create_temp_in(folder: &OwnedFd) -> io::Result<(String, std::fs::File)> {
     // 64 random bits: a name already taken means someone guessed it, so a few tries suffice.
     for _ in 0..4 {
         let name = format!(".beneath-{:016x}.tmp", rand::random::<u64>());
-        let mode = Mode::from_bits_truncate(0o644);
-        match openat(folder.as_fd(), name.as_str(), flags, mode) {
-            Ok(fd) => return Ok((name, fd)),
-            Err(Errno::EEXIST) => continue,
-            Err(e) => return Err(io_error(e)),
+        if let Some(file) = create_new_in(folder, OsStr::new(&name))? {
+            return Ok((name, file));
         }
     }
     Err(io_error(Errno::EEXIST))
+}
+
+/// Creates `name` in `folder` and fills it with `fill`, synced; `false` when the name is
+/// taken. A file that could not be filled is removed again.
+fn fill_new_in(
+    folder: &OwnedFd,
+    name: &OsStr,
+    fill: impl FnOnce(&mut std::fs::File) -> io::Result<()>,
+) -> io::Result<bool> {
+    let Some(mut file) = create_new_in(folder, name)? else {
+        return Ok(false);
+    };
+    if let Err(e) = fill(&mut file).and_then(|()| file.sync_all()) {
+        drop(file);
+        let _ = unlinkat(folder.as_fd(), name, UnlinkatFlags::NoRemoveDir);
+        return Err(e);
+    }
+    Ok(true)
 }
 
 /// What `remove_if_same` did.
@@ -259,23 +330,16 @@ pub fn place_no_replace(
     identity_in(&folder, name).map(Some)
 }
 
-/// Copies into a new file `name` in `folder`; `false` when the name is taken.
+/// Copies `source` into a new file `name` in `folder`, then removes `source`; `false` when
+/// the name is taken.
 fn copy_no_replace(source: &Path, folder: &OwnedFd, name: &OsStr) -> io::Result<bool> {
-    let flags =
-        OFlag::O_WRONLY | OFlag::O_CREAT | OFlag::O_EXCL | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC;
-    let fd = match openat(folder.as_fd(), name, flags, Mode::from_bits_truncate(0o644)) {
-        Ok(fd) => fd,
-        Err(Errno::EEXIST) => return Ok(false),
-        Err(e) => return Err(io_error(e)),
-    };
-    let mut dst = std::fs::File::from(fd);
-    let copied = std::fs::File::open(source).and_then(|mut src| io::copy(&mut src, &mut dst));
-    if let Err(e) = copied.and_then(|_| dst.sync_all()) {
-        let _ = unlinkat(folder.as_fd(), name, UnlinkatFlags::NoRemoveDir);
-        return Err(e);
+    let copied = fill_new_in(folder, name, |dst| {
+        std::fs::File::open(source).and_then(|mut src| io::copy(&mut src, dst).map(drop))
+    })?;
+    if copied {
+        std::fs::remove_file(source)?;
     }
-    std::fs::remove_file(source)?;
-    Ok(true)
+    Ok(copied)
 }
 
 #[cfg(test)]

@@ -6,8 +6,11 @@
 //! size, each side, and the decoder's total allocation are capped, and a file that claims
 //! more (a decompression bomb) is refused instead of decoded.
 
-use std::io::{self, Cursor, Write};
+use std::ffi::OsStr;
+use std::io::{self, Cursor};
 use std::path::{Path, PathBuf};
+
+use super::beneath::{self, IfTaken};
 
 use image::imageops::FilterType;
 use image::{DynamicImage, ImageFormat, ImageReader, Limits};
@@ -127,15 +130,6 @@ impl CoverArt {
     }
 }
 
-/// What to do when the album folder already has a `cover.jpg`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ExistingCover {
-    /// Leave it: the user (or an earlier download) chose it.
-    Keep,
-    /// Replace it with this one.
-    Replace,
-}
-
 /// What [`write_album_cover`] did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CoverFileOutcome {
@@ -143,38 +137,30 @@ pub enum CoverFileOutcome {
     KeptExisting(PathBuf),
 }
 
-/// Writes `cover.jpg` into `album_dir` atomically: a temporary file in the same folder,
-/// synced, then renamed into place, so a reader never sees half a cover. The rename replaces
-/// a symlink at that name rather than following it. With [`ExistingCover::Keep`], an
-/// existing entry (file or not) is left alone, checked atomically by the rename itself.
+/// Writes `cover.jpg` into the folder `album_folder` beneath `root` atomically, inside the
+/// folder held open without following symlinks (SEC-43; see [`beneath::write_in`]): a
+/// reader never sees half a cover, and a symlink at that name is replaced, never followed.
+/// With [`IfTaken::Keep`], an existing entry (file or not; the user or an earlier track chose
+/// it) is left alone.
 pub fn write_album_cover(
-    album_dir: &Path,
+    root: &Path,
+    album_folder: &Path,
     cover: &CoverArt,
-    existing: ExistingCover,
+    if_taken: IfTaken,
 ) -> io::Result<CoverFileOutcome> {
-    let target = album_dir.join(COVER_FILE_NAME);
-    if existing == ExistingCover::Keep && target.symlink_metadata().is_ok() {
+    let target = root.join(album_folder).join(COVER_FILE_NAME);
+    let folder = beneath::open_folder(root, album_folder, false)?;
+    let name = OsStr::new(COVER_FILE_NAME);
+    // Checked first so that an album's later tracks do not each write and sync a temp file.
+    if if_taken == IfTaken::Keep && beneath::taken_in(&folder, name)? {
         return Ok(CoverFileOutcome::KeptExisting(target));
     }
-    let mut temp = tempfile::Builder::new()
-        .prefix(".cover-")
-        .suffix(".tmp")
-        .tempfile_in(album_dir)?;
-    temp.write_all(cover.jpeg())?;
-    temp.as_file().sync_all()?;
-    match existing {
-        ExistingCover::Replace => {
-            temp.persist(&target).map_err(|e| e.error)?;
-        }
-        ExistingCover::Keep => match temp.persist_noclobber(&target) {
-            Ok(_) => {}
-            Err(e) if e.error.kind() == io::ErrorKind::AlreadyExists => {
-                return Ok(CoverFileOutcome::KeptExisting(target));
-            }
-            Err(e) => return Err(e.error),
-        },
-    }
-    Ok(CoverFileOutcome::Written(target))
+    let written = beneath::write_in(&folder, name, cover.jpeg(), if_taken)?;
+    Ok(if written {
+        CoverFileOutcome::Written(target)
+    } else {
+        CoverFileOutcome::KeptExisting(target)
+    })
 }
 
 #[cfg(test)]
@@ -272,15 +258,16 @@ mod tests {
         let second = CoverArt::from_image_bytes(&test_image(50, 30, ImageFormat::Png)).unwrap();
         let path = dir.path().join(COVER_FILE_NAME);
 
-        let outcome = write_album_cover(dir.path(), &first, ExistingCover::Keep).unwrap();
+        let outcome = write_album_cover(dir.path(), Path::new(""), &first, IfTaken::Keep).unwrap();
         assert_eq!(outcome, CoverFileOutcome::Written(path.clone()));
         assert_eq!(std::fs::read(&path).unwrap(), first.jpeg());
 
-        let outcome = write_album_cover(dir.path(), &second, ExistingCover::Keep).unwrap();
+        let outcome = write_album_cover(dir.path(), Path::new(""), &second, IfTaken::Keep).unwrap();
         assert_eq!(outcome, CoverFileOutcome::KeptExisting(path.clone()));
         assert_eq!(std::fs::read(&path).unwrap(), first.jpeg());
 
-        let outcome = write_album_cover(dir.path(), &second, ExistingCover::Replace).unwrap();
+        let outcome =
+            write_album_cover(dir.path(), Path::new(""), &second, IfTaken::Replace).unwrap();
         assert_eq!(outcome, CoverFileOutcome::Written(path.clone()));
         assert_eq!(std::fs::read(&path).unwrap(), second.jpeg());
 
@@ -302,9 +289,10 @@ mod tests {
         std::os::unix::fs::symlink(&outside, album.join(COVER_FILE_NAME)).unwrap();
         let cover = CoverArt::from_image_bytes(&test_image(20, 20, ImageFormat::Png)).unwrap();
 
-        let kept = write_album_cover(&album, &cover, ExistingCover::Keep).unwrap();
+        let kept =
+            write_album_cover(dir.path(), Path::new("album"), &cover, IfTaken::Keep).unwrap();
         assert!(matches!(kept, CoverFileOutcome::KeptExisting(_)));
-        write_album_cover(&album, &cover, ExistingCover::Replace).unwrap();
+        write_album_cover(dir.path(), Path::new("album"), &cover, IfTaken::Replace).unwrap();
         assert_eq!(std::fs::read(&outside).unwrap(), b"keep me");
         let meta = album.join(COVER_FILE_NAME).symlink_metadata().unwrap();
         assert!(meta.file_type().is_file());

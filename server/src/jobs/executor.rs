@@ -10,8 +10,9 @@ use tokio_util::sync::CancellationToken;
 
 use super::album_layout::{AlbumValues, render_album_path};
 use super::album_tags::TrackTags;
+use super::beneath::IfTaken;
 use super::convert::convert;
-use super::cover_art::{CoverArt, ExistingCover, write_album_cover};
+use super::cover_art::{CoverArt, write_album_cover};
 use super::cover_fetch::fetch_cover;
 use super::direct::run_direct;
 use super::errors::classify_io;
@@ -246,9 +247,9 @@ async fn write_folder_cover(output_directory: &Path, placed: &Path, cover: Cover
     let Some(folder) = placed.parent().filter(|p| !p.as_os_str().is_empty()) else {
         return;
     };
-    let folder = output_directory.join(folder);
+    let (root, folder) = (output_directory.to_path_buf(), folder.to_path_buf());
     let written = tokio::task::spawn_blocking(move || {
-        write_album_cover(&folder, &cover, ExistingCover::Keep)
+        write_album_cover(&root, &folder, &cover, IfTaken::Keep)
     })
     .await;
     if let Ok(Err(e)) = written {

@@ -93,7 +93,8 @@ pub fn write_m3u(
     let text = render_m3u(&playlist_dir, entries);
     let folder = beneath::open_folder(root, relative_folder, true)?;
     if !already_holds(&folder, OsStr::new(&name), &text) {
-        beneath::replace_in(&folder, OsStr::new(&name), text.as_bytes())?;
+        let name = OsStr::new(&name);
+        beneath::write_in(&folder, name, text.as_bytes(), beneath::IfTaken::Replace)?;
     }
     Ok(playlist_dir.join(name))
 }

@@ -61,12 +61,11 @@ pub fn open_recorded(
 
 fn classify(e: io::Error) -> OpenError {
     match e.kind() {
-        // `beneath` reports symlinks and non-folders on the way as PermissionDenied; ELOOP
-        // is a symlink at the file's own name.
+        // `beneath` reports a symlink (on the way or at the name), and anything at the name
+        // that is not a regular file, as PermissionDenied.
         io::ErrorKind::NotFound
         | io::ErrorKind::PermissionDenied
         | io::ErrorKind::NotADirectory => OpenError::Gone,
-        _ if e.raw_os_error() == Some(nix::libc::ELOOP) => OpenError::Gone,
         _ => OpenError::Io(e),
     }
 }

@@ -115,7 +115,8 @@ fn only_a_regular_file_is_opened_for_reading_sec_43() {
         identity(out.path(), Path::new("file")).unwrap()
     );
     assert_eq!(std::io::read_to_string(opened.file).unwrap(), "text");
-    // A FIFO is refused before an open could block on it or take from a writer.
+    // Refused by the look before the open (O_NONBLOCK and the fstat after it would refuse a
+    // FIFO too, so this does not tell which of them did).
     for name in ["link", "fifo", "folder"] {
         let err = open_regular_in(&folder, OsStr::new(name)).err().unwrap();
         assert_eq!(err.kind(), io::ErrorKind::PermissionDenied, "{name}");
@@ -130,26 +131,70 @@ fn only_a_regular_file_is_opened_for_reading_sec_43() {
 fn a_replaced_file_is_swapped_whole_and_a_symlink_is_replaced_not_followed_sec_43() {
     let out = tempfile::tempdir().unwrap();
     let folder = open_folder(out.path(), Path::new(""), false).unwrap();
-    replace_in(&folder, OsStr::new("list.m3u8"), b"one").unwrap();
-    replace_in(&folder, OsStr::new("list.m3u8"), b"two").unwrap();
+    let write = |name: &str, bytes: &[u8], if_taken| {
+        write_in(&folder, OsStr::new(name), bytes, if_taken).unwrap()
+    };
+    assert!(write("list.m3u8", b"one", IfTaken::Replace));
+    assert!(write("list.m3u8", b"two", IfTaken::Replace));
     assert_eq!(std::fs::read(out.path().join("list.m3u8")).unwrap(), b"two");
     let secret = tempfile::NamedTempFile::new().unwrap();
     std::fs::write(secret.path(), "secret").unwrap();
     std::os::unix::fs::symlink(secret.path(), out.path().join("link.m3u8")).unwrap();
-    replace_in(&folder, OsStr::new("link.m3u8"), b"mine").unwrap();
+    // Kept: the symlink stays as it is.
+    assert!(!write("link.m3u8", b"mine", IfTaken::Keep));
+    assert!(taken_in(&folder, OsStr::new("link.m3u8")).unwrap());
+    assert!(
+        std::fs::symlink_metadata(out.path().join("link.m3u8"))
+            .unwrap()
+            .is_symlink()
+    );
+    // Replaced: the symlink itself, never its target.
+    assert!(write("link.m3u8", b"mine", IfTaken::Replace));
     assert!(
         std::fs::symlink_metadata(out.path().join("link.m3u8"))
             .unwrap()
             .is_file()
     );
     assert_eq!(std::fs::read(secret.path()).unwrap(), b"secret");
+    assert!(write("cover.jpg", b"new", IfTaken::Keep));
+    assert!(!taken_in(&folder, OsStr::new("missing")).unwrap());
     // A failed rename (a folder has the name) leaves no temporary file behind.
     std::fs::create_dir(out.path().join("taken")).unwrap();
     std::fs::write(out.path().join("taken/inside"), "x").unwrap();
-    assert!(replace_in(&folder, OsStr::new("taken"), b"x").is_err());
+    let replaced = write_in(&folder, OsStr::new("taken"), b"x", IfTaken::Replace);
+    assert!(replaced.is_err());
     assert_eq!(
         names_in(out.path()),
-        ["link.m3u8", "list.m3u8", "taken"],
+        ["cover.jpg", "link.m3u8", "list.m3u8", "taken"],
         "only the files themselves"
     );
+}
+
+#[test]
+fn a_folder_swapped_for_a_symlink_after_it_was_opened_is_not_written_through_sec_43() {
+    let out = tempfile::tempdir().unwrap();
+    let elsewhere = tempfile::tempdir().unwrap();
+    let held = open_folder(out.path(), Path::new("A"), true).unwrap();
+    // Between opening the folder and writing into it, someone swaps it for a symlink.
+    std::fs::rename(out.path().join("A"), out.path().join("B")).unwrap();
+    std::os::unix::fs::symlink(elsewhere.path(), out.path().join("A")).unwrap();
+    std::fs::write(elsewhere.path().join("list.m3u8"), "theirs").unwrap();
+    assert!(write_in(&held, OsStr::new("list.m3u8"), b"mine", IfTaken::Replace).unwrap());
+    assert!(write_in(&held, OsStr::new("cover.jpg"), b"jpeg", IfTaken::Keep).unwrap());
+    assert_eq!(
+        std::fs::read(out.path().join("B/list.m3u8")).unwrap(),
+        b"mine"
+    );
+    assert_eq!(
+        std::fs::read(out.path().join("B/cover.jpg")).unwrap(),
+        b"jpeg"
+    );
+    assert_eq!(names_in(elsewhere.path()), ["list.m3u8"]);
+    assert_eq!(
+        std::fs::read(elsewhere.path().join("list.m3u8")).unwrap(),
+        b"theirs"
+    );
+    // Reading goes to the held folder too.
+    let opened = open_regular_in(&held, OsStr::new("list.m3u8")).unwrap();
+    assert_eq!(std::io::read_to_string(opened.file).unwrap(), "mine");
 }
