@@ -9,12 +9,14 @@
 
 use nix::errno::Errno;
 use nix::fcntl::{AtFlags, OFlag, RenameFlags, openat, renameat, renameat2};
-use nix::sys::stat::{FileStat, Mode, fstat, fstatat, mkdirat};
+use nix::sys::stat::{FileStat, Mode, fstatat, mkdirat};
 use nix::unistd::{UnlinkatFlags, unlinkat};
 use std::ffi::OsStr;
 use std::io::{self, Write};
 use std::os::fd::{AsFd, OwnedFd};
+use std::os::unix::fs::MetadataExt;
 use std::path::{Component, Path};
+use std::time::SystemTime;
 
 /// What identifies the file a job wrote, recorded when it was placed: a delete removes the
 /// file at the stored path only while it is still that file.
@@ -104,18 +106,20 @@ fn regular_identity(stat: FileStat) -> io::Result<FileIdentity> {
     })
 }
 
-/// A regular file opened for reading inside a folder held open, with its identity as the
-/// open descriptor reports it.
+/// A regular file opened for reading inside a folder held open, with what its descriptor
+/// says about it.
 pub struct OpenedRegular {
     pub file: std::fs::File,
     pub identity: FileIdentity,
+    pub modified: Option<SystemTime>,
 }
 
 /// Opens the regular file `name` in `folder` for reading. Anything else at the name (a
 /// symlink, a FIFO, a device, a folder) is refused before it is opened (`PermissionDenied`),
 /// so opening it can have no effect; the open itself neither follows a symlink, nor blocks
-/// on a FIFO, nor takes a terminal, and what was opened is checked again (`fstat`), so
-/// anything but a regular file swapped in between is refused too.
+/// on a FIFO, nor takes a terminal, and what was opened is checked again (one `fstat`, which
+/// also gives the identity and the modification time), so anything but a regular file
+/// swapped in between is refused too.
 pub fn open_regular_in(folder: &OwnedFd, name: &OsStr) -> io::Result<OpenedRegular> {
     identity_in(folder, name)?;
     let flags = OFlag::O_RDONLY
@@ -123,12 +127,20 @@ pub fn open_regular_in(folder: &OwnedFd, name: &OsStr) -> io::Result<OpenedRegul
         | OFlag::O_NONBLOCK
         | OFlag::O_NOCTTY
         | OFlag::O_CLOEXEC;
-    let fd = openat(folder.as_fd(), name, flags, Mode::empty()).map_err(io_error)?;
-    let stat = fstat(fd.as_fd()).map_err(io_error)?;
-    let identity = regular_identity(stat)?;
+    let file =
+        std::fs::File::from(openat(folder.as_fd(), name, flags, Mode::empty()).map_err(io_error)?);
+    let meta = file.metadata()?;
+    if !meta.is_file() {
+        return Err(refused("not a regular file"));
+    }
     Ok(OpenedRegular {
-        file: std::fs::File::from(fd),
-        identity,
+        identity: FileIdentity {
+            device: meta.dev(),
+            inode: meta.ino(),
+            size: meta.size(),
+        },
+        modified: meta.modified().ok(),
+        file,
     })
 }
 
@@ -164,7 +176,8 @@ pub fn write_in(
 ) -> io::Result<bool> {
     let (temp, mut file) = create_temp_in(folder)?;
     let synced = file.write_all(bytes).and_then(|()| file.sync_all());
-    // Closed before any unlink: NFS keeps an open file's name (as `.nfsXXXX`) until closed.
+    // Closed before any unlink: NFS keeps an unlinked file that is still open under a hidden
+    // `.nfs` name until it is closed.
     drop(file);
     let moved = synced.and_then(|()| match if_taken {
         IfTaken::Replace => renameat(folder.as_fd(), temp.as_str(), folder.as_fd(), name)

@@ -6,19 +6,13 @@
 //! its identity is taken from the open descriptor, so what is checked is what is read: a
 //! file swapped in by name after the check is never served.
 
-use crate::jobs::beneath::{self, FileIdentity, Recorded};
+use crate::jobs::beneath::{self, Recorded};
 use std::ffi::OsStr;
-use std::fs::File;
 use std::io;
 use std::path::Path;
-use std::time::SystemTime;
 
 /// A file opened for reading, with what its descriptor says about it.
-pub struct OpenedFile {
-    pub file: File,
-    pub identity: FileIdentity,
-    pub modified: Option<SystemTime>,
-}
+pub type OpenedFile = beneath::OpenedRegular;
 
 /// Why a file cannot be served.
 #[derive(Debug, thiserror::Error)]
@@ -34,13 +28,7 @@ pub enum OpenError {
 /// Opens the regular file `name` in the folder `relative_folder` beneath `root`.
 pub fn open_in(root: &Path, relative_folder: &Path, name: &OsStr) -> Result<OpenedFile, OpenError> {
     let folder = beneath::open_folder(root, relative_folder, false).map_err(classify)?;
-    let opened = beneath::open_regular_in(&folder, name).map_err(classify)?;
-    let modified = opened.file.metadata().and_then(|m| m.modified()).ok();
-    Ok(OpenedFile {
-        file: opened.file,
-        identity: opened.identity,
-        modified,
-    })
+    beneath::open_regular_in(&folder, name).map_err(classify)
 }
 
 /// Opens the file a download placed at `relative`, only while it is still that file.
@@ -73,6 +61,7 @@ fn classify(e: io::Error) -> OpenError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::jobs::beneath::FileIdentity;
 
     fn recorded(identity: FileIdentity) -> Recorded {
         Recorded {
